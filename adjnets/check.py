@@ -1,0 +1,104 @@
+r"""Numerical checks used by every page and test of the book.
+
+* :func:`assert_adjoint`: the defining identity of the adjoint,
+  :math:`\langle w, L v\rangle = \langle L^* w, v\rangle`, at random points (no finite
+  differences involved, so it holds to rounding error).
+* :func:`central_difference` and :func:`assert_directional`: a derivative
+  :math:`Df(x)\cdot v` against :math:`\bigl(f(x+hv) - f(x-hv)\bigr)/2h`, whose error is
+  :math:`O(h^2)`.
+
+Each check raises ``AssertionError`` with the measured error when it fails, and returns that
+error when it passes, so a page can show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from adjnets.linear import LinearMap
+from adjnets.spaces import Tree, inner, norm, tree_map
+
+ADJOINT_RTOL = 1e-12
+"""Default relative tolerance of the adjoint identity (float64)."""
+
+
+def adjoint_error(L: LinearMap, v: Tree, w: Tree) -> float:
+    r"""Relative mismatch of :math:`\langle w, Lv\rangle` and :math:`\langle L^*w, v\rangle`.
+
+    The difference is divided by :math:`\lVert w\rVert\lVert Lv\rVert +
+    \lVert L^*w\rVert\lVert v\rVert`, the size of the terms summed by the two inner products, so
+    that the measure does not blow up when the inner product itself is close to zero.
+    """
+    Lv, Ladj_w = L(v), L.adj(w)
+    left, right = inner(w, Lv), inner(Ladj_w, v)
+    scale = norm(w) * norm(Lv) + norm(Ladj_w) * norm(v)
+    return abs(left - right) / scale if scale > 0 else abs(left - right)
+
+
+def assert_adjoint(L: LinearMap, v: Tree, w: Tree, rtol: float = ADJOINT_RTOL) -> float:
+    r"""Assert :math:`\langle w, Lv\rangle = \langle L^*w, v\rangle` to relative ``rtol``.
+
+    Parameters
+    ----------
+    L : LinearMap
+    v, w : tree
+        Points of the domain and the codomain of ``L``.
+    rtol : float
+
+    Returns
+    -------
+    float
+        The relative error measured by :func:`adjoint_error`.
+    """
+    err = adjoint_error(L, v, w)
+    if not err <= rtol:
+        raise AssertionError(f"adjoint identity fails for {L!r}: relative error {err:.3e} > {rtol:.0e}")
+    return err
+
+
+def central_difference(f: Callable[[Tree], Tree], x: Tree, v: Tree, h: float = 1e-6) -> Tree:
+    r"""The central difference :math:`\bigl(f(x+hv) - f(x-hv)\bigr)/(2h)`."""
+    plus = f(tree_map(lambda a, b: a + h * b, x, v))
+    minus = f(tree_map(lambda a, b: a - h * b, x, v))
+    return tree_map(lambda p, m: (p - m) / (2.0 * h), plus, minus)
+
+
+def assert_directional(
+    f: Callable[[Tree], Tree],
+    derivative: Tree,
+    x: Tree,
+    v: Tree,
+    rtol: float = 1e-7,
+    h: float = 1e-6,
+) -> float:
+    r"""Assert that ``derivative`` equals :math:`Df(x)\cdot v`, against a central difference.
+
+    Parameters
+    ----------
+    f : callable
+    derivative : tree
+        The claimed value of :math:`Df(x)\cdot v`.
+    x, v : tree
+        The point and the direction.
+    rtol : float
+        Tolerance on :math:`\lVert \text{derivative} - \text{difference}\rVert /
+        \max(\lVert\text{difference}\rVert, \text{tiny})`.
+    h : float
+        Step of the central difference.
+
+    Returns
+    -------
+    float
+        The relative error.
+    """
+    fd = central_difference(f, x, v, h)
+    diff = tree_map(np.subtract, derivative, fd)
+    err = norm(diff) / max(norm(fd), np.finfo(float).tiny)
+    if not err <= rtol:
+        raise AssertionError(
+            f"directional derivative disagrees with the central difference: relative error "
+            f"{err:.3e} > {rtol:.0e}"
+        )
+    return err

@@ -1,0 +1,194 @@
+r"""How a back-propagated vector shrinks or grows through a deep network (thesis section 1.2.2).
+
+The chain rule writes the derivative of :math:`F = f_L\circ\dots\circ f_1` as the composition
+
+.. math:: DF(x_0) = Df_L(x_{L-1})\cdot\,\cdots\,\cdot Df_1(x_0), \qquad x_i = f_i(x_{i-1}),
+
+so, by the reversing rule :math:`(L_2 L_1)^* = L_1^* L_2^*` of adjoints (thesis section 2.1),
+back-propagation applies the adjoints in the reverse order,
+
+.. math:: D^*F(x_0)\cdot w = D^*f_1(x_0)\cdot\,\cdots\,\cdot D^*f_L(x_{L-1})\cdot w .
+
+When every factor scales its argument by about :math:`\lambda`, the product scales it by about
+:math:`\lambda^L`: it vanishes for :math:`|\lambda| < 1` and explodes for :math:`|\lambda| > 1`.
+
+This module builds the layers :math:`f_i(x) = \Psi(W_i x)` of a plain deep network without
+biases and measures the back-propagated vector at every depth. The layer derivative is the
+composition :math:`Df_i(x) = D\Psi(W_i x)\cdot W_i`, so its adjoint is
+:math:`D^*f_i(x) = W_i^T\cdot D\Psi(W_i x)`, where :math:`D\Psi(z)\cdot v = \Psi'(z)\odot v` is
+self-adjoint (thesis Proposition 2.4.1). Hence
+
+.. math:: \lVert D^*f_i(x)\cdot e\rVert \le \lVert W_i\rVert_2 \,
+          \sup_t |\psi'(t)| \, \lVert e\rVert,
+
+which for the sigmoid, with :math:`\sup_t\psi'(t) = 1/4`, is at most
+:math:`\lVert W_i\rVert_2 / 4` per layer.
+
+Batches follow the package's convention: the leading axis indexes the points of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from adjnets.elementwise import Elementwise
+from adjnets.linear import LinearMap
+
+
+def random_weights(
+    rng: np.random.Generator, width: int, depth: int, gain: float = 1.0
+) -> list[np.ndarray]:
+    r"""Square weight matrices with independent :math:`N(0, \text{gain}^2/\text{width})` entries.
+
+    With this scaling, :math:`\mathbb{E}\,\lVert W^T e\rVert^2 = \text{gain}^2\,\lVert e\rVert^2`
+    for a fixed vector :math:`e`. ``gain = 1`` is the usual choice for :math:`\tanh` and the
+    sigmoid (LeCun/Glorot initialisation); ``gain = sqrt(2)`` compensates for the ReLU zeroing
+    half of its inputs (He initialisation).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness, e.g. ``numpy.random.default_rng(0)``.
+    width : int
+        :math:`n`, the side of each matrix.
+    depth : int
+        :math:`L`, the number of matrices.
+    gain : float, optional
+        The standard deviation of an entry times :math:`\sqrt{n}`; must be positive.
+
+    Returns
+    -------
+    list of (width, width) float64 arrays
+        :math:`W_1, \dots, W_L`.
+
+    Raises
+    ------
+    ValueError
+        If ``width`` or ``depth`` is not a positive integer, or ``gain`` is not positive.
+    """
+    if int(width) != width or int(depth) != depth or width < 1 or depth < 1:
+        raise ValueError(
+            f"random_weights expected positive integers width and depth, got {width!r}, {depth!r}"
+        )
+    if not gain > 0:
+        raise ValueError(f"random_weights expected a positive gain, got {gain!r}")
+    width, depth = int(width), int(depth)
+    scale = gain / np.sqrt(width)
+    return [scale * rng.standard_normal((width, width)) for _ in range(depth)]
+
+
+def _check_chain(weights: Sequence[np.ndarray], x: np.ndarray, caller: str) -> list[np.ndarray]:
+    """Validate a batch ``x`` of shape (N, n_0) and weights of shapes (n_i, n_{i-1})."""
+    weights = [np.asarray(W, dtype=float) for W in weights]
+    shapes = [W.shape for W in weights]
+    if x.ndim != 2:
+        raise ValueError(
+            f"{caller} expected a batch x of shape (N, n_0) (leading axis: the batch), "
+            f"got an array of shape {x.shape}"
+        )
+    n = x.shape[1]
+    for i, W in enumerate(weights, start=1):
+        if W.ndim != 2 or W.shape[1] != n:
+            raise ValueError(
+                f"{caller} expected weight W_{i} of shape (n_{i}, {n}) to act on vectors of "
+                f"size {n}, got weights of shapes {shapes}"
+            )
+        n = W.shape[0]
+    return weights
+
+
+def layer_derivatives(
+    weights: Sequence[np.ndarray], activation: Elementwise, x: np.ndarray
+) -> list[LinearMap]:
+    r"""The layer derivatives :math:`Df_i(x_{i-1}) = D\Psi(W_i x_{i-1})\cdot W_i` along a forward pass.
+
+    The network is :math:`x_i = f_i(x_{i-1}) = \Psi(W_i x_{i-1})` for :math:`i = 1, \dots, L`.
+    Each returned map holds its adjoint
+    :math:`D^*f_i(x_{i-1}) = W_i^T\cdot D\Psi(W_i x_{i-1})`, built by the reversing rule of
+    adjoints (thesis section 2.1) from the self-adjoint :math:`D\Psi` (Proposition 2.4.1).
+
+    Parameters
+    ----------
+    weights : sequence of 2-d arrays
+        :math:`W_1, \dots, W_L`, of shapes :math:`(n_i, n_{i-1})`.
+    activation : Elementwise
+        :math:`\Psi`.
+    x : (N, n_0) array
+        A batch of inputs :math:`x_0` (leading axis: the batch).
+
+    Returns
+    -------
+    list of LinearMap
+        :math:`Df_1(x_0), \dots, Df_L(x_{L-1})`, in forward order; each acts on batches, the
+        :math:`i`-th from :math:`\mathbb{R}^{N\times n_{i-1}}` to :math:`\mathbb{R}^{N\times n_i}`.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not 2-d or the weight shapes do not chain.
+    """
+    x = np.asarray(x, dtype=float)
+    weights = _check_chain(weights, x, "layer_derivatives")
+    maps = []
+    for i, W in enumerate(weights, start=1):
+        z = x @ W.T  # W_i x_{i-1}, for every point of the batch
+        maps.append(activation.D(z) @ LinearMap.from_matrix(W, name=f"W{i}"))
+        x = activation(z)
+    return maps
+
+
+def backward_norms(
+    weights: Sequence[np.ndarray], activation: Elementwise, x: np.ndarray, w: np.ndarray
+) -> np.ndarray:
+    r"""Relative norms of the vector back-propagated from the output to each depth.
+
+    With :math:`e_L = w` and :math:`e_{i-1} = D^*f_i(x_{i-1})\cdot e_i` (one step of
+    back-propagation, thesis Theorem 3.2.5), returns
+    :math:`\lVert e_i\rVert / \lVert e_L\rVert` for :math:`i = L, L-1, \dots, 0`, per point of
+    the batch. The last one is :math:`\lVert D^*F(x_0)\cdot w\rVert / \lVert w\rVert`.
+
+    Parameters
+    ----------
+    weights, activation, x
+        As for :func:`layer_derivatives`.
+    w : (N, n_L) array
+        The output cotangents, one nonzero vector per point (for instance the error of a loss).
+
+    Returns
+    -------
+    (L + 1, N) array
+        Row ``k`` is depth ``L - k``: row 0 is the output (all ones), the last row the input.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not chain (see :func:`layer_derivatives`), if ``w`` is not of shape
+        ``(N, n_L)``, or if a row of ``w`` is zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adjnets import identity
+    >>> W = [2.0 * np.eye(3)] * 4  # four layers, each doubling its input
+    >>> backward_norms(W, identity, np.ones((1, 3)), np.ones((1, 3)))[:, 0]
+    array([ 1.,  2.,  4.,  8., 16.])
+    """
+    x = np.asarray(x, dtype=float)
+    w = np.asarray(w, dtype=float)
+    maps = layer_derivatives(weights, activation, x)
+    out_dim = np.shape(weights[-1])[0] if len(weights) else x.shape[1]
+    if w.shape != (x.shape[0], out_dim):
+        raise ValueError(
+            f"backward_norms expected w of shape (N, n_L) = {(x.shape[0], out_dim)}, "
+            f"got {w.shape}"
+        )
+    start = np.linalg.norm(w, axis=1)
+    if not np.all(start > 0):
+        raise ValueError("backward_norms expected a nonzero cotangent w for every point")
+    norms = [np.ones_like(start)]
+    for Df in reversed(maps):
+        w = Df.adj(w)  # e_{i-1} = D*f_i(x_{i-1}) . e_i
+        norms.append(np.linalg.norm(w, axis=1) / start)
+    return np.array(norms)

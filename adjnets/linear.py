@@ -1,0 +1,137 @@
+r"""Linear maps held matrix-free, each together with its adjoint (thesis section 2.1).
+
+For :math:`L\in\mathcal{L}(E_1;E_2)` the adjoint :math:`L^*\in\mathcal{L}(E_2;E_1)` is the map
+with :math:`\langle L^* w, v\rangle = \langle w, L v\rangle` for all :math:`v\in E_1`,
+:math:`w\in E_2`. A :class:`LinearMap` stores both actions, so that ``L.adj`` is again a
+:class:`LinearMap` and composition obeys the reversing rule
+:math:`(L_2 L_1)^* = L_1^* L_2^*` by construction.
+
+Convention: both actions accept a batch, that is, an array with extra *leading* axes (a point of
+:math:`\mathbb{R}^N\otimes E`), and act on each point of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from adjnets.spaces import Tree
+
+
+@dataclass(frozen=True)
+class LinearMap:
+    r"""A linear map :math:`L` together with its adjoint :math:`L^*`.
+
+    Parameters
+    ----------
+    apply : callable
+        :math:`v\mapsto L v`.
+    adjoint_apply : callable
+        :math:`w\mapsto L^* w`. Nothing checks that it *is* the adjoint: use
+        :func:`adjnets.check.assert_adjoint` for that.
+    name : str, optional
+        Shown in ``repr``; composition and adjoint build their names from it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = LinearMap.from_matrix(np.array([[1.0, 2.0], [0.0, 1.0]]))
+    >>> L(np.array([1.0, 1.0])), L.adj(np.array([1.0, 1.0]))
+    (array([3., 1.]), array([1., 3.]))
+    """
+
+    apply: Callable[[Tree], Tree]
+    adjoint_apply: Callable[[Tree], Tree]
+    name: str = "L"
+
+    def __call__(self, v: Tree) -> Tree:
+        return self.apply(v)
+
+    @property
+    def adj(self) -> LinearMap:
+        r"""The adjoint :math:`L^*`, itself a :class:`LinearMap` whose adjoint is :math:`L`."""
+        name = self.name[:-1] if self.name.endswith("*") else f"{self.name}*"
+        return LinearMap(self.adjoint_apply, self.apply, name)
+
+    def __matmul__(self, other: LinearMap) -> LinearMap:
+        r"""Composition :math:`L_2\cdot L_1` (``L2 @ L1``: apply ``L1`` first).
+
+        The adjoint of the composition is :math:`L_1^*\cdot L_2^*` (thesis section 2.1).
+        """
+        if not isinstance(other, LinearMap):
+            return NotImplemented
+        first, second = other, self
+        return LinearMap(
+            lambda v: second.apply(first.apply(v)),
+            lambda w: first.adjoint_apply(second.adjoint_apply(w)),
+            f"{second.name}·{first.name}",
+        )
+
+    def __repr__(self) -> str:
+        return f"LinearMap({self.name})"
+
+    @classmethod
+    def from_matrix(cls, A: np.ndarray, name: str = "A") -> LinearMap:
+        r"""The map :math:`v\mapsto A v` on :math:`\mathbb{R}^n`, with adjoint :math:`w\mapsto A^T w`.
+
+        Batches are rows: a batch ``V`` of shape ``(N, n)`` maps to ``V @ A.T``.
+        """
+        A = np.asarray(A, dtype=float)
+        if A.ndim != 2:
+            raise ValueError(f"from_matrix expected a 2-d array, got shape {A.shape}")
+        return cls(lambda v: v @ A.T, lambda w: w @ A, name)
+
+    def to_matrix(
+        self,
+        in_shape: tuple[int, ...],
+        layout: Literal["numerator", "denominator"] = "numerator",
+        order: Literal["C", "F"] = "C",
+    ) -> np.ndarray:
+        r"""Materialise the map as a matrix, in a chosen layout and vectorisation order.
+
+        The map itself has no layout. A matrix of it needs two arbitrary choices: how to flatten
+        the points of the domain and codomain into columns (``order``: row-major ``"C"`` or the
+        column-major ``"F"`` of :math:`\operatorname{vec}`), and whether the rows index outputs
+        (``"numerator"`` layout) or inputs (``"denominator"`` layout, the transpose). The
+        introduction of the book uses this to show the ambiguity the thesis avoids (section 1.3).
+
+        Parameters
+        ----------
+        in_shape : tuple of int
+            Shape of one point of the domain.
+        layout : {"numerator", "denominator"}
+        order : {"C", "F"}
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(dim codomain, dim domain)`` in numerator layout, its transpose in denominator layout.
+        """
+        if layout not in ("numerator", "denominator"):
+            raise ValueError(f"layout must be 'numerator' or 'denominator', got {layout!r}")
+        if order not in ("C", "F"):
+            raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+        in_shape = tuple(in_shape)
+        n = int(np.prod(in_shape))
+        basis = _unflatten(np.eye(n), in_shape, order)  # the n basis vectors, as a batch
+        images = np.asarray(self.apply(basis))
+        columns = _flatten(images, order)  # row j: L e_j, flattened
+        return columns.T if layout == "numerator" else columns
+
+
+def _flatten(batch: np.ndarray, order: str) -> np.ndarray:
+    """Flatten each point of a batch (leading axis) in C or Fortran order."""
+    if order == "F":
+        batch = batch.transpose((0, *range(batch.ndim - 1, 0, -1)))
+    return batch.reshape(batch.shape[0], -1)
+
+
+def _unflatten(rows: np.ndarray, shape: tuple[int, ...], order: str) -> np.ndarray:
+    """Inverse of :func:`_flatten`: reshape each row to ``shape`` in C or Fortran order."""
+    if order == "F":
+        out = rows.reshape((rows.shape[0], *shape[::-1]))
+        return out.transpose((0, *range(len(shape), 0, -1)))
+    return rows.reshape((rows.shape[0], *shape))

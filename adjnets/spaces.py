@@ -1,0 +1,111 @@
+r"""Finite-dimensional real inner product spaces, represented by NumPy arrays (thesis section 2.1).
+
+* :math:`\mathbb{R}^n`, :math:`\mathbb{R}^{n\times m}` and tensor products such as
+  :math:`\mathbb{R}^{n\times l}\otimes\mathbb{R}^m` are arrays of the matching shape, with the
+  Frobenius inner product :math:`\langle A, B\rangle = \sum_{k} A_k B_k`; on matrices this is
+  :math:`\operatorname{tr}(A B^T)`, and on simple tensors it is the product of the factors' inner
+  products, as the thesis requires.
+* A direct product :math:`E_1\times\dots\times E_r` is a tuple (or a NamedTuple, such as a
+  layer's parameters) whose entries are points of the factors, with
+  :math:`\langle (e_i)_i, (\bar e_i)_i\rangle = \sum_i \langle e_i, \bar e_i\rangle`.
+
+Such nested tuples of arrays are called *trees* here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+import numpy as np
+
+Tree: TypeAlias = Any
+"""A point of an inner product space: an array, or a (Named)tuple of trees."""
+
+
+def _is_node(tree: Tree) -> bool:
+    return isinstance(tree, tuple)
+
+
+def _rebuild(node: tuple, children: list) -> tuple:
+    if hasattr(node, "_fields"):  # NamedTuple: keep its type and field names
+        return type(node)(*children)
+    return tuple(children)
+
+
+def leaves(tree: Tree) -> list[np.ndarray]:
+    """Return the arrays of a tree, depth first, in order."""
+    if _is_node(tree):
+        return [leaf for child in tree for leaf in leaves(child)]
+    return [tree]
+
+
+def tree_map(fn: Callable[..., Any], tree: Tree, *rest: Tree) -> Tree:
+    """Apply ``fn`` leaf by leaf to one or more trees of the same structure.
+
+    Parameters
+    ----------
+    fn : callable
+        Takes one array from each tree and returns an array.
+    tree, *rest : tree
+        Trees with the same nesting; NamedTuples keep their type.
+
+    Raises
+    ------
+    ValueError
+        If the trees do not have the same structure.
+    """
+    if _is_node(tree):
+        for other in rest:
+            if not _is_node(other) or len(other) != len(tree):
+                raise ValueError(
+                    f"tree_map expected trees of the same structure: a tuple of {len(tree)} "
+                    f"entries, got {type(other).__name__}"
+                )
+        children = [tree_map(fn, *parts) for parts in zip(tree, *rest, strict=True)]
+        return _rebuild(tree, children)
+    for other in rest:
+        if _is_node(other):
+            raise ValueError("tree_map expected trees of the same structure: an array, got a tuple")
+    return fn(tree, *rest)
+
+
+def inner(a: Tree, b: Tree) -> float:
+    r"""Inner product :math:`\langle a, b\rangle` of two points of the same space.
+
+    For arrays this is :math:`\sum_k a_k b_k` (so :math:`\operatorname{tr}(A B^T)` for matrices);
+    for tuples it is the sum over the entries (thesis section 2.1, direct products).
+
+    Raises
+    ------
+    ValueError
+        If the two points do not have the same structure and shapes.
+    """
+    pa, pb = leaves(a), leaves(b)
+    if len(pa) != len(pb):
+        raise ValueError(f"inner expected two points of one space: {len(pa)} vs {len(pb)} arrays")
+    total = 0.0
+    for x, y in zip(pa, pb, strict=True):
+        x, y = np.asarray(x), np.asarray(y)
+        if x.shape != y.shape:
+            raise ValueError(f"inner expected arrays of one shape, got {x.shape} and {y.shape}")
+        total += float(np.vdot(x, y))
+    return total
+
+
+def norm(a: Tree) -> float:
+    r"""The norm :math:`\lVert a\rVert = \sqrt{\langle a, a\rangle}` induced by :func:`inner`."""
+    return float(np.sqrt(inner(a, a)))
+
+
+def random_like(rng: np.random.Generator, tree: Tree) -> Tree:
+    """A random point of the space ``tree`` lives in: standard normal float64 entries.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness, e.g. ``numpy.random.default_rng(0)``.
+    tree : tree
+        Any point of the space; only its structure and shapes are used.
+    """
+    return tree_map(lambda leaf: rng.standard_normal(np.shape(leaf)), tree)

@@ -1,0 +1,76 @@
+"""pytest plugin: the nbval regression of the book's MyST Markdown pages.
+
+nbval only reads ``.ipynb`` files, and a page read from Markdown has no outputs to compare. So
+for each notebook page in ``book/`` this plugin
+
+1. checks that the page's code cells are exactly those of its stored reference
+   ``tests/reference/<page>.ipynb`` (otherwise the test ``<page>::reference is current`` fails and
+   names the command that regenerates the reference);
+2. merges the reference outputs into the page and hands it to nbval, which re-executes every
+   cell in ``book/`` and compares each output with the stored one, after the substitutions of
+   ``tests/nbval_sanitize.cfg`` (memory addresses, float noise past 6 decimals).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from unittest import mock
+
+import nbval.plugin
+import pytest
+
+from tests.notebook_pages import FIX_COMMAND, is_notebook_page, merge_reference
+
+collect_ignore = ["tests/reference", "_build", ".venv"]
+
+
+class ReferenceIsCurrent(pytest.Item):
+    """Fails when the page's code no longer matches its stored reference outputs."""
+
+    def __init__(self, *, problem: str | None, **kwargs):
+        super().__init__(**kwargs)
+        self.problem = problem
+
+    def runtest(self) -> None:
+        if self.problem is not None:
+            raise AssertionError(self.problem)
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+    def reportinfo(self):
+        return self.path, 0, f"{self.path.name}::reference is current"
+
+
+class MystNotebook(nbval.plugin.IPyNbFile):
+    """A MyST Markdown page of the book, run and compared by nbval against its reference."""
+
+    def collect(self):
+        root = self.config.rootpath
+        nb, problem = merge_reference(Path(self.path), root / "book", root / "tests" / "reference")
+        yield ReferenceIsCurrent.from_parent(self, name="reference is current", problem=problem)
+        if problem is not None:
+            return
+        with mock.patch.object(nbval.plugin, "nbformat", mock.Mock(read=lambda *a, **k: nb)):
+            yield from super().collect()
+
+
+def pytest_collect_file(file_path: Path, parent):
+    book = parent.config.rootpath / "book"
+    if file_path.suffix == ".md" and book in file_path.parents and is_notebook_page(file_path):
+        return MystNotebook.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed cell of a page says which command updates the page's reference."""
+    report = yield
+    if report.failed and isinstance(item.parent, MystNotebook):
+        page = Path(item.parent.path).relative_to(item.config.rootpath)
+        report.sections.append((
+            "how to update the reference",
+            "The page's outputs no longer match its stored reference. If the change is intended, "
+            f"regenerate it with `{FIX_COMMAND.format(page=page)}` and commit it.",
+        ))
+    return report

@@ -1,0 +1,111 @@
+"""The book's notebook pages and their stored reference outputs, for the nbval regression.
+
+A *notebook page* is a MyST Markdown file in ``book/`` whose front matter names a Jupyter kernel.
+Its reference is ``tests/reference/<page>.ipynb``: the page converted by jupytext and executed
+in ``book/`` (images dropped, since nbval does not compare them). ``conftest.py`` merges the
+reference's outputs into the page and lets nbval re-run and compare it; ``make reference``
+(``python -m tests.references``) rewrites the references.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+REFERENCES = ROOT / "tests" / "reference"
+FIX_COMMAND = "make reference PAGES={page}"
+DROPPED_MIME_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+
+
+def is_notebook_page(path: Path) -> bool:
+    """Whether ``path`` is a MyST Markdown notebook (its front matter has a kernelspec)."""
+    if path.suffix != ".md":
+        return False
+    head = path.read_text(encoding="utf-8")[:2000]
+    return head.startswith("---") and "kernelspec:" in head.split("\n---", 1)[0]
+
+
+def notebook_pages(book: Path = BOOK) -> list[Path]:
+    """All notebook pages under ``book``, sorted."""
+    return sorted(p for p in book.rglob("*.md") if is_notebook_page(p))
+
+
+def reference_path(page: Path, book: Path = BOOK, references: Path = REFERENCES) -> Path:
+    """Where the reference outputs of ``page`` are stored."""
+    return (references / page.resolve().relative_to(book.resolve())).with_suffix(".ipynb")
+
+
+def read_page(page: Path) -> nbformat.NotebookNode:
+    """The page as a notebook without outputs."""
+    return jupytext.read(page, fmt="md:myst")
+
+
+def _code_sources(nb: nbformat.NotebookNode) -> list[str]:
+    return [cell.source.rstrip() for cell in nb.cells if cell.cell_type == "code"]
+
+
+def merge_reference(
+    page: Path, book: Path = BOOK, references: Path = REFERENCES
+) -> tuple[nbformat.NotebookNode, str | None]:
+    """The page with its reference outputs, or an explanation of why they cannot be used.
+
+    Returns
+    -------
+    notebook, problem
+        ``problem`` is ``None`` when the reference exists and its code cells are exactly the
+        page's; otherwise it says what differs and which command regenerates the reference.
+    """
+    nb = read_page(page)
+    ref_path = reference_path(page, book, references)
+    fix = FIX_COMMAND.format(page=page.relative_to(book.parent) if page.is_absolute() else page)
+    if not ref_path.exists():
+        return nb, f"{page.name} has no reference outputs ({ref_path.name} is missing); run `{fix}`"
+    ref = nbformat.read(ref_path, as_version=4)
+    ours, theirs = _code_sources(nb), _code_sources(ref)
+    if ours != theirs:
+        if len(ours) != len(theirs):
+            what = f"the page has {len(ours)} code cells, its reference {len(theirs)}"
+        else:
+            k = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b)
+            what = f"code cell {k} differs:\n--- page\n{ours[k]}\n--- reference\n{theirs[k]}"
+        return nb, (
+            f"{page.name} has changed since its reference outputs were stored ({what}).\n"
+            f"If the change is intended, regenerate the reference with `{fix}` and commit it."
+        )
+    ref_cells = iter(cell for cell in ref.cells if cell.cell_type == "code")
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            stored = next(ref_cells)
+            cell.outputs = copy.deepcopy(stored.outputs)
+            cell.execution_count = stored.execution_count
+    return nb, None
+
+
+def _strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop image payloads and run metadata, which nbval does not compare."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            for mime in DROPPED_MIME_TYPES:
+                output.get("data", {}).pop(mime, None)
+            output.get("metadata", {}).clear()
+    return nb
+
+
+def make_reference(page: Path, book: Path = BOOK, references: Path = REFERENCES) -> Path:
+    """Execute ``page`` in its folder and store its outputs as its reference notebook."""
+    from nbclient import NotebookClient
+
+    nb = read_page(page)
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}}
+    ).execute()
+    out = reference_path(page, book, references)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(_strip(nb), out)
+    return out

@@ -17,6 +17,8 @@ Conventions used throughout the package:
 * Everything is float64.
 """
 
+from adjnets import calculus, check, depth, thesis
+from adjnets.display import source
 from adjnets.elementwise import (
     ELEMENTWISE,
     Elementwise,
@@ -29,26 +31,51 @@ from adjnets.elementwise import (
     softplus,
     tanh,
 )
-from adjnets.linear import LinearMap
+from adjnets.layers import Dense, DenseParams, Layer, Linearization
+from adjnets.linear import BilinearMap, LinearMap
+from adjnets.losses import Loss, cross_entropy, one_hot, squared
+from adjnets.network import Forward, Network, TangentForward
+from adjnets.softmax import D_log_softmax, D_softmax, log_softmax, softmax
 from adjnets.spaces import inner, norm, random_like, tree_map
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ELEMENTWISE",
+    "BilinearMap",
+    "D_log_softmax",
+    "D_softmax",
+    "Dense",
+    "DenseParams",
     "Elementwise",
+    "Forward",
+    "Layer",
     "LinearMap",
+    "Linearization",
+    "Loss",
+    "Network",
+    "TangentForward",
     "__version__",
+    "calculus",
+    "check",
+    "cross_entropy",
+    "depth",
     "exp",
     "identity",
     "inner",
     "leaky_relu",
     "log",
+    "log_softmax",
     "norm",
+    "one_hot",
     "random_like",
     "relu",
     "sigmoid",
+    "softmax",
     "softplus",
+    "source",
+    "squared",
     "tanh",
+    "thesis",
     "tree_map",
 ]

@@ -2,12 +2,16 @@ r"""How a back-propagated vector shrinks or grows through a deep network (thesis
 
 The chain rule writes the derivative of :math:`F = f_L\circ\dots\circ f_1` as the composition
 
-.. math:: DF(x_0) = Df_L(x_{L-1})\cdot\,\cdots\,\cdot Df_1(x_0), \qquad x_i = f_i(x_{i-1}),
+.. math:: DF(x_1) = Df_L(x_L)\cdot\,\cdots\,\cdot Df_1(x_1), \qquad x_{i+1} = f_i(x_i),
 
 so, by the reversing rule :math:`(L_2 L_1)^* = L_1^* L_2^*` of adjoints (thesis section 2.1),
 back-propagation applies the adjoints in the reverse order,
 
-.. math:: D^*F(x_0)\cdot w = D^*f_1(x_0)\cdot\,\cdots\,\cdot D^*f_L(x_{L-1})\cdot w .
+.. math:: D^*F(x_1)\cdot w = D^*f_1(x_1)\cdot\,\cdots\,\cdot D^*f_L(x_L)\cdot w .
+
+The indexing is the thesis's (chapter 3): the input is :math:`x_1`, layer :math:`i` maps
+:math:`x_i` to :math:`x_{i+1}`, and the error :math:`e_L` at the output is pulled back by
+:math:`e_{i-1} = D^*f_i(x_i)\cdot e_i` (Theorem 3.2.5), so that :math:`e_0 = D^*F(x_1)\cdot e_L`.
 
 When every factor scales its argument by about :math:`\lambda`, the product scales it by about
 :math:`\lambda^L`: it vanishes for :math:`|\lambda| < 1` and explodes for :math:`|\lambda| > 1`.
@@ -80,20 +84,20 @@ def random_weights(
 
 
 def _check_chain(weights: Sequence[np.ndarray], x: np.ndarray, caller: str) -> list[np.ndarray]:
-    """Validate a batch ``x`` of shape (N, n_0) and weights of shapes (n_i, n_{i-1})."""
+    """Validate a batch ``x`` of shape (N, n_1) and weights W_i of shapes (n_{i+1}, n_i)."""
     weights = [np.asarray(W, dtype=float) for W in weights]
     shapes = [W.shape for W in weights]
     if x.ndim != 2:
         raise ValueError(
-            f"{caller} expected a batch x of shape (N, n_0) (leading axis: the batch), "
+            f"{caller} expected a batch x of shape (N, n_1) (leading axis: the batch), "
             f"got an array of shape {x.shape}"
         )
     n = x.shape[1]
     for i, W in enumerate(weights, start=1):
         if W.ndim != 2 or W.shape[1] != n:
             raise ValueError(
-                f"{caller} expected weight W_{i} of shape (n_{i}, {n}) to act on vectors of "
-                f"size {n}, got weights of shapes {shapes}"
+                f"{caller} expected weight W_{i} of shape (n_{i + 1}, {n}) to act on vectors "
+                f"of size {n}, got weights of shapes {shapes}"
             )
         n = W.shape[0]
     return weights
@@ -102,27 +106,27 @@ def _check_chain(weights: Sequence[np.ndarray], x: np.ndarray, caller: str) -> l
 def layer_derivatives(
     weights: Sequence[np.ndarray], activation: Elementwise, x: np.ndarray
 ) -> list[LinearMap]:
-    r"""The layer derivatives :math:`Df_i(x_{i-1}) = D\Psi(W_i x_{i-1})\cdot W_i` along a forward pass.
+    r"""The layer derivatives :math:`Df_i(x_i) = D\Psi(W_i x_i)\cdot W_i` along a forward pass.
 
-    The network is :math:`x_i = f_i(x_{i-1}) = \Psi(W_i x_{i-1})` for :math:`i = 1, \dots, L`.
-    Each returned map holds its adjoint
-    :math:`D^*f_i(x_{i-1}) = W_i^T\cdot D\Psi(W_i x_{i-1})`, built by the reversing rule of
-    adjoints (thesis section 2.1) from the self-adjoint :math:`D\Psi` (Proposition 2.4.1).
+    The network is :math:`x_{i+1} = f_i(x_i) = \Psi(W_i x_i)` for :math:`i = 1, \dots, L`,
+    starting from the input :math:`x_1`. Each returned map holds its adjoint
+    :math:`D^*f_i(x_i) = W_i^T\cdot D\Psi(W_i x_i)`, built by the reversing rule of adjoints
+    (thesis section 2.1) from the self-adjoint :math:`D\Psi` (Proposition 2.4.1).
 
     Parameters
     ----------
     weights : sequence of 2-d arrays
-        :math:`W_1, \dots, W_L`, of shapes :math:`(n_i, n_{i-1})`.
+        :math:`W_1, \dots, W_L`, where :math:`W_i` has shape :math:`(n_{i+1}, n_i)`.
     activation : Elementwise
         :math:`\Psi`.
-    x : (N, n_0) array
-        A batch of inputs :math:`x_0` (leading axis: the batch).
+    x : (N, n_1) array
+        A batch of inputs :math:`x_1` (leading axis: the batch).
 
     Returns
     -------
     list of LinearMap
-        :math:`Df_1(x_0), \dots, Df_L(x_{L-1})`, in forward order; each acts on batches, the
-        :math:`i`-th from :math:`\mathbb{R}^{N\times n_{i-1}}` to :math:`\mathbb{R}^{N\times n_i}`.
+        :math:`Df_1(x_1), \dots, Df_L(x_L)`, in forward order; each acts on batches, the
+        :math:`i`-th from :math:`\mathbb{R}^{N\times n_i}` to :math:`\mathbb{R}^{N\times n_{i+1}}`.
 
     Raises
     ------
@@ -133,9 +137,9 @@ def layer_derivatives(
     weights = _check_chain(weights, x, "layer_derivatives")
     maps = []
     for i, W in enumerate(weights, start=1):
-        z = x @ W.T  # W_i x_{i-1}, for every point of the batch
+        z = x @ W.T  # W_i x_i, for every point of the batch
         maps.append(activation.D(z) @ LinearMap.from_matrix(W, name=f"W{i}"))
-        x = activation(z)
+        x = activation(z)  # x_{i+1}
     return maps
 
 
@@ -144,28 +148,29 @@ def backward_norms(
 ) -> np.ndarray:
     r"""Relative norms of the vector back-propagated from the output to each depth.
 
-    With :math:`e_L = w` and :math:`e_{i-1} = D^*f_i(x_{i-1})\cdot e_i` (one step of
+    With :math:`e_L = w` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i` (one step of
     back-propagation, thesis Theorem 3.2.5), returns
     :math:`\lVert e_i\rVert / \lVert e_L\rVert` for :math:`i = L, L-1, \dots, 0`, per point of
-    the batch. The last one is :math:`\lVert D^*F(x_0)\cdot w\rVert / \lVert w\rVert`.
+    the batch. The last one is :math:`\lVert D^*F(x_1)\cdot w\rVert / \lVert w\rVert`.
 
     Parameters
     ----------
     weights, activation, x
         As for :func:`layer_derivatives`.
-    w : (N, n_L) array
+    w : (N, n_{L+1}) array
         The output cotangents, one nonzero vector per point (for instance the error of a loss).
 
     Returns
     -------
     (L + 1, N) array
-        Row ``k`` is depth ``L - k``: row 0 is the output (all ones), the last row the input.
+        Row ``k`` holds :math:`\lVert e_{L-k}\rVert/\lVert e_L\rVert`, the norm after ``k``
+        layers of back-propagation: row 0 is the output (all ones), the last row the input.
 
     Raises
     ------
     ValueError
         If the shapes do not chain (see :func:`layer_derivatives`), if ``w`` is not of shape
-        ``(N, n_L)``, or if a row of ``w`` is zero.
+        ``(N, n_{L+1})``, or if a row of ``w`` is zero.
 
     Examples
     --------
@@ -181,7 +186,7 @@ def backward_norms(
     out_dim = np.shape(weights[-1])[0] if len(weights) else x.shape[1]
     if w.shape != (x.shape[0], out_dim):
         raise ValueError(
-            f"backward_norms expected w of shape (N, n_L) = {(x.shape[0], out_dim)}, "
+            f"backward_norms expected w of shape (N, n_(L+1)) = {(x.shape[0], out_dim)}, "
             f"got {w.shape}"
         )
     start = np.linalg.norm(w, axis=1)
@@ -189,6 +194,6 @@ def backward_norms(
         raise ValueError("backward_norms expected a nonzero cotangent w for every point")
     norms = [np.ones_like(start)]
     for Df in reversed(maps):
-        w = Df.adj(w)  # e_{i-1} = D*f_i(x_{i-1}) . e_i
+        w = Df.adj(w)  # e_{i-1} = D*f_i(x_i) . e_i
         norms.append(np.linalg.norm(w, axis=1) / start)
     return np.array(norms)

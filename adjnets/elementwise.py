@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adjnets.linear import LinearMap
+from adjnets.linear import BilinearMap, LinearMap
+from adjnets.thesis import implements
 
 Array = np.ndarray
 
@@ -54,10 +55,25 @@ class Elementwise:
         r"""The elementwise second derivative :math:`\Psi''(z)`."""
         return self.d2psi(np.asarray(z, dtype=float))
 
+    @implements("Proposition 2.4.1")
     def D(self, z: Array) -> LinearMap:
         r""":math:`D\Psi(z)`: :math:`v\mapsto\Psi'(z)\odot v`, self-adjoint (Proposition 2.4.1)."""
         slope = self.derivative(z)
         return LinearMap(lambda v: slope * v, lambda w: slope * w, f"D{self.name}(z)")
+
+    @implements("Proposition 2.4.2")
+    def D2(self, z: Array) -> BilinearMap:
+        r""":math:`D^2\Psi(z)`: :math:`(v_1, v_2)\mapsto\Psi''(z)\odot v_1\odot v_2` (Proposition 2.4.2).
+
+        Both hooks, :math:`(v_1\lrcorner D^2\Psi(z))` and :math:`(D^2\Psi(z)\llcorner v_2)`, are
+        self-adjoint: each multiplies by :math:`\Psi''(z)\odot v`.
+        """
+        curvature = self.second_derivative(z)
+
+        def hooked(v: Array, w: Array) -> Array:
+            return curvature * v * w
+
+        return BilinearMap(hooked, hooked, hooked, f"D²{self.name}(z)")
 
     def __repr__(self) -> str:
         return f"Elementwise({self.name})"

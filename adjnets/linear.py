@@ -135,3 +135,57 @@ def _unflatten(rows: np.ndarray, shape: tuple[int, ...], order: str) -> np.ndarr
         out = rows.reshape((rows.shape[0], *shape[::-1]))
         return out.transpose((0, *range(len(shape), 0, -1)))
     return rows.reshape((rows.shape[0], *shape))
+
+
+@dataclass(frozen=True)
+class BilinearMap:
+    r"""A bilinear map :math:`B\in\mathcal{L}(E_1, E_2; E_3)` with the adjoints of its two hooks.
+
+    Hooking a point into one slot leaves a linear map of the other (thesis section 2.1):
+
+    .. math:: (e_1 \lrcorner B)\cdot e_2 = B(e_1, e_2) = (B \llcorner e_2)\cdot e_1 .
+
+    The two adjoints are all that back-propagation needs of :math:`B`, so they are declared with
+    it, as for the dense layer's :math:`W x`, whose hooks give both :math:`D^*` and
+    :math:`\nabla^*`.
+
+    Parameters
+    ----------
+    apply : callable
+        :math:`(e_1, e_2)\mapsto B(e_1, e_2)`.
+    left_adjoint : callable
+        :math:`(e_1, e_3)\mapsto (e_1\lrcorner B)^*\cdot e_3 \in E_2`.
+    right_adjoint : callable
+        :math:`(e_2, e_3)\mapsto (B\llcorner e_2)^*\cdot e_3 \in E_1`.
+    name : str, optional
+    """
+
+    apply: Callable[[Tree, Tree], Tree]
+    left_adjoint: Callable[[Tree, Tree], Tree]
+    right_adjoint: Callable[[Tree, Tree], Tree]
+    name: str = "B"
+
+    def __call__(self, e1: Tree, e2: Tree) -> Tree:
+        return self.apply(e1, e2)
+
+    def left_hook(self, e1: Tree) -> LinearMap:
+        r"""The linear map :math:`(e_1\lrcorner B): e_2\mapsto B(e_1, e_2)`."""
+        return LinearMap(
+            lambda e2: self.apply(e1, e2), lambda e3: self.left_adjoint(e1, e3), f"(e⌟{self.name})"
+        )
+
+    def right_hook(self, e2: Tree) -> LinearMap:
+        r"""The linear map :math:`(B\llcorner e_2): e_1\mapsto B(e_1, e_2)`."""
+        return LinearMap(
+            lambda e1: self.apply(e1, e2), lambda e3: self.right_adjoint(e2, e3), f"({self.name}⌞e)"
+        )
+
+    def swap(self) -> BilinearMap:
+        r"""The same map with its arguments exchanged, :math:`(e_2, e_1)\mapsto B(e_1, e_2)`.
+
+        For a parameter-dependent map this turns :math:`D\nabla f` into :math:`\nabla D f`
+        (thesis section 2.3.2).
+        """
+        return BilinearMap(
+            lambda e2, e1: self.apply(e1, e2), self.right_adjoint, self.left_adjoint, f"{self.name}ᵀ"
+        )

@@ -1,0 +1,92 @@
+r"""Derivatives of compositions, as linear and bilinear maps (thesis sections 2.2 and 2.3).
+
+Each function takes the derivatives of the pieces at the relevant points and returns the
+derivative of the composite, with its adjoints. They are the rules the network of chapter 3
+applies layer by layer; here they stand alone so that each lemma can be checked on its own.
+
+Notation: :math:`f: E_1\to E_2`, :math:`g: E_2\to E_3`, and :math:`x\in E_1`; "at :math:`f(x)`"
+means the derivative of :math:`g` is taken at the point :math:`f(x)`.
+"""
+
+from __future__ import annotations
+
+from adjnets.linear import BilinearMap, LinearMap
+from adjnets.spaces import Tree, tree_map
+from adjnets.thesis import implements
+
+
+def chain_rule(Dg_at_fx: LinearMap, Df_x: LinearMap) -> LinearMap:
+    r""":math:`D(g\circ f)(x) = Dg(f(x))\cdot Df(x)` (thesis equation 2.3), adjoint :math:`D^*f(x)\cdot D^*g(f(x))`."""
+    return Dg_at_fx @ Df_x
+
+
+@implements("Lemma 2.2.1")
+def second_order_chain_rule(
+    D2g_at_fx: BilinearMap, Dg_at_fx: LinearMap, Df_x: LinearMap, D2f_x: BilinearMap
+) -> BilinearMap:
+    r"""The second derivative of a composition (Lemma 2.2.1).
+
+    .. math::
+        D^2(g\circ f)(x)\cdot(v_1, v_2) = D^2g(f(x))\cdot(Df(x)\cdot v_1, Df(x)\cdot v_2)
+        + Dg(f(x))\cdot D^2 f(x)\cdot(v_1, v_2).
+
+    The hooks' adjoints follow from the reversing rule:
+    :math:`(v_1\lrcorner D^2(g\circ f)(x))^* = D^*f(x)\cdot(Df(x)v_1\lrcorner D^2g(f(x)))^*
+    + (v_1\lrcorner D^2f(x))^*\cdot D^*g(f(x))`, and symmetrically for the right hook.
+    """
+
+    def apply(v1: Tree, v2: Tree) -> Tree:
+        return tree_map(
+            lambda a, b: a + b, D2g_at_fx(Df_x(v1), Df_x(v2)), Dg_at_fx(D2f_x(v1, v2))
+        )
+
+    def left_adjoint(v1: Tree, w: Tree) -> Tree:
+        return tree_map(
+            lambda a, b: a + b,
+            Df_x.adj(D2g_at_fx.left_adjoint(Df_x(v1), w)),
+            D2f_x.left_adjoint(v1, Dg_at_fx.adj(w)),
+        )
+
+    def right_adjoint(v2: Tree, w: Tree) -> Tree:
+        return tree_map(
+            lambda a, b: a + b,
+            Df_x.adj(D2g_at_fx.right_adjoint(Df_x(v2), w)),
+            D2f_x.right_adjoint(v2, Dg_at_fx.adj(w)),
+        )
+
+    return BilinearMap(apply, left_adjoint, right_adjoint, "D²(g∘f)(x)")
+
+
+@implements("Lemma 2.2.2")
+def derivative_of_adjoint(D2g_at_fx: BilinearMap, Df_x: LinearMap, v: Tree) -> LinearMap:
+    r"""The derivative in :math:`x` of :math:`D^*g(f(x))\cdot w`, as a linear map of :math:`w` (Lemma 2.2.2).
+
+    .. math:: D\bigl(D^*g(f(x))\cdot w\bigr)\cdot v = \bigl((Df(x)\cdot v)\lrcorner D^2g(f(x))\bigr)^*\cdot w .
+
+    Returns the map :math:`w\mapsto D(D^*g(f(x))\cdot w)\cdot v`, from :math:`E_3` to :math:`E_2`.
+    """
+    return D2g_at_fx.left_hook(Df_x(v)).adj
+
+
+@implements("Lemma 2.3.1")
+def parameter_chain_rule(Dg_at_f: LinearMap, grad_f: LinearMap) -> LinearMap:
+    r""":math:`\nabla(g\circ f)(x;\theta) = Dg(f(x;\theta))\cdot\nabla f(x;\theta)` (Lemma 2.3.1).
+
+    Its adjoint is :math:`\nabla^* f(x;\theta)\cdot D^*g(f(x;\theta))`, the shape of every
+    parameter gradient of chapter 3.
+    """
+    return Dg_at_f @ grad_f
+
+
+@implements("Lemma 2.3.2")
+def derivative_of_parameter_adjoint(D_grad_g: BilinearMap, v: Tree) -> LinearMap:
+    r"""The derivative in :math:`x` of :math:`\nabla^*g(x;\theta)\cdot w`, as a linear map of :math:`w` (Lemma 2.3.2).
+
+    .. math::
+        D\bigl(\nabla^*g(x;\theta)\cdot w\bigr)\cdot v = (\nabla Dg(x;\theta)\llcorner v)^*\cdot w
+        = (v\lrcorner D\nabla g(x;\theta))^*\cdot w .
+
+    ``D_grad_g`` is :math:`D\nabla g(x;\theta)`; the two forms agree because
+    :math:`\nabla D g(x;\theta)` is :math:`D\nabla g(x;\theta)` with its arguments swapped.
+    """
+    return D_grad_g.left_hook(v).adj

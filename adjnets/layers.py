@@ -1,0 +1,187 @@
+r"""Parameter-dependent maps :math:`f(x;\theta)` and their derivatives (thesis section 2.3).
+
+A layer of a network is a map :math:`f: E\times H\to F` with a *state* :math:`x\in E` and a
+*parameter* :math:`\theta\in H`. Everything back-propagation needs of it at one point
+:math:`(x, \theta)` is collected by :meth:`Layer.linearize` in a :class:`Linearization`:
+
+* :math:`Df(x;\theta)\in\mathcal L(E;F)`, with adjoint :math:`D^*f(x;\theta)`;
+* :math:`\nabla f(x;\theta)\in\mathcal L(H;F)`, with adjoint :math:`\nabla^*f(x;\theta)`;
+* the second derivative :math:`D^2f(x;\theta)\in\mathcal L(E,E;F)` and the mixed derivative
+  :math:`D\nabla f(x;\theta)\in\mathcal L(E,H;F)`, as bilinear maps whose hooks have adjoints
+  (used by the higher-order loss of thesis section 3.3).
+
+Computing them together at one point lets a layer share the work (a dense layer computes
+:math:`Wx+b` and :math:`\Psi'` once for all four).
+
+Batches: a state may carry any number of leading axes (a batch of :math:`N` points, or :math:`K`
+tangent directions at each of them); the parameter is shared, so :math:`\nabla^*` sums over those
+axes, as the adjoint of :math:`\theta\mapsto (f(x_j;\theta))_j` must.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from adjnets.elementwise import Elementwise, identity
+from adjnets.linear import BilinearMap, LinearMap
+from adjnets.spaces import Tree
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Linearization:
+    r"""A layer's value and derivatives at one point :math:`(x,\theta)`.
+
+    Attributes
+    ----------
+    output : tree
+        :math:`f(x;\theta)`.
+    D : LinearMap
+        :math:`Df(x;\theta)`; ``D.adj`` is :math:`D^*f(x;\theta)`.
+    grad : LinearMap
+        :math:`\nabla f(x;\theta)`; ``grad.adj`` is :math:`\nabla^*f(x;\theta)`.
+    D2 : BilinearMap
+        :math:`D^2 f(x;\theta)`, so ``D2.left_hook(v)`` is :math:`(v\lrcorner D^2f(x;\theta))`.
+    D_grad : BilinearMap
+        :math:`D\nabla f(x;\theta)`, so ``D_grad.left_hook(v)`` is
+        :math:`(v\lrcorner D\nabla f(x;\theta))` and ``D_grad.swap()`` is :math:`\nabla D f`.
+    """
+
+    output: Tree
+    D: LinearMap
+    grad: LinearMap
+    D2: BilinearMap
+    D_grad: BilinearMap
+
+
+class Layer(ABC):
+    """A parameter-dependent map :math:`f(x;\\theta)`: one layer of a network."""
+
+    @abstractmethod
+    def init(self, rng: np.random.Generator) -> Tree:
+        """Random initial parameters."""
+
+    @abstractmethod
+    def __call__(self, x: Tree, theta: Tree) -> Tree:
+        r""":math:`f(x;\theta)`."""
+
+    @abstractmethod
+    def linearize(self, x: Tree, theta: Tree) -> Linearization:
+        r"""Value and derivatives at :math:`(x, \theta)`."""
+
+
+def _sum_outer(a: Array, x: Array) -> Array:
+    r""":math:`\sum_j a_j\otimes x_j` over all leading axes of ``a`` (``x`` broadcasts against them)."""
+    if x.shape[:-1] != a.shape[:-1]:
+        x = np.broadcast_to(x, a.shape[:-1] + x.shape[-1:])
+    lead = a.ndim - 1
+    return np.tensordot(a, x, axes=(list(range(lead)), list(range(lead))))
+
+
+def _sum_leading(a: Array) -> Array:
+    return a.reshape(-1, a.shape[-1]).sum(axis=0)
+
+
+class DenseParams(NamedTuple):
+    r"""Parameters of a dense layer, a point of :math:`\mathbb R^{m\times n}\times\mathbb R^m`."""
+
+    W: Array
+    b: Array
+
+
+@dataclass(frozen=True)
+class Dense(Layer):
+    r"""The dense layer :math:`f(x; W, b) = \Psi(Wx + b)` (thesis section 4.1, equation 4.1).
+
+    With :math:`z = Wx+b`, its derivatives are (Lemmas 4.1.2 and 4.1.3 of the thesis)
+
+    .. math::
+        Df(x)\cdot v = \Psi'(z)\odot Wv, \qquad D^*f(x)\cdot w = W^T(\Psi'(z)\odot w),
+
+        \nabla f(x)\cdot(U, c) = \Psi'(z)\odot(Ux + c), \qquad
+        \nabla^*f(x)\cdot w = \bigl((\Psi'(z)\odot w)\,x^T,\ \Psi'(z)\odot w\bigr),
+
+    and, for the higher-order loss, by the product rule and Proposition 2.4.2,
+
+    .. math::
+        D^2f(x)\cdot(v_1, v_2) = \Psi''(z)\odot Wv_1\odot Wv_2, \qquad
+        D\nabla f(x)\cdot(v, (U, c)) = \Psi''(z)\odot Wv\odot(Ux+c) + \Psi'(z)\odot Uv .
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        :math:`n` and :math:`m`: the layer maps :math:`\mathbb R^n` to :math:`\mathbb R^m`.
+    activation : Elementwise
+        :math:`\Psi`; the identity gives an affine layer.
+    """
+
+    n_in: int
+    n_out: int
+    activation: Elementwise = identity
+
+    def init(self, rng: np.random.Generator, gain: float = 1.0) -> DenseParams:
+        r"""Weights :math:`N(0, \text{gain}^2/n)`, zero biases."""
+        W = gain / np.sqrt(self.n_in) * rng.standard_normal((self.n_out, self.n_in))
+        return DenseParams(W, np.zeros(self.n_out))
+
+    def _check(self, x: Array, theta: DenseParams) -> None:
+        W, b = theta
+        if np.shape(W) != (self.n_out, self.n_in) or np.shape(b) != (self.n_out,):
+            raise ValueError(
+                f"Dense({self.n_in}, {self.n_out}) expected W of shape {(self.n_out, self.n_in)} "
+                f"and b of shape {(self.n_out,)}, got {np.shape(W)} and {np.shape(b)}"
+            )
+        if np.ndim(x) < 1 or np.shape(x)[-1] != self.n_in:
+            raise ValueError(
+                f"Dense({self.n_in}, {self.n_out}) expected inputs whose last axis has length "
+                f"{self.n_in}, got shape {np.shape(x)}"
+            )
+
+    def __call__(self, x: Array, theta: DenseParams) -> Array:
+        self._check(x, theta)
+        W, b = theta
+        return self.activation(x @ W.T + b)
+
+    def linearize(self, x: Array, theta: DenseParams) -> Linearization:
+        self._check(x, theta)
+        W, b = theta
+        x = np.asarray(x, dtype=float)
+        z = x @ W.T + b
+        psi = self.activation
+        s1, s2 = psi.derivative(z), psi.second_derivative(z)
+
+        def grad_apply(u: DenseParams) -> Array:
+            return s1 * (x @ u.W.T + u.b)
+
+        def grad_adjoint(w: Array) -> DenseParams:
+            a = s1 * w
+            return DenseParams(_sum_outer(a, x), _sum_leading(a))
+
+        def d2_apply(v1: Array, v2: Array) -> Array:
+            return s2 * (v1 @ W.T) * (v2 @ W.T)
+
+        def d2_adjoint(v: Array, w: Array) -> Array:
+            return (s2 * (v @ W.T) * w) @ W
+
+        def dgrad_apply(v: Array, u: DenseParams) -> Array:
+            return s2 * (v @ W.T) * (x @ u.W.T + u.b) + s1 * (v @ u.W.T)
+
+        def dgrad_left_adjoint(v: Array, w: Array) -> DenseParams:
+            a = s2 * (v @ W.T) * w
+            return DenseParams(_sum_outer(a, x) + _sum_outer(s1 * w, v), _sum_leading(a))
+
+        def dgrad_right_adjoint(u: DenseParams, w: Array) -> Array:
+            return (s2 * (x @ u.W.T + u.b) * w) @ W + (s1 * w) @ u.W
+
+        return Linearization(
+            output=psi.psi(z),
+            D=LinearMap(lambda v: s1 * (v @ W.T), lambda w: (s1 * w) @ W, "Df(x)"),
+            grad=LinearMap(grad_apply, grad_adjoint, "∇f(x)"),
+            D2=BilinearMap(d2_apply, d2_adjoint, d2_adjoint, "D²f(x)"),
+            D_grad=BilinearMap(dgrad_apply, dgrad_left_adjoint, dgrad_right_adjoint, "D∇f(x)"),
+        )

@@ -1,0 +1,314 @@
+r"""The generic network of thesis chapter 3: a composition of parameter-dependent maps.
+
+:math:`F(x;\theta) = (f_L\circ\dots\circ f_1)(x)` with :math:`f_i: E_i\times H_i\to E_{i+1}`;
+the head maps :math:`\alpha_i = f_i\circ\dots\circ f_1` (:math:`\alpha_0 = \mathrm{id}`), the tail
+maps :math:`\omega_i = f_L\circ\dots\circ f_i` (:math:`\omega_{L+1} = \mathrm{id}`), and the states
+:math:`x_i = \alpha_{i-1}(x)`, so that :math:`x_1 = x` and :math:`x_{L+1} = F(x;\theta)`.
+
+In code, layers and parameters are Python sequences indexed from 0: ``layers[i - 1]`` is the
+thesis's :math:`f_i`, ``states[i - 1]`` is :math:`x_i`. Each function's docstring gives the thesis
+result it implements. A batch is a leading axis of :math:`x`, and the loss of a batch is the
+sum of its points' losses, so every gradient here is that sum's gradient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from adjnets.layers import Layer, Linearization
+from adjnets.losses import Loss
+from adjnets.spaces import Tree, tree_map
+from adjnets.thesis import implements
+
+Params = tuple
+
+
+@dataclass(frozen=True)
+class Forward:
+    r"""The result of forward propagation: the states and each layer's linearization.
+
+    Attributes
+    ----------
+    states : list
+        :math:`x_1, \dots, x_{L+1}`; ``states[-1]`` is :math:`F(x;\theta)`.
+    lins : list of Linearization
+        ``lins[i - 1]`` holds :math:`f_i` and its derivatives at :math:`x_i`.
+    """
+
+    states: list[Tree]
+    lins: list[Linearization]
+
+    @property
+    def output(self) -> Tree:
+        return self.states[-1]
+
+
+@dataclass(frozen=True)
+class TangentForward:
+    r"""Forward propagation of the network and of a tangent :math:`v` (Lemma 3.3.2).
+
+    ``tangents[i - 1]`` is :math:`v_i = D\alpha_{i-1}(x)\cdot v`, so ``tangents[-1]`` is
+    :math:`DF(x;\theta)\cdot v`.
+    """
+
+    forward: Forward
+    tangents: list[Tree]
+
+
+@dataclass(frozen=True)
+class Network:
+    r"""A network :math:`F = f_L\circ\dots\circ f_1` of parameter-dependent maps (thesis 3.1).
+
+    Parameters
+    ----------
+    layers : sequence of Layer
+        :math:`f_1, \dots, f_L`, in order. The parameter of the network is the tuple
+        :math:`\theta = (\theta_1, \dots, \theta_L)`, a point of :math:`H_1\times\dots\times H_L`.
+    """
+
+    layers: tuple[Layer, ...]
+
+    def __init__(self, layers: Sequence[Layer]):
+        if not layers:
+            raise ValueError("Network expected at least one layer")
+        object.__setattr__(self, "layers", tuple(layers))
+
+    @property
+    def L(self) -> int:
+        """The number of layers."""
+        return len(self.layers)
+
+    def init(self, rng: np.random.Generator) -> Params:
+        """Random initial parameters :math:`(\\theta_1, \\dots, \\theta_L)`."""
+        return tuple(layer.init(rng) for layer in self.layers)
+
+    def _check(self, theta: Params) -> None:
+        if not isinstance(theta, tuple) or len(theta) != self.L:
+            raise ValueError(f"Network expected a tuple of {self.L} layer parameters, got {type(theta).__name__}"
+                             + (f" of length {len(theta)}" if isinstance(theta, tuple) else ""))
+
+    # -- maps -------------------------------------------------------------------------------
+
+    def __call__(self, x: Tree, theta: Params) -> Tree:
+        r""":math:`F(x;\theta)` (equation 3.1)."""
+        self._check(theta)
+        for layer, th in zip(self.layers, theta, strict=True):
+            x = layer(x, th)
+        return x
+
+    def head(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
+        r"""The head map :math:`\alpha_i = f_i\circ\dots\circ f_1` (equation 3.2); ``i = 0`` is the identity."""
+        return Network(self.layers[:i]).__call__ if i > 0 else (lambda x: x)  # type: ignore[return-value]
+
+    def tail(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
+        r"""The tail map :math:`\omega_i = f_L\circ\dots\circ f_i` (equation 3.3); ``i = L + 1`` is the identity."""
+        if i == self.L + 1:
+            return lambda x: x
+        rest, th = Network(self.layers[i - 1 :]), theta[i - 1 :]
+        return lambda x: rest(x, th)
+
+    # -- forward and backward propagation ---------------------------------------------------
+
+    def forward(self, x: Tree, theta: Params) -> Forward:
+        r"""Forward propagation :math:`x_{i+1} = f_i(x_i)`, keeping each layer's linearization."""
+        self._check(theta)
+        states, lins = [x], []
+        for layer, th in zip(self.layers, theta, strict=True):
+            lin = layer.linearize(states[-1], th)
+            lins.append(lin)
+            states.append(lin.output)
+        return Forward(states, lins)
+
+    @implements("Theorem 3.2.5")
+    def backpropagate(self, fwd: Forward, e: Tree) -> list[Tree]:
+        r"""Back-propagation of an output cotangent :math:`e` (Theorem 3.2.5).
+
+        Returns ``errors`` with ``errors[i - 1]`` :math:`= e_i = D^*\omega_{i+1}(x_{i+1})\cdot e`,
+        computed by the recursion :math:`D^*\omega_i(x_i) = D^*f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`:
+        :math:`e_L = e` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i`.
+        """
+        errors = [e]
+        for lin in reversed(fwd.lins[1:]):
+            errors.append(lin.D.adj(errors[-1]))
+        return errors[::-1]
+
+    def input_cotangent(self, fwd: Forward, e: Tree) -> Tree:
+        r""":math:`D^*F(x;\theta)\cdot e = D^*\omega_1(x_1)\cdot e`."""
+        return fwd.lins[0].D.adj(self.backpropagate(fwd, e)[0])
+
+    @implements("Lemma 3.2.1")
+    def grad_adjoint(self, fwd: Forward, e: Tree) -> Params:
+        r""":math:`\bigl(\nabla^*_{\theta_i}F(x;\theta)\cdot e\bigr)_{i=1}^L` (Lemma 3.2.1).
+
+        :math:`\nabla^*_{\theta_i}F(x;\theta) = \nabla^*_{\theta_i} f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`,
+        applied to the back-propagated errors :math:`e_i`.
+        """
+        errors = self.backpropagate(fwd, e)
+        return tuple(lin.grad.adj(err) for lin, err in zip(fwd.lins, errors, strict=True))
+
+    # -- losses and one step of gradient descent --------------------------------------------
+
+    @implements("Theorem 3.2.2", "Remark 3.2.3", "Theorem 3.2.4", "Remark 3.2.6")
+    def loss_and_gradient(
+        self, x: Tree, y: Tree, theta: Params, loss: Loss, weight_decay: float = 0.0
+    ) -> tuple[float, Params]:
+        r"""The loss of a batch and its gradient in every :math:`\theta_i` (Theorems 3.2.2, 3.2.4).
+
+        :math:`\nabla_{\theta_i}J = \nabla^*_{\theta_i}f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})\cdot e_L`
+        with :math:`e_L = \hat y_R - y` (squared loss) or :math:`\hat y_C - y` (cross-entropy),
+        each an element of :math:`H_i` by the canonical isomorphism (Remark 3.2.3). With
+        ``weight_decay`` :math:`\lambda>0` the objective gains :math:`\tfrac\lambda2\lVert\theta\rVert^2`
+        and each gradient :math:`\lambda\theta_i` (Remark 3.2.6).
+        """
+        fwd = self.forward(x, theta)
+        loss.check(fwd.output, y)
+        value = loss.value(fwd.output, y)
+        grads = self.grad_adjoint(fwd, loss.error(fwd.output, y))
+        if weight_decay:
+            value += 0.5 * weight_decay * sum(float(np.vdot(a, a)) for a in _leaves(theta))
+            grads = tree_map(lambda g, th: g + weight_decay * th, grads, theta)
+        return value, grads
+
+    @implements("Algorithm 3.2.1")
+    def gradient_step(
+        self, x: Tree, y: Tree, theta: Params, eta: float, loss: Loss, weight_decay: float = 0.0
+    ) -> tuple[Params, float]:
+        r"""One step of gradient descent, :math:`\theta_i \leftarrow \theta_i - \eta\nabla_{\theta_i}J` (Algorithm 3.2.1).
+
+        All gradients are computed at the old parameters before any is updated (the thesis keeps
+        a copy :math:`\tilde\theta_i` for the same purpose). Returns the new parameters and the
+        loss at the old ones.
+        """
+        value, grads = self.loss_and_gradient(x, y, theta, loss, weight_decay)
+        return tree_map(lambda th, g: th - eta * g, theta, grads), value
+
+    # -- the higher-order (tangent) loss ------------------------------------------------------
+
+    @implements("Lemma 3.3.2")
+    def tangent_forward(self, x: Tree, v: Tree, theta: Params) -> TangentForward:
+        r"""Forward propagation of the tangent :math:`v_{i+1} = Df_i(x_i)\cdot v_i` (Lemma 3.3.2).
+
+        ``v`` may carry one more leading axis than ``x`` (``K`` tangent directions per point).
+        """
+        fwd = self.forward(x, theta)
+        tangents = [v]
+        for lin in fwd.lins:
+            tangents.append(lin.D(tangents[-1]))
+        return TangentForward(fwd, tangents)
+
+    @implements("Theorem 3.3.3")
+    def tangent_backpropagate(self, tfwd: TangentForward, e: Tree) -> tuple[list[Tree], list[Tree]]:
+        r"""Tangent back-propagation (Theorem 3.3.3).
+
+        With :math:`e^v_i = D^*\omega_{i+1}(x_{i+1})\cdot e` (ordinary back-propagation of the
+        tangent error) and :math:`e^t_i = ((D\alpha_i(x)\cdot v)\lrcorner D^2\omega_{i+1}(x_{i+1}))^*\cdot e`,
+        the recursion is :math:`e^t_L = 0` (equation 3.17) and
+
+        .. math:: e^t_{i-1} = D^*f_i(x_i)\cdot e^t_i + (v_i\lrcorner D^2 f_i(x_i))^*\cdot e^v_i .
+
+        Returns the lists :math:`(e^t_i)_{i=1}^L` and :math:`(e^v_i)_{i=1}^L`.
+        """
+        lins, vs = tfwd.forward.lins, tfwd.tangents
+        e_v = [e]
+        e_t = [np.zeros_like(e)]
+        for i in range(self.L, 1, -1):  # thesis layer i = L, ..., 2 sends e_i to e_{i-1}
+            lin, v_i = lins[i - 1], vs[i - 1]
+            e_t.append(lin.D.adj(e_t[-1]) + lin.D2.left_hook(v_i).adj(e_v[-1]))
+            e_v.append(lin.D.adj(e_v[-1]))
+        return e_t[::-1], e_v[::-1]
+
+    @implements("Theorem 3.3.4")
+    def tangent_grad_adjoint(self, tfwd: TangentForward, e: Tree) -> Params:
+        r""":math:`\bigl((\nabla_{\theta_i}DF(x;\theta)\llcorner v)^*\cdot e\bigr)_{i=1}^L` (Theorem 3.3.4).
+
+        .. math::
+            (\nabla_{\theta_i}DF(x;\theta)\llcorner v)^* =
+            \nabla^*_{\theta_i}f_i(x_i)\cdot\bigl((D\alpha_i(x)\cdot v)\lrcorner D^2\omega_{i+1}(x_{i+1})\bigr)^*
+            + \bigl((D\alpha_{i-1}(x)\cdot v)\lrcorner D\nabla_{\theta_i}f_i(x_i)\bigr)^*\cdot D^*\omega_{i+1}(x_{i+1}).
+        """
+        e_t, e_v = self.tangent_backpropagate(tfwd, e)
+        return tuple(
+            tree_map(np.add, lin.grad.adj(et), lin.D_grad.left_hook(v).adj(ev))
+            for lin, v, et, ev in zip(tfwd.forward.lins, tfwd.tangents[:-1], e_t, e_v, strict=True)
+        )
+
+    def tangent_penalty(self, x: Tree, v: Tree, beta: Tree, theta: Params) -> float:
+        r""":math:`R(x;\theta) = \frac1{2K}\sum_k\lVert DF(x;\theta)\cdot v_k - \beta_k\rVert^2` (equation 3.14).
+
+        ``v`` and ``beta`` have a leading axis of length :math:`K` in front of the batch axis.
+        """
+        out = self.tangent_forward(x, v, theta).tangents[-1]
+        return 0.5 * float(np.sum((out - beta) ** 2)) / _n_tangents(v, x)
+
+    @implements("Theorem 3.3.1")
+    def tangent_loss_and_gradient(
+        self,
+        x: Tree,
+        y: Tree,
+        v: Tree,
+        beta: Tree,
+        theta: Params,
+        mu: float,
+        loss: Loss,
+        weight_decay: float = 0.0,
+    ) -> tuple[float, Params]:
+        r""":math:`\mathcal J_H = J + \mu R` and its gradient (equations 3.13, 3.14; Theorems 3.3.1, 3.3.4).
+
+        One forward pass carries the states and the :math:`K` tangents (Lemma 3.3.2); three
+        backward recursions carry :math:`e^y_i`, :math:`e^v_i` and :math:`e^t_i` (Theorems 3.2.5
+        and 3.3.3), as in Algorithm 3.3.1:
+
+        .. math::
+            \nabla_{\theta_i}\mathcal J_H = \nabla^*_{\theta_i}f_i(x_i)\cdot e^y_i
+            + \mu\bigl(\nabla^*_{\theta_i}f_i(x_i)\cdot e^t_i
+            + (v_i\lrcorner D\nabla_{\theta_i}f_i(x_i))^*\cdot e^v_i\bigr).
+        """
+        K = _n_tangents(v, x)
+        tfwd = self.tangent_forward(x, v, theta)
+        fwd = tfwd.forward
+        loss.check(fwd.output, y)
+        tangent_error = (tfwd.tangents[-1] - beta) / K
+        value = loss.value(fwd.output, y) + mu * 0.5 * K * float(np.sum(tangent_error**2))
+        g_loss = self.grad_adjoint(fwd, loss.error(fwd.output, y))
+        g_tangent = self.tangent_grad_adjoint(tfwd, tangent_error)
+        grads = tree_map(lambda a, b: a + mu * b, g_loss, g_tangent)
+        if weight_decay:
+            value += 0.5 * weight_decay * sum(float(np.vdot(a, a)) for a in _leaves(theta))
+            grads = tree_map(lambda g, th: g + weight_decay * th, grads, theta)
+        return value, grads
+
+    @implements("Algorithm 3.3.1")
+    def tangent_step(
+        self,
+        x: Tree,
+        y: Tree,
+        v: Tree,
+        beta: Tree,
+        theta: Params,
+        eta: float,
+        mu: float,
+        loss: Loss,
+        weight_decay: float = 0.0,
+    ) -> tuple[Params, float]:
+        r"""One step of gradient descent on :math:`J + \mu R` (Algorithm 3.3.1)."""
+        value, grads = self.tangent_loss_and_gradient(x, y, v, beta, theta, mu, loss, weight_decay)
+        return tree_map(lambda th, g: th - eta * g, theta, grads), value
+
+
+def _leaves(tree: Tree) -> list[np.ndarray]:
+    from adjnets.spaces import leaves
+
+    return leaves(tree)
+
+
+def _n_tangents(v: Tree, x: Tree) -> int:
+    """K, the length of the extra leading axis of the tangents."""
+    if np.ndim(v) != np.ndim(x) + 1 or np.shape(v)[1:] != np.shape(x):
+        raise ValueError(
+            f"expected tangents of shape (K, *{np.shape(x)}) for inputs of shape {np.shape(x)}, "
+            f"got {np.shape(v)}"
+        )
+    return np.shape(v)[0]

@@ -1,0 +1,151 @@
+r"""The thesis's 58 numbered results, and the adjnets code that implements each of them.
+
+``thesis_results.tsv`` (shipped with the package) lists every numbered lemma, proposition,
+theorem, remark and algorithm of the thesis. Code that implements or exhibits a result says so
+with the :func:`implements` decorator; tests say which result they check with the pytest marker
+``@pytest.mark.thesis("Theorem 3.2.5")``; pages state a result in a sphinx-proof box labelled
+with its number (``thm-3-2-5``). :func:`traceability` reads the three and is what the book's
+traceability appendix shows and what ``tests/test_traceability.py`` checks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import TypeVar
+
+F = TypeVar("F", bound=Callable)
+
+LABEL_PREFIX = {
+    "Lemma": "lem",
+    "Theorem": "thm",
+    "Proposition": "prop",
+    "Remark": "rem",
+    "Algorithm": "alg",
+}
+"""The prefix of a result's label on its page: Theorem 3.2.5 is ``thm-3-2-5``."""
+
+
+@dataclass(frozen=True)
+class Result:
+    """A numbered result of the thesis."""
+
+    kind: str
+    number: str
+    about: str
+
+    @property
+    def name(self) -> str:
+        """``"Theorem 3.2.5"``."""
+        return f"{self.kind} {self.number}"
+
+    @property
+    def label(self) -> str:
+        """The label of its box on its page, ``"thm-3-2-5"``."""
+        return f"{LABEL_PREFIX[self.kind]}-{self.number.replace('.', '-')}"
+
+    @property
+    def chapter(self) -> int:
+        return int(self.number.split(".")[0])
+
+
+def _load() -> dict[str, Result]:
+    text = files("adjnets").joinpath("thesis_results.tsv").read_text(encoding="utf-8")
+    results = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, number, about = line.split("\t")
+            result = Result(kind, number, about)
+            results[result.name] = result
+    return results
+
+
+RESULTS: dict[str, Result] = _load()
+"""Every numbered result of the thesis, by name (``"Theorem 3.2.5"``), in thesis order."""
+
+IMPLEMENTATIONS: dict[str, list[str]] = {name: [] for name in RESULTS}
+"""For each result, the qualified names of the functions and classes that implement it."""
+
+
+def implements(*names: str) -> Callable[[F], F]:
+    """Record that the decorated function or class implements the named thesis results.
+
+    Raises
+    ------
+    ValueError
+        If a name is not a numbered result of the thesis (e.g. a typo in the number).
+    """
+    unknown = [n for n in names if n not in RESULTS]
+    if unknown:
+        raise ValueError(f"implements expected thesis results such as 'Theorem 3.2.5', got {unknown}")
+
+    def register(obj: F) -> F:
+        qualname = f"{obj.__module__}.{obj.__qualname__}"
+        for name in names:
+            if qualname not in IMPLEMENTATIONS[name]:
+                IMPLEMENTATIONS[name].append(qualname)
+        obj.__thesis__ = names  # type: ignore[attr-defined]
+        return obj
+
+    return register
+
+
+@dataclass
+class Trace:
+    """Where one result is stated, implemented and checked."""
+
+    result: Result
+    pages: list[str] = field(default_factory=list)
+    implementations: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)
+
+
+_LABEL = re.compile(r"^:label:\s*([a-z]+-\d+-\d+-\d+)\s*$", re.MULTILINE)
+
+
+def _page_labels(book: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for page in sorted(book.rglob("*.md")):
+        for label in _LABEL.findall(page.read_text(encoding="utf-8")):
+            found.setdefault(label, []).append(str(page.relative_to(book.parent)))
+    return found
+
+
+def _marked_tests(tests: Path) -> dict[str, list[str]]:
+    """``{result name: [test ids]}`` from ``@pytest.mark.thesis(...)`` decorators."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(tests.rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.ClassDef):
+                continue
+            for deco in node.decorator_list:
+                if (
+                    isinstance(deco, ast.Call)
+                    and isinstance(deco.func, ast.Attribute)
+                    and deco.func.attr == "thesis"
+                ):
+                    for arg in deco.args:
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                            test_id = f"{path.relative_to(tests.parent)}::{node.name}"
+                            found.setdefault(arg.value, []).append(test_id)
+    return found
+
+
+def traceability(root: Path) -> list[Trace]:
+    """For every thesis result: its page(s), implementation(s) and test(s), in a checkout at ``root``.
+
+    Implementations come from the :func:`implements` registry (import :mod:`adjnets` first, which
+    imports every module); pages and tests are read from ``root/book`` and ``root/tests``.
+    """
+    import adjnets  # noqa: F401  (registers every implementation)
+
+    labels, tests = _page_labels(root / "book"), _marked_tests(root / "tests")
+    return [
+        Trace(r, labels.get(r.label, []), list(IMPLEMENTATIONS[name]), tests.get(name, []))
+        for name, r in RESULTS.items()
+    ]

@@ -24,6 +24,14 @@ from tests.notebook_pages import FIX_COMMAND, is_notebook_page, merge_reference
 collect_ignore = ["tests/reference", "_build", ".venv"]
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        'thesis(*results): the test checks these numbered results of the thesis, e.g. '
+        '@pytest.mark.thesis("Theorem 3.2.5"); the traceability appendix lists it',
+    )
+
+
 class ReferenceIsCurrent(pytest.Item):
     """Fails when the page's code no longer matches its stored reference outputs."""
 

@@ -29,3 +29,27 @@ class Source:
 def source(*objects: Any) -> Source:
     """The source of ``objects`` (functions, classes, methods), for display in a notebook."""
     return Source(*objects)
+
+
+class Markdown:
+    """Markdown text that a notebook (and the book) renders; its plain-text form is the same text."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> Markdown:
+    """A Markdown pipe table; cells may hold MyST roles (the book renders outputs as MyST)."""
+    if any(len(row) != len(header) for row in rows):
+        raise ValueError(f"markdown_table expected rows of {len(header)} cells")
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+    return Markdown("\n".join([line(header), line(["---"] * len(header)), *map(line, rows)]))

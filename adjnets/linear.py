@@ -47,6 +47,9 @@ class LinearMap:
     adjoint_apply: Callable[[Tree], Tree]
     name: str = "L"
 
+    # ``L @ array`` must not be taken over by NumPy's matmul: only maps compose with ``@``
+    __array_ufunc__ = None
+
     def __call__(self, v: Tree) -> Tree:
         return self.apply(v)
 

@@ -101,7 +101,10 @@ class Network:
 
     def head(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
         r"""The head map :math:`\alpha_i = f_i\circ\dots\circ f_1` (equation 3.2); ``i = 0`` is the identity."""
-        return Network(self.layers[:i]).__call__ if i > 0 else (lambda x: x)  # type: ignore[return-value]
+        if i == 0:
+            return lambda x: x
+        first, th = Network(self.layers[:i]), theta[:i]
+        return lambda x: first(x, th)
 
     def tail(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
         r"""The tail map :math:`\omega_i = f_L\circ\dots\circ f_i` (equation 3.3); ``i = L + 1`` is the identity."""

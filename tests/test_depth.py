@@ -88,13 +88,13 @@ def test_layer_derivatives_carry_their_adjoints(rng, activation):
 
 
 def test_layer_derivatives_rejects_an_unbatched_input(rng):
-    with pytest.raises(ValueError, match=r"expected a batch x of shape \(N, n_0\)"):
+    with pytest.raises(ValueError, match=r"expected a batch x of shape \(N, n_1\)"):
         layer_derivatives([np.eye(3)], sigmoid, np.ones(3))
 
 
 def test_layer_derivatives_rejects_weights_that_do_not_chain(rng):
     weights = [rng.standard_normal((4, 3)), rng.standard_normal((4, 5))]
-    with pytest.raises(ValueError, match=r"expected weight W_2 of shape \(n_2, 4\)"):
+    with pytest.raises(ValueError, match=r"expected weight W_2 of shape \(n_3, 4\)"):
         layer_derivatives(weights, sigmoid, np.ones((2, 3)))
 
 
@@ -115,7 +115,9 @@ def _jacobian_norms(weights, activation, x, w):
     zs = _forward(weights, activation, x)
     out = np.empty((len(weights) + 1, x.shape[0]))
     for p in range(x.shape[0]):
-        jacobians = [activation.derivative(z[p])[:, None] * W for z, W in zip(zs, weights, strict=True)]
+        jacobians = [
+            activation.derivative(z[p])[:, None] * W for z, W in zip(zs, weights, strict=True)
+        ]
         product = np.eye(w.shape[1])  # J_L ... J_{k+1}, built from the output down
         out[0, p] = 1.0
         for k, J in enumerate(reversed(jacobians), start=1):
@@ -147,14 +149,16 @@ def test_backward_norms_of_a_linear_chain_are_powers_of_lambda(rng):
 
 def test_backward_norms_of_an_orthogonal_linear_chain_are_one(rng):
     Q, _ = np.linalg.qr(rng.standard_normal((5, 5)))
-    got = backward_norms([Q] * 30, identity, rng.standard_normal((2, 5)), rng.standard_normal((2, 5)))
+    x, w = rng.standard_normal((2, 5)), rng.standard_normal((2, 5))
+    got = backward_norms([Q] * 30, identity, x, w)
     assert_allclose(got, 1.0, rtol=1e-12)
 
 
 def test_backward_norms_of_a_sigmoid_chain_obey_the_quarter_bound(rng):
     # ||D*f_i . e|| <= ||W_i||_2 sup psi' ||e|| = ||W_i||_2 / 4 ||e|| for the sigmoid.
     weights = random_weights(rng, 16, 10, gain=3.0)
-    got = backward_norms(weights, sigmoid, rng.standard_normal((8, 16)), rng.standard_normal((8, 16)))
+    x, w = rng.standard_normal((8, 16)), rng.standard_normal((8, 16))
+    got = backward_norms(weights, sigmoid, x, w)
     steps = got[1:] / got[:-1]  # row k: the factor of layer L - k + 1
     bounds = np.array([np.linalg.norm(W, 2) / 4 for W in reversed(weights)])
     assert np.all(steps <= bounds[:, None] * (1 + 1e-12))
@@ -172,7 +176,7 @@ def test_backward_norms_sigmoid_vanishes_relu_does_not():
 
 def test_backward_norms_rejects_a_cotangent_of_the_wrong_shape(rng):
     weights = [rng.standard_normal((4, 3))]
-    with pytest.raises(ValueError, match=r"expected w of shape \(N, n_L\) = \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"expected w of shape \(N, n_\(L\+1\)\) = \(2, 4\)"):
         backward_norms(weights, tanh, np.ones((2, 3)), np.ones((2, 3)))
 
 

@@ -62,3 +62,33 @@ def test_sigmoid_and_softplus_are_stable_for_huge_inputs():
 def test_tanh_derivative_identity():
     z = np.linspace(-3, 3, 7)
     assert_allclose(tanh.derivative(z), 1 / np.cosh(z) ** 2, rtol=1e-13)
+
+
+@pytest.mark.thesis("Proposition 2.4.1")
+@pytest.mark.parametrize("name", SMOOTH + ["relu"])
+def test_first_derivative_against_jax(name):
+    from tests.jax_reference import ELEMENTWISE as JAX, assert_close, jax, jnp
+
+    f, rng = ELEMENTWISE[name], np.random.default_rng(3)
+    z, v = point(name, rng), rng.standard_normal((5, 4))
+    _, expected = jax.jvp(JAX[name], (jnp.asarray(z),), (jnp.asarray(v),))
+    assert_close(f.D(z)(v), expected)
+
+
+@pytest.mark.thesis("Proposition 2.4.2")
+@pytest.mark.parametrize("name", SMOOTH + ["relu"])
+def test_second_derivative_against_jax_and_its_hooks_are_self_adjoint(name):
+    from tests.jax_reference import ELEMENTWISE as JAX, assert_close, jax, jnp
+
+    f, rng = ELEMENTWISE[name], np.random.default_rng(4)
+    z = point(name, rng)
+    v1, v2, w = rng.standard_normal((3, 5, 4))
+    directional = lambda s: jax.jvp(JAX[name], (s,), (jnp.asarray(v2),))[1]  # noqa: E731
+    _, expected = jax.jvp(directional, (jnp.asarray(z),), (jnp.asarray(v1),))
+    if name in ("identity", "relu"):
+        assert not np.any(f.D2(z)(v1, v2)) and not np.any(expected)
+    else:
+        assert_close(f.D2(z)(v1, v2), expected)
+    for hooked in (f.D2(z).left_hook(v1), f.D2(z).right_hook(v1)):
+        assert_adjoint(hooked, v2, w)
+        np.testing.assert_allclose(hooked(w), hooked.adj(w), rtol=1e-15)

@@ -1,0 +1,89 @@
+"""The dense layer's linearization against JAX: D, grad, D^2, D grad and every hook's adjoint."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adjnets import Dense, DenseParams, identity, relu, sigmoid, softplus, tanh
+from adjnets.check import assert_adjoint
+from adjnets.spaces import inner, random_like
+from tests.jax_reference import assert_close, dense, jax, jnp, to_jax
+
+
+@pytest.fixture(params=[tanh, sigmoid, softplus, identity, relu], ids=lambda f: f.name)
+def case(request):
+    rng = np.random.default_rng(8)
+    layer = Dense(4, 3, request.param)
+    theta = layer.init(rng)
+    theta = DenseParams(theta.W, 0.5 * rng.standard_normal(3))
+    x = rng.standard_normal((5, 4))
+    return rng, layer, theta, x, layer.linearize(x, theta)
+
+
+def test_value(case):
+    _, layer, theta, x, lin = case
+    assert_close(lin.output, dense(layer, jnp.asarray(x), to_jax(theta)))
+    assert_close(layer(x, theta), lin.output, rtol=0)
+
+
+def test_state_derivative_and_adjoint(case):
+    rng, layer, theta, x, lin = case
+    v, w = rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))  # K = 2 tangents
+    f = lambda z: dense(layer, z, to_jax(theta))  # noqa: E731
+    for k in range(2):
+        assert_close(lin.D(v)[k], jax.jvp(f, (jnp.asarray(x),), (jnp.asarray(v[k]),))[1])
+        assert_close(lin.D.adj(w)[k], jax.vjp(f, jnp.asarray(x))[1](jnp.asarray(w[k]))[0])
+    assert_adjoint(lin.D, v, w)
+
+
+def test_parameter_derivative_and_adjoint(case):
+    rng, layer, theta, x, lin = case
+    u, w = random_like(rng, theta), rng.standard_normal((5, 3))
+    f = lambda th: dense(layer, jnp.asarray(x), th)  # noqa: E731
+    assert_close(lin.grad(u), jax.jvp(f, (to_jax(theta),), (to_jax(u),))[1])
+    assert_close(lin.grad.adj(w), jax.vjp(f, to_jax(theta))[1](jnp.asarray(w))[0])
+    assert_adjoint(lin.grad, u, w)
+    # with K cotangents per point the adjoint sums over them: <grad* w, u> = sum_k <w_k, grad u>
+    wk = rng.standard_normal((2, 5, 3))
+    lhs = sum(float(np.sum(wk[k] * lin.grad(u))) for k in range(2))
+    assert inner(lin.grad.adj(wk), u) == pytest.approx(lhs, rel=1e-12)
+
+
+def test_second_derivative_and_its_hooks(case):
+    rng, layer, theta, x, lin = case
+    v1, v2, w = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
+    f = lambda z: dense(layer, z, to_jax(theta))  # noqa: E731
+    directional = lambda z: jax.jvp(f, (z,), (jnp.asarray(v2),))[1]  # noqa: E731
+    expected = jax.jvp(directional, (jnp.asarray(x),), (jnp.asarray(v1),))[1]
+    if layer.activation in (identity, relu):
+        assert not np.any(lin.D2(v1, v2)) and not np.any(expected)
+    else:
+        assert_close(lin.D2(v1, v2), expected)
+    assert_adjoint(lin.D2.left_hook(v1), v2, w)
+    assert_adjoint(lin.D2.right_hook(v2), v1, w)
+
+
+def test_mixed_derivative_and_its_hooks(case):
+    rng, layer, theta, x, lin = case
+    v, u, w = rng.standard_normal((5, 4)), random_like(rng, theta), rng.standard_normal((5, 3))
+    grad_at = lambda z: jax.jvp(lambda th: dense(layer, z, th), (to_jax(theta),), (to_jax(u),))[1]  # noqa: E731
+    expected = jax.jvp(grad_at, (jnp.asarray(x),), (jnp.asarray(v),))[1]  # D grad f . (v, u)
+    assert_close(lin.D_grad(v, u), expected)
+    assert_close(lin.D_grad.swap()(u, v), expected)  # grad D f . (u, v)
+    assert_adjoint(lin.D_grad.left_hook(v), u, w)
+    assert_adjoint(lin.D_grad.right_hook(u), v, w)
+    # the adjoint of the hooked map is the derivative of theta-adjoint (Lemma 2.3.2), from JAX
+    adj_at = lambda z: jax.vjp(lambda th: dense(layer, z, th), to_jax(theta))[1](jnp.asarray(w))[0]  # noqa: E731
+    assert_close(lin.D_grad.left_hook(v).adj(w), jax.jvp(adj_at, (jnp.asarray(x),), (jnp.asarray(v),))[1])
+
+
+def test_shapes_are_checked():
+    layer, rng = Dense(4, 3), np.random.default_rng(0)
+    theta = layer.init(rng)
+    with pytest.raises(ValueError, match="last axis has length 4"):
+        layer(np.zeros((2, 5)), theta)
+    with pytest.raises(ValueError, match=r"W of shape \(3, 4\)"):
+        layer(np.zeros((2, 4)), DenseParams(np.zeros((4, 3)), np.zeros(3)))
+    with pytest.raises(ValueError, match="last axis"):
+        layer.linearize(np.float64(1.0), theta)

@@ -20,7 +20,7 @@ import numpy as np
 
 from adjnets.layers import Layer, Linearization
 from adjnets.losses import Loss
-from adjnets.spaces import Tree, tree_map
+from adjnets.spaces import Tree, inner, tree_map
 from adjnets.thesis import implements
 
 Params = tuple
@@ -170,10 +170,7 @@ class Network:
         loss.check(fwd.output, y)
         value = loss.value(fwd.output, y)
         grads = self.grad_adjoint(fwd, loss.error(fwd.output, y))
-        if weight_decay:
-            value += 0.5 * weight_decay * sum(float(np.vdot(a, a)) for a in _leaves(theta))
-            grads = tree_map(lambda g, th: g + weight_decay * th, grads, theta)
-        return value, grads
+        return _with_weight_decay(value, grads, theta, weight_decay)
 
     @implements("Algorithm 3.2.1")
     def gradient_step(
@@ -278,10 +275,7 @@ class Network:
         g_loss = self.grad_adjoint(fwd, loss.error(fwd.output, y))
         g_tangent = self.tangent_grad_adjoint(tfwd, tangent_error)
         grads = tree_map(lambda a, b: a + mu * b, g_loss, g_tangent)
-        if weight_decay:
-            value += 0.5 * weight_decay * sum(float(np.vdot(a, a)) for a in _leaves(theta))
-            grads = tree_map(lambda g, th: g + weight_decay * th, grads, theta)
-        return value, grads
+        return _with_weight_decay(value, grads, theta, weight_decay)
 
     @implements("Algorithm 3.3.1")
     def tangent_step(
@@ -301,10 +295,11 @@ class Network:
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
 
 
-def _leaves(tree: Tree) -> list[np.ndarray]:
-    from adjnets.spaces import leaves
-
-    return leaves(tree)
+def _with_weight_decay(value: float, grads: Params, theta: Params, lam: float) -> tuple[float, Params]:
+    r"""Add :math:`\tfrac\lambda2\lVert\theta\rVert^2` to the objective and :math:`\lambda\theta_i` to each gradient (Remark 3.2.6)."""
+    if not lam:
+        return value, grads
+    return value + 0.5 * lam * inner(theta, theta), tree_map(lambda g, th: g + lam * th, grads, theta)
 
 
 def _n_tangents(v: Tree, x: Tree) -> int:

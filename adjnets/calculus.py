@@ -10,6 +10,8 @@ means the derivative of :math:`g` is taken at the point :math:`f(x)`.
 
 from __future__ import annotations
 
+import numpy as np
+
 from adjnets.linear import BilinearMap, LinearMap
 from adjnets.spaces import Tree, tree_map
 from adjnets.thesis import implements
@@ -18,6 +20,39 @@ from adjnets.thesis import implements
 def chain_rule(Dg_at_fx: LinearMap, Df_x: LinearMap) -> LinearMap:
     r""":math:`D(g\circ f)(x) = Dg(f(x))\cdot Df(x)` (thesis equation 2.3), adjoint :math:`D^*f(x)\cdot D^*g(f(x))`."""
     return Dg_at_fx @ Df_x
+
+
+def composite_second_derivative(
+    D2g: BilinearMap, Dg: LinearMap, A1: LinearMap, A2: LinearMap, B: BilinearMap
+) -> BilinearMap:
+    r"""The bilinear map :math:`(v_1, v_2)\mapsto D^2g\cdot(A_1v_1, A_2v_2) + Dg\cdot B(v_1, v_2)`, with hook adjoints.
+
+    This is the shape of every second derivative of a composition :math:`g\circ h`: with
+    :math:`A_1 = A_2 = Dh(x)` and :math:`B = D^2h(x)` it is :math:`D^2(g\circ h)(x)` (Lemma 2.2.1);
+    with :math:`A_1 = Dh(x;\theta)`, :math:`A_2 = \nabla h(x;\theta)` and
+    :math:`B = D\nabla h(x;\theta)` it is :math:`D\nabla(g\circ h)(x;\theta)`, by the same
+    product-rule argument. The hooks' adjoints follow from the reversing rule:
+
+    .. math::
+        (v_1\lrcorner\,\cdot\,)^* = A_2^*\,(A_1v_1\lrcorner D^2g)^* + (v_1\lrcorner B)^*\,D^*g,
+        \qquad
+        (\,\cdot\,\llcorner v_2)^* = A_1^*\,(D^2g\llcorner A_2v_2)^* + (B\llcorner v_2)^*\,D^*g .
+    """
+
+    def apply(v1: Tree, v2: Tree) -> Tree:
+        return tree_map(np.add, D2g(A1(v1), A2(v2)), Dg(B(v1, v2)))
+
+    def left_adjoint(v1: Tree, w: Tree) -> Tree:
+        return tree_map(
+            np.add, A2.adj(D2g.left_adjoint(A1(v1), w)), B.left_adjoint(v1, Dg.adj(w))
+        )
+
+    def right_adjoint(v2: Tree, w: Tree) -> Tree:
+        return tree_map(
+            np.add, A1.adj(D2g.right_adjoint(A2(v2), w)), B.right_adjoint(v2, Dg.adj(w))
+        )
+
+    return BilinearMap(apply, left_adjoint, right_adjoint, f"D²g(·,·)+Dg·{B.name}")
 
 
 @implements("Lemma 2.2.1")
@@ -34,27 +69,7 @@ def second_order_chain_rule(
     :math:`(v_1\lrcorner D^2(g\circ f)(x))^* = D^*f(x)\cdot(Df(x)v_1\lrcorner D^2g(f(x)))^*
     + (v_1\lrcorner D^2f(x))^*\cdot D^*g(f(x))`, and symmetrically for the right hook.
     """
-
-    def apply(v1: Tree, v2: Tree) -> Tree:
-        return tree_map(
-            lambda a, b: a + b, D2g_at_fx(Df_x(v1), Df_x(v2)), Dg_at_fx(D2f_x(v1, v2))
-        )
-
-    def left_adjoint(v1: Tree, w: Tree) -> Tree:
-        return tree_map(
-            lambda a, b: a + b,
-            Df_x.adj(D2g_at_fx.left_adjoint(Df_x(v1), w)),
-            D2f_x.left_adjoint(v1, Dg_at_fx.adj(w)),
-        )
-
-    def right_adjoint(v2: Tree, w: Tree) -> Tree:
-        return tree_map(
-            lambda a, b: a + b,
-            Df_x.adj(D2g_at_fx.right_adjoint(Df_x(v2), w)),
-            D2f_x.right_adjoint(v2, Dg_at_fx.adj(w)),
-        )
-
-    return BilinearMap(apply, left_adjoint, right_adjoint, "D²(g∘f)(x)")
+    return composite_second_derivative(D2g_at_fx, Dg_at_fx, Df_x, Df_x, D2f_x)
 
 
 @implements("Lemma 2.2.2")

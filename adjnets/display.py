@@ -17,6 +17,7 @@ class Source:
     def __init__(self, *objects: Any):
         if not objects:
             raise ValueError("source expected at least one function or class")
+        objects = tuple(obj.fget if isinstance(obj, property) else obj for obj in objects)
         self.text = "\n\n".join(textwrap.dedent(inspect.getsource(obj)).rstrip() for obj in objects)
 
     def _repr_markdown_(self) -> str:

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from adjnets.linear import BilinearMap, LinearMap
+from adjnets.maps import StateLinearization, StateMap
 from adjnets.thesis import implements
 
 Array = np.ndarray
 
 
 @dataclass(frozen=True)
-class Elementwise:
+class Elementwise(StateMap):
     r"""An elementwise function :math:`\Psi` with its first and second derivatives.
 
     Parameters
@@ -74,6 +75,10 @@ class Elementwise:
             return curvature * v * w
 
         return BilinearMap(hooked, hooked, hooked, f"D²{self.name}(z)")
+
+    def linearize(self, z: Array) -> StateLinearization:
+        r""":math:`\Psi(z)`, :math:`D\Psi(z)` and :math:`D^2\Psi(z)`, as a map placed after a layer."""
+        return StateLinearization(self(z), self.D(z), self.D2(z))
 
     def __repr__(self) -> str:
         return f"Elementwise({self.name})"

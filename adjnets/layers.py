@@ -20,59 +20,20 @@ axes, as the adjoint of :math:`\theta\mapsto (f(x_j;\theta))_j` must.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from adjnets.elementwise import Elementwise, identity
+from adjnets.calculus import composite_second_derivative
 from adjnets.linear import BilinearMap, LinearMap
+from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
 from adjnets.spaces import Tree
 
+__all__ = ["Dense", "DenseParams", "Layer", "Linearization", "StateLinearization", "StateMap", "Then"]
+
 Array = np.ndarray
-
-
-@dataclass(frozen=True)
-class Linearization:
-    r"""A layer's value and derivatives at one point :math:`(x,\theta)`.
-
-    Attributes
-    ----------
-    output : tree
-        :math:`f(x;\theta)`.
-    D : LinearMap
-        :math:`Df(x;\theta)`; ``D.adj`` is :math:`D^*f(x;\theta)`.
-    grad : LinearMap
-        :math:`\nabla f(x;\theta)`; ``grad.adj`` is :math:`\nabla^*f(x;\theta)`.
-    D2 : BilinearMap
-        :math:`D^2 f(x;\theta)`, so ``D2.left_hook(v)`` is :math:`(v\lrcorner D^2f(x;\theta))`.
-    D_grad : BilinearMap
-        :math:`D\nabla f(x;\theta)`, so ``D_grad.left_hook(v)`` is
-        :math:`(v\lrcorner D\nabla f(x;\theta))` and ``D_grad.swap()`` is :math:`\nabla D f`.
-    """
-
-    output: Tree
-    D: LinearMap
-    grad: LinearMap
-    D2: BilinearMap
-    D_grad: BilinearMap
-
-
-class Layer(ABC):
-    """A parameter-dependent map :math:`f(x;\\theta)`: one layer of a network."""
-
-    @abstractmethod
-    def init(self, rng: np.random.Generator) -> Tree:
-        """Random initial parameters."""
-
-    @abstractmethod
-    def __call__(self, x: Tree, theta: Tree) -> Tree:
-        r""":math:`f(x;\theta)`."""
-
-    @abstractmethod
-    def linearize(self, x: Tree, theta: Tree) -> Linearization:
-        r"""Value and derivatives at :math:`(x, \theta)`."""
 
 
 def _sum_outer(a: Array, x: Array) -> Array:
@@ -185,3 +146,48 @@ class Dense(Layer):
             D2=BilinearMap(d2_apply, d2_adjoint, d2_adjoint, "D²f(x)"),
             D_grad=BilinearMap(dgrad_apply, dgrad_left_adjoint, dgrad_right_adjoint, "D∇f(x)"),
         )
+
+
+@dataclass(frozen=True)
+class Then(Layer):
+    r"""A layer followed by parameter-free maps: :math:`f = g_k\circ\dots\circ g_1\circ h(\,\cdot\,;\theta)`.
+
+    A CNN layer :math:`\Phi\circ\Psi\circ C(W, \cdot)` (thesis equation 4.28) is
+    ``Then(conv, (activation, pooling))``. Its derivatives come from those of the pieces by the
+    chain rules of chapter 2: :math:`Df = Dg\cdot Dh` (2.3), :math:`\nabla f = Dg\cdot\nabla h`
+    (Lemma 2.3.1), :math:`D^2 f` by Lemma 2.2.1, and :math:`D\nabla f(v, u) =
+    D^2g(Dh\,v, \nabla h\,u) + Dg\cdot D\nabla h(v, u)` by the same product rule
+    (:func:`adjnets.calculus.composite_second_derivative`).
+
+    Parameters
+    ----------
+    first : Layer
+        :math:`h`, the layer that holds the parameters.
+    maps : tuple of StateMap
+        :math:`g_1, \dots, g_k`, applied in order after ``first``.
+    """
+
+    first: Layer
+    maps: tuple[StateMap, ...]
+
+    def init(self, rng: np.random.Generator) -> Tree:
+        return self.first.init(rng)
+
+    def __call__(self, x: Tree, theta: Tree) -> Tree:
+        y = self.first(x, theta)
+        for g in self.maps:
+            y = g(y)
+        return y
+
+    def linearize(self, x: Tree, theta: Tree) -> Linearization:
+        lin = self.first.linearize(x, theta)
+        for g in self.maps:
+            s = g.linearize(lin.output)
+            lin = Linearization(
+                output=s.output,
+                D=s.D @ lin.D,
+                grad=s.D @ lin.grad,
+                D2=composite_second_derivative(s.D2, s.D, lin.D, lin.D, lin.D2),
+                D_grad=composite_second_derivative(s.D2, s.D, lin.D, lin.grad, lin.D_grad),
+            )
+        return lin

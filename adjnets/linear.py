@@ -56,7 +56,10 @@ class LinearMap:
     @property
     def adj(self) -> LinearMap:
         r"""The adjoint :math:`L^*`, itself a :class:`LinearMap` whose adjoint is :math:`L`."""
-        name = self.name[:-1] if self.name.endswith("*") else f"{self.name}*"
+        if self.name.endswith("*"):
+            name = self.name[:-1].removeprefix("(").removesuffix(")")
+        else:
+            name = f"({self.name})*" if "·" in self.name else f"{self.name}*"
         return LinearMap(self.adjoint_apply, self.apply, name)
 
     def __matmul__(self, other: LinearMap) -> LinearMap:

@@ -87,3 +87,26 @@ def test_shapes_are_checked():
         layer(np.zeros((2, 4)), DenseParams(np.zeros((4, 3)), np.zeros(3)))
     with pytest.raises(ValueError, match="last axis"):
         layer.linearize(np.float64(1.0), theta)
+
+
+@pytest.mark.parametrize("activation", [tanh, sigmoid, softplus], ids=lambda f: f.name)
+def test_then_composes_the_derivatives_of_its_pieces(activation):
+    # Then(affine, (Psi,)) is the dense layer: every derivative must agree with the fused one
+    from adjnets.layers import Then
+
+    rng = np.random.default_rng(9)
+    fused, composed = Dense(4, 3, activation), Then(Dense(4, 3), (activation,))
+    theta = DenseParams(rng.standard_normal((3, 4)), rng.standard_normal(3))
+    x, v, v2 = rng.standard_normal((3, 5, 4))
+    u, w = random_like(rng, theta), rng.standard_normal((5, 3))
+    a, b = fused.linearize(x, theta), composed.linearize(x, theta)
+    assert_close(b.output, a.output, rtol=1e-15)
+    assert_close(b.D(v), a.D(v))
+    assert_close(b.D.adj(w), a.D.adj(w))
+    assert_close(b.grad.adj(w), a.grad.adj(w))
+    assert_close(b.D2(v, v2), a.D2(v, v2))
+    assert_close(b.D2.left_hook(v).adj(w), a.D2.left_hook(v).adj(w))
+    assert_close(b.D_grad(v, u), a.D_grad(v, u))
+    assert_close(b.D_grad.left_hook(v).adj(w), a.D_grad.left_hook(v).adj(w))
+    assert_close(b.D_grad.right_hook(u).adj(w), a.D_grad.right_hook(u).adj(w))
+    assert_close(composed(x, theta), a.output, rtol=1e-15)

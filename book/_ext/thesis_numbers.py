@@ -5,9 +5,9 @@ instead, so that its Theorem 3.2.5 is the thesis's Theorem 3.2.5. A box takes th
 in its label: ``:label: thm-3-2-5`` is numbered 3.2.5, in its title and in every
 ``{prf:ref}`` to it. The label is ``<kind>-<chapter>-<section>-<number>`` for any kind prefix.
 
-A box whose label carries no such number keeps the number Sphinx gives it; boxes of the book's
-own (results that are not in the thesis) should use ``:nonumber:`` so they cannot be mistaken for
-the thesis's.
+Exercises are numbered the same way: ``:label: ex-2-1`` is Exercise 2.1. A box whose label
+carries no such number keeps the number Sphinx gives it; boxes of the book's own (results that
+are not in the thesis) should use ``:nonumber:`` so they cannot be mistaken for the thesis's.
 """
 
 from __future__ import annotations
@@ -17,21 +17,23 @@ import re
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
-THESIS_LABEL = re.compile(r"^[a-z]+-(\d+)-(\d+)-(\d+)$")
+NUMBERED_LABEL = re.compile(r"^[a-z]+((?:-\d+)+)$")
 
 
 def renumber(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Replace the numbers Sphinx assigned to thesis-labelled boxes by the thesis's numbers.
+    """Give every numbered box whose label ends in numbers those numbers.
 
     Sphinx assigns figure numbers in its own ``env-get-updated`` handler; this one runs after it
-    (lower priority) and changes no document, so it returns no document to rewrite.
+    (lower priority) and changes no document, so it returns no document to rewrite. It covers
+    sphinx-proof's boxes (``thm-3-2-5`` is Theorem 3.2.5) and sphinx-exercise's exercises
+    (``ex-2-1`` is Exercise 2.1), which both number through Sphinx's figure numbers.
     """
-    for label, info in getattr(env, "proof_list", {}).items():
-        match = THESIS_LABEL.match(label)
-        if not match or info.get("nonumber"):
-            continue
-        numbers = env.toc_fignumbers.setdefault(info["docname"], {})
-        numbers.setdefault(info["countertype"], {})[label] = tuple(int(g) for g in match.groups())
+    for by_type in env.toc_fignumbers.values():
+        for numbers in by_type.values():
+            for label in numbers:
+                match = NUMBERED_LABEL.match(label)
+                if match:
+                    numbers[label] = tuple(int(n) for n in match.group(1)[1:].split("-"))
     return []
 
 

@@ -31,9 +31,11 @@ from adjnets.elementwise import (
     softplus,
     tanh,
 )
-from adjnets.layers import Dense, DenseParams, Layer, Linearization
+from adjnets.layers import Dense, DenseParams, Then
+from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
 from adjnets.linear import BilinearMap, LinearMap
 from adjnets.losses import Loss, cross_entropy, one_hot, squared
+from adjnets.mlp import MLP
 from adjnets.network import Forward, Network, TangentForward
 from adjnets.softmax import D_log_softmax, D_softmax, log_softmax, softmax
 from adjnets.spaces import inner, norm, random_like, tree_map
@@ -53,8 +55,12 @@ __all__ = [
     "LinearMap",
     "Linearization",
     "Loss",
+    "MLP",
     "Network",
+    "StateLinearization",
+    "StateMap",
     "TangentForward",
+    "Then",
     "__version__",
     "calculus",
     "check",

@@ -30,6 +30,7 @@ from adjnets.calculus import composite_second_derivative
 from adjnets.linear import BilinearMap, LinearMap
 from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
 from adjnets.spaces import Tree
+from adjnets.thesis import implements
 
 __all__ = ["Dense", "DenseParams", "Layer", "Linearization", "StateLinearization", "StateMap", "Then"]
 
@@ -108,6 +109,7 @@ class Dense(Layer):
         W, b = theta
         return self.activation(x @ W.T + b)
 
+    @implements("Lemma 4.1.2", "Lemma 4.1.3")
     def linearize(self, x: Array, theta: DenseParams) -> Linearization:
         self._check(x, theta)
         W, b = theta

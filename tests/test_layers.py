@@ -27,6 +27,7 @@ def test_value(case):
     assert_close(layer(x, theta), lin.output, rtol=0)
 
 
+@pytest.mark.thesis("Lemma 4.1.2", "Lemma 4.1.3")
 def test_state_derivative_and_adjoint(case):
     rng, layer, theta, x, lin = case
     v, w = rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))  # K = 2 tangents
@@ -37,6 +38,7 @@ def test_state_derivative_and_adjoint(case):
     assert_adjoint(lin.D, v, w)
 
 
+@pytest.mark.thesis("Lemma 4.1.2", "Lemma 4.1.3")
 def test_parameter_derivative_and_adjoint(case):
     rng, layer, theta, x, lin = case
     u, w = random_like(rng, theta), rng.standard_normal((5, 3))

@@ -17,7 +17,7 @@ Conventions used throughout the package:
 * Everything is float64.
 """
 
-from adjnets import calculus, check, depth, thesis
+from adjnets import calculus, check, datasets, depth, digits, thesis, training
 from adjnets.display import source
 from adjnets.elementwise import (
     ELEMENTWISE,
@@ -64,8 +64,10 @@ __all__ = [
     "__version__",
     "calculus",
     "check",
+    "datasets",
     "cross_entropy",
     "depth",
+    "digits",
     "exp",
     "identity",
     "inner",
@@ -83,5 +85,6 @@ __all__ = [
     "squared",
     "tanh",
     "thesis",
+    "training",
     "tree_map",
 ]

@@ -25,6 +25,7 @@ def _same(a, b):
         assert_array_equal(p, q)
 
 
+@pytest.mark.thesis("Algorithm 3.2.1")
 def test_full_batch_is_repeated_gradient_steps_with_eta_lr_over_n(problem):
     net, theta, x, y = problem
     trained, history = train(net, theta, x, y, squared, lr=0.1, epochs=3)
@@ -100,6 +101,7 @@ def test_classification_reaches_high_training_accuracy():
     assert history[-1] < history[0]
 
 
+@pytest.mark.thesis("Algorithm 3.3.1")
 def test_tangent_training_is_repeated_tangent_steps(problem):
     net, theta, x, y = problem
     rng = np.random.default_rng(3)

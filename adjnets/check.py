@@ -102,3 +102,51 @@ def assert_directional(
             f"{err:.3e} > {rtol:.0e}"
         )
     return err
+
+
+def assert_second_directional(
+    f: Callable[[Tree], Tree],
+    second: Tree,
+    x: Tree,
+    v1: Tree,
+    v2: Tree,
+    rtol: float = 1e-5,
+    h: float = 1e-4,
+) -> float:
+    r"""Assert that ``second`` equals :math:`D^2f(x)\cdot(v_1, v_2)`, against nested central differences.
+
+    The reference is the central difference along :math:`v_1` of the central difference along
+    :math:`v_2`, whose error is :math:`O(h^2)`; rounding limits it to about :math:`\epsilon/h^2`,
+    hence the larger default step and tolerance than :func:`assert_directional`.
+    """
+    inner_fd = lambda z: central_difference(f, z, v2, h)  # noqa: E731
+    return assert_directional(inner_fd, second, x, v1, rtol=rtol, h=h)
+
+
+def assert_gradient(
+    f: Callable[[Tree], float],
+    gradient: Tree,
+    x: Tree,
+    rng: np.random.Generator,
+    rtol: float = 1e-7,
+    h: float = 1e-6,
+) -> float:
+    r"""Assert that ``gradient`` is the gradient of the scalar function ``f`` at ``x``.
+
+    Along a random direction :math:`v` (standard normal entries), compares
+    :math:`\langle\nabla f(x), v\rangle` with the central difference
+    :math:`\bigl(f(x+hv) - f(x-hv)\bigr)/2h`: the gradient, an element of the space of
+    :math:`x` (Remark 3.2.3), must represent the derivative through the inner product.
+    """
+    from adjnets.spaces import random_like
+
+    v = random_like(rng, x)
+    predicted = inner(gradient, v)
+    fd = float(central_difference(lambda z: np.asarray(f(z), dtype=float), x, v, h))
+    err = abs(predicted - fd) / max(abs(fd), np.finfo(float).tiny)
+    if not err <= rtol:
+        raise AssertionError(
+            f"gradient disagrees with the directional difference: <grad, v> = {predicted:.12g}, "
+            f"difference {fd:.12g}, relative error {err:.3e} > {rtol:.0e}"
+        )
+    return err

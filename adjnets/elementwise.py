@@ -149,6 +149,18 @@ def leaky_relu(slope: float = 0.01) -> Elementwise:
     )
 
 
+def _hadamard_adjoint(a: Array, w: Array) -> Array:
+    return a * w
+
+
+hadamard = BilinearMap(lambda a, b: a * b, _hadamard_adjoint, _hadamard_adjoint, "⊙")
+r"""The Hadamard product :math:`\odot` (thesis equation 2.12) as a symmetric bilinear map.
+
+In the standard basis it multiplies entries; both hooks :math:`(a\lrcorner\odot)` and
+:math:`(\odot\llcorner a)` are multiplication by :math:`a` and so are self-adjoint, which is the
+property :math:`\langle y, v\odot v'\rangle = \langle v\odot y, v'\rangle` of (2.13).
+"""
+
 ELEMENTWISE: dict[str, Elementwise] = {
     f.name: f for f in (identity, sigmoid, tanh, relu, softplus, exp, log)
 }

@@ -28,3 +28,19 @@ def test_assert_directional_rejects_a_wrong_derivative():
     assert_directional(np.sin, np.cos(x) * v, x, v)
     with pytest.raises(AssertionError, match="central difference"):
         assert_directional(np.sin, 1.01 * np.cos(x) * v, x, v)
+
+
+def test_second_directional_and_gradient_checks_can_fail():
+    from adjnets.check import assert_gradient, assert_second_directional
+
+    rng = np.random.default_rng(1)
+    x, v1, v2 = rng.standard_normal((3, 4))
+    # f(x) = sin(x) elementwise: D^2 f(x)(v1, v2) = -sin(x) v1 v2
+    assert_second_directional(np.sin, -np.sin(x) * v1 * v2, x, v1, v2)
+    with pytest.raises(AssertionError):
+        assert_second_directional(np.sin, np.sin(x) * v1 * v2, x, v1, v2)
+    # g(x) = sum(x^3)/3: gradient x^2
+    g = lambda z: float(np.sum(z**3) / 3)  # noqa: E731
+    assert_gradient(g, x**2, x, rng)
+    with pytest.raises(AssertionError, match="gradient disagrees"):
+        assert_gradient(g, x**2 + 0.01, x, rng)

@@ -92,3 +92,15 @@ def test_second_derivative_against_jax_and_its_hooks_are_self_adjoint(name):
     for hooked in (f.D2(z).left_hook(v1), f.D2(z).right_hook(v1)):
         assert_adjoint(hooked, v2, w)
         np.testing.assert_allclose(hooked(w), hooked.adj(w), rtol=1e-15)
+
+
+def test_hadamard_product_properties():
+    from adjnets.elementwise import hadamard
+
+    rng = np.random.default_rng(6)
+    y, v, w = rng.standard_normal((3, 4, 5))
+    np.testing.assert_allclose(hadamard(v, w), hadamard(w, v))  # symmetric
+    assert_adjoint(hadamard.left_hook(v), w, y)
+    assert_adjoint(hadamard.right_hook(w), v, y)
+    # <y, v (.) v'> = <v (.) y, v'>  (2.13)
+    np.testing.assert_allclose(np.sum(y * hadamard(v, w)), np.sum(hadamard(v, y) * w), rtol=1e-13)

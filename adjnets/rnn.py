@@ -1,0 +1,557 @@
+r"""Recurrent networks (thesis chapter 5): the generic RNN, BPTT and RTRL.
+
+A sequence :math:`\mathbf x = (x_1,\dots,x_L)\in E_x^L` drives a hidden state through one
+transition map used at every step, :math:`h_i = f(h_{i-1}; x_i; \theta)`, and one prediction map
+:math:`\hat y_i = g(h_i;\zeta)`; the loss is :math:`\mathcal J = \sum_i J(y_i, \hat y_i)`
+(equation 5.4). Suppressing the input and the parameters, :math:`f_i = f(\,\cdot\,; x_i;\theta)`,
+the head map is :math:`\alpha_i = f_i\circ\dots\circ f_1` (5.1) and
+:math:`\mu_{j,i} = f_j\circ\dots\circ f_i` (5.2).
+
+Arrays: a batch of sequences is ``x`` of shape ``(N, L, n_x)`` (batch first, then time), targets
+``y`` of shape ``(N, L, n_y)``, hidden states ``(N, n_h)``. A ``mask`` of shape ``(N, L)`` marks the
+steps that carry a target (1) or not (0): shorter sequences and missing targets simply contribute
+no loss, as the thesis prescribes (section 5.1.1). The loss of a batch is the sum over its
+sequences and steps.
+
+A transition *cell* implements :meth:`Cell.linearize`, which returns :math:`f_i(h_{i-1})`, the
+state derivative :math:`Df_i(h_{i-1})`, the parameter derivative :math:`\nabla_\theta f_i(h_{i-1})`
+(whose adjoint sums over the batch, as a shared parameter's must) and the per-sequence parameter
+adjoint needed by RTRL. The prediction map is any :class:`adjnets.maps.Layer`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from adjnets.elementwise import Elementwise, tanh
+from adjnets.linear import LinearMap
+from adjnets.losses import Loss
+from adjnets.maps import Layer, Linearization
+from adjnets.spaces import Tree, tree_map
+from adjnets.thesis import implements
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class CellLinearization:
+    r"""A transition map's value and derivatives at :math:`(h_{i-1}, x_i, \theta)`.
+
+    Attributes
+    ----------
+    output : array (N, n_h)
+        :math:`h_i = f_i(h_{i-1})`.
+    D : LinearMap
+        :math:`Df_i(h_{i-1})`, on batches of hidden states (extra leading axes allowed).
+    grad : LinearMap
+        :math:`\nabla_\theta f_i(h_{i-1})`; its adjoint sums over the batch.
+    grad_adjoint_each : callable
+        :math:`w\mapsto\bigl(\nabla^*_\theta f_i(h^{(s)}_{i-1})\cdot w^{(s)}\bigr)_s`, one parameter
+        tree per sequence :math:`s` (every leaf gains the leading axes of ``w``), not summed:
+        RTRL follows each sequence's own :math:`\nabla_\theta\alpha_i`.
+    """
+
+    output: Array
+    D: LinearMap
+    grad: LinearMap
+    grad_adjoint_each: Callable[[Array], Tree]
+
+
+class Cell(ABC):
+    r"""A transition map :math:`f(h; x; \theta)` of a recurrent network."""
+
+    n_h: int
+    n_x: int
+
+    @abstractmethod
+    def init(self, rng: np.random.Generator) -> Tree:
+        """Random transition parameters."""
+
+    @abstractmethod
+    def __call__(self, h: Array, x: Array, theta: Tree) -> Array:
+        r""":math:`f(h; x; \theta)`."""
+
+    @abstractmethod
+    def linearize(self, h: Array, x: Array, theta: Tree) -> CellLinearization:
+        """Value and derivatives at one step."""
+
+
+class VanillaParams(NamedTuple):
+    r"""Transition parameters of the vanilla RNN: :math:`(W, U, b)\in\mathbb R^{n_h\times n_h}\times\mathbb R^{n_h\times n_x}\times\mathbb R^{n_h}`."""
+
+    W: Array
+    U: Array
+    b: Array
+
+
+@dataclass(frozen=True)
+class VanillaCell(Cell):
+    r"""The vanilla transition :math:`f(h; x; W, U, b) = \Psi(Wh + Ux + b)` (thesis equation 5.23).
+
+    With :math:`z = Wh + Ux + b` (Theorem 5.2.1):
+
+    .. math::
+        Df(h) = D\Psi(z)\cdot W,\qquad D^*f(h) = W^T\cdot D\Psi(z),
+
+        \nabla^*_W f(h)\cdot v = (\Psi'(z)\odot v)\,h^T,\quad
+        \nabla^*_U f(h)\cdot v = (\Psi'(z)\odot v)\,x^T,\quad
+        \nabla^*_b f(h)\cdot v = \Psi'(z)\odot v .
+    """
+
+    n_h: int
+    n_x: int
+    activation: Elementwise = tanh
+
+    def init(self, rng: np.random.Generator, gain: float = 1.0) -> VanillaParams:
+        W = gain / np.sqrt(self.n_h) * rng.standard_normal((self.n_h, self.n_h))
+        U = 1.0 / np.sqrt(self.n_x) * rng.standard_normal((self.n_h, self.n_x))
+        return VanillaParams(W, U, np.zeros(self.n_h))
+
+    def _check(self, h: Array, x: Array, theta: VanillaParams) -> None:
+        W, U, b = theta
+        if np.shape(W) != (self.n_h, self.n_h) or np.shape(U) != (self.n_h, self.n_x) or np.shape(b) != (self.n_h,):
+            raise ValueError(
+                f"VanillaCell({self.n_h}, {self.n_x}) expected W {(self.n_h, self.n_h)}, "
+                f"U {(self.n_h, self.n_x)}, b {(self.n_h,)}, got {np.shape(W)}, {np.shape(U)}, {np.shape(b)}"
+            )
+        if np.shape(h)[-1:] != (self.n_h,) or np.shape(x)[-1:] != (self.n_x,):
+            raise ValueError(
+                f"VanillaCell expected hidden states (..., {self.n_h}) and inputs (..., {self.n_x}), "
+                f"got {np.shape(h)} and {np.shape(x)}"
+            )
+
+    def __call__(self, h: Array, x: Array, theta: VanillaParams) -> Array:
+        self._check(h, x, theta)
+        W, U, b = theta
+        return self.activation(h @ W.T + x @ U.T + b)
+
+    @implements("Theorem 5.2.1")
+    def linearize(self, h: Array, x: Array, theta: VanillaParams) -> CellLinearization:
+        self._check(h, x, theta)
+        W, U, b = theta
+        z = h @ W.T + x @ U.T + b
+        s = self.activation.derivative(z)
+
+        def grad_apply(u: VanillaParams) -> Array:
+            return s * (h @ u.W.T + x @ u.U.T + u.b)
+
+        def grad_adjoint(w: Array) -> VanillaParams:
+            a = s * w  # (..., N, n_h): sums over every leading axis
+            return VanillaParams(
+                np.einsum("...nj,nk->jk", a, h), np.einsum("...nj,nk->jk", a, x),
+                a.reshape(-1, self.n_h).sum(axis=0),
+            )
+
+        def grad_adjoint_each(w: Array) -> VanillaParams:
+            a = s * w  # (..., N, n_h)
+            return VanillaParams(
+                a[..., :, None] * h[:, None, :], a[..., :, None] * x[:, None, :], a
+            )
+
+        return CellLinearization(
+            output=self.activation.psi(z),
+            D=LinearMap(lambda v: s * (v @ W.T), lambda w: (s * w) @ W, "Df_i(h)"),
+            grad=LinearMap(grad_apply, grad_adjoint, "∇f_i(h)"),
+            grad_adjoint_each=grad_adjoint_each,
+        )
+
+
+@dataclass(frozen=True)
+class RNNForward:
+    r"""Forward propagation through a batch of sequences.
+
+    Attributes
+    ----------
+    states : list of arrays (N, n_h)
+        :math:`h_0, h_1, \dots, h_L`.
+    cells : list of CellLinearization
+        ``cells[i - 1]`` is :math:`f_i` linearized at :math:`h_{i-1}`.
+    readouts : list of Linearization
+        ``readouts[i - 1]`` is :math:`g` linearized at :math:`h_i`; its output is :math:`\hat y_i`.
+    """
+
+    states: list[Array]
+    cells: list[CellLinearization]
+    readouts: list[Linearization]
+
+    @property
+    def outputs(self) -> Array:
+        r"""The predictions :math:`\hat y_1,\dots,\hat y_L`, shape ``(N, L, n_y)``."""
+        return np.stack([r.output for r in self.readouts], axis=1)
+
+
+class RNNParams(NamedTuple):
+    r"""The parameters of a recurrent network: transition :math:`\theta` and prediction :math:`\zeta`."""
+
+    theta: Tree
+    zeta: Tree
+
+
+@dataclass(frozen=True)
+class RNN:
+    r"""A recurrent network: a transition cell :math:`f` and a prediction layer :math:`g` (thesis 5.1).
+
+    Parameters
+    ----------
+    cell : Cell
+        The transition :math:`f(h; x;\theta)`.
+    readout : Layer
+        The prediction :math:`g(h;\zeta)`, e.g. ``Dense(n_h, n_y)`` for :math:`g(h) = Vh + c`
+        (equation 5.24).
+    """
+
+    cell: Cell
+    readout: Layer
+
+    def init(self, rng: np.random.Generator) -> RNNParams:
+        return RNNParams(self.cell.init(rng), self.readout.init(rng))
+
+    def _check(self, x: Array, h0: Array | None) -> Array:
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 3 or x.shape[2] != self.cell.n_x:
+            raise ValueError(
+                f"RNN expected input sequences of shape (N, L, {self.cell.n_x}), got {x.shape}"
+            )
+        if h0 is None:
+            return np.zeros((x.shape[0], self.cell.n_h))
+        h0 = np.asarray(h0, dtype=float)
+        if h0.shape != (x.shape[0], self.cell.n_h):
+            raise ValueError(f"RNN expected an initial state of shape {(x.shape[0], self.cell.n_h)}, got {h0.shape}")
+        return h0
+
+    def forward(self, x: Array, params: RNNParams, h0: Array | None = None) -> RNNForward:
+        r"""Forward propagation :math:`h_i = f_i(h_{i-1})`, :math:`\hat y_i = g(h_i)` (equation 5.3)."""
+        h = self._check(x, h0)
+        states, cells, readouts = [h], [], []
+        for i in range(x.shape[1]):
+            lin = self.cell.linearize(states[-1], x[:, i], params.theta)
+            cells.append(lin)
+            states.append(lin.output)
+            readouts.append(self.readout.linearize(lin.output, params.zeta))
+        return RNNForward(states, cells, readouts)
+
+    def __call__(self, x: Array, params: RNNParams, h0: Array | None = None) -> Array:
+        """The predictions, shape ``(N, L, n_y)``."""
+        h = self._check(x, h0)
+        out = []
+        for i in range(x.shape[1]):
+            h = self.cell(h, x[:, i], params.theta)
+            out.append(self.readout(h, params.zeta))
+        return np.stack(out, axis=1)
+
+    def errors(
+        self, fwd: RNNForward, y: Array, loss: Loss, mask: Array | None = None
+    ) -> tuple[float, list[Array]]:
+        r"""The loss (5.4) and the prediction errors :math:`e_i` (5.9), zero where ``mask`` is 0."""
+        out = fwd.outputs
+        loss.check(out, y)
+        if mask is None:
+            mask = np.ones(out.shape[:2])
+        mask = np.asarray(mask, dtype=float)
+        if mask.shape != out.shape[:2]:
+            raise ValueError(f"RNN expected a mask of shape {out.shape[:2]}, got {mask.shape}")
+        # a step without a target contributes nothing (its target may even be NaN)
+        y_eff = np.where(mask[..., None] > 0, y, 0.0)
+        value = sum(loss.value(out[:, i][mask[:, i] > 0], y[:, i][mask[:, i] > 0]) for i in range(out.shape[1]))
+        errs = [mask[:, i, None] * loss.error(out[:, i], y_eff[:, i]) for i in range(out.shape[1])]
+        return value, errs
+
+    @implements("Theorem 5.1.1")
+    def readout_gradient(self, fwd: RNNForward, errs: list[Array]) -> Tree:
+        r""":math:`\nabla_\zeta\mathcal J = \sum_i \nabla^*_\zeta g(h_i)\cdot e_i` (Theorem 5.1.1, equation 5.7)."""
+        parts = [r.grad.adj(e) for r, e in zip(fwd.readouts, errs, strict=True)]
+        total = parts[0]
+        for p in parts[1:]:
+            total = tree_map(np.add, total, p)
+        return total
+
+    @implements("Theorem 5.1.5")
+    def backpropagate_through_time(self, fwd: RNNForward, errs: list[Array]) -> list[Array]:
+        r"""The errors :math:`\varepsilon_i = D_{h_i}\mathcal J` (Theorem 5.1.5).
+
+        :math:`\varepsilon_{L+1} = 0` and
+        :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1} + D^*g(h_i)\cdot e_i`.
+        Returns :math:`[\varepsilon_1, \dots, \varepsilon_L]`.
+        """
+        L = len(fwd.cells)
+        eps = [fwd.readouts[L - 1].D.adj(errs[L - 1])]
+        for i in range(L - 1, 0, -1):  # thesis step i = L-1, ..., 1
+            eps.append(fwd.cells[i].D.adj(eps[-1]) + fwd.readouts[i - 1].D.adj(errs[i - 1]))
+        return eps[::-1]
+
+    @implements("Theorem 5.1.7", "Algorithm 5.1.2")
+    def loss_and_gradient_bptt(
+        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+    ) -> tuple[float, RNNParams]:
+        r"""The loss and its gradient by backpropagation through time (Theorem 5.1.7, Algorithm 5.1.2).
+
+        :math:`\nabla_\theta\mathcal J = \sum_i\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i`
+        (5.22), with :math:`\varepsilon_i` from :meth:`backpropagate_through_time`.
+        """
+        fwd = self.forward(x, params, h0)
+        value, errs = self.errors(fwd, y, loss, mask)
+        eps = self.backpropagate_through_time(fwd, errs)
+        parts = [c.grad.adj(e) for c, e in zip(fwd.cells, eps, strict=True)]
+        g_theta = parts[0]
+        for p in parts[1:]:
+            g_theta = tree_map(np.add, g_theta, p)
+        return value, RNNParams(g_theta, self.readout_gradient(fwd, errs))
+
+    @implements("Lemma 5.1.2", "Theorem 5.1.3", "Algorithm 5.1.1")
+    def loss_and_gradient_rtrl(
+        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+    ) -> tuple[float, RNNParams]:
+        r"""The loss and its gradient by real-time recurrent learning (Theorem 5.1.3, Algorithm 5.1.1).
+
+        RTRL carries the linear map :math:`\nabla^*_\theta\alpha_i(h)\in\mathcal L(E_h; H_T)`
+        forward (Lemma 5.1.2),
+
+        .. math:: \nabla^*_\theta\alpha_i(h) = \nabla^*_\theta\alpha_{i-1}(h)\cdot D^*f_i(h_{i-1}) + \nabla^*_\theta f_i(h_{i-1}),
+
+        held, for each sequence, as its values :math:`A_{i,j} = \nabla^*_\theta\alpha_i(h)\cdot\bar e_j`
+        on the basis :math:`\{\bar e_j\}` of :math:`E_h` (equation 5.42): an array with axes
+        (sequence, :math:`j`, parameter). Each step adds
+        :math:`\nabla_\theta J(y_i,\hat y_i) = \nabla^*_\theta\alpha_i(h)\cdot D^*g(h_i)\cdot e_i`
+        (5.12), so the gradient is complete when the sequence ends, with no backward pass; the
+        price is the :math:`n_h\times\dim H_T` numbers per sequence carried forward.
+        """
+        h = self._check(x, h0)
+        N, L = x.shape[0], x.shape[1]
+        n_h = self.cell.n_h
+        basis = np.broadcast_to(np.eye(n_h)[:, None, :], (n_h, N, n_h))  # basis[j, s] = e_j
+        A = None
+        g_theta = tree_map(np.zeros_like, params.theta)
+        value = 0.0
+        readouts, errs_all = [], []
+        for i in range(L):
+            lin = self.cell.linearize(h, x[:, i], params.theta)
+            # M[j, s] = D*f_i(h_{i-1}) e_j for sequence s; new A_{i,j} = sum_k <e_k, M_j> A_{i-1,k} + grad*_each e_j
+            own = tree_map(lambda a: np.moveaxis(a, 0, 1), lin.grad_adjoint_each(basis))  # (N, n_h, ...)
+            if A is None:
+                A = own
+            else:
+                M = lin.D.adj(basis)  # (n_h[j], N, n_h[k])
+                A = tree_map(lambda prev, o: np.einsum("jsk,sk...->sj...", M, prev) + o, A, own)
+            h = lin.output
+            r = self.readout.linearize(h, params.zeta)
+            readouts.append(r)
+            fwd_i = RNNForward([h], [lin], [r])
+            step_value, (e_i,) = self.errors(
+                fwd_i, y[:, i : i + 1], loss, None if mask is None else np.asarray(mask)[:, i : i + 1]
+            )
+            value += step_value
+            errs_all.append(e_i)
+            c = r.D.adj(e_i)  # D*g(h_i) e_i, (N, n_h)
+            g_theta = tree_map(lambda g, a: g + np.einsum("sj,sj...->...", c, a), g_theta, A)
+        fwd = RNNForward([], [], readouts)
+        return value, RNNParams(g_theta, self.readout_gradient(fwd, errs_all))
+
+    def truncated_bptt(
+        self,
+        x: Array,
+        y: Array,
+        params: RNNParams,
+        loss: Loss,
+        every: int,
+        back: int,
+        mask: Array | None = None,
+        h0: Array | None = None,
+    ) -> tuple[float, RNNParams]:
+        r"""Truncated BPTT: every ``every`` steps, back-propagate for ``back`` steps only (thesis 5.1.4).
+
+        At each step :math:`t = \ell, 2\ell, \dots` (and at :math:`L`) the errors of the steps since
+        the previous such :math:`t` are sent back through at most :math:`m` steps, starting from
+        :math:`\varepsilon = 0`; the transition gradient collects
+        :math:`\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i` over those steps. The prediction
+        gradient is exact. With :math:`\ell = m = L` this is :meth:`loss_and_gradient_bptt`; in
+        general the dependence of a loss on states more than :math:`m` steps back is dropped,
+        which biases the gradient (and keeps exploding products bounded).
+        """
+        if every < 1 or back < 1:
+            raise ValueError(f"truncated_bptt expected every >= 1 and back >= 1, got {every}, {back}")
+        fwd = self.forward(x, params, h0)
+        value, errs = self.errors(fwd, y, loss, mask)
+        L = len(fwd.cells)
+        g_theta = tree_map(np.zeros_like, params.theta)
+        ends = sorted(set(range(every, L + 1, every)) | {L})
+        start = 0
+        for t in ends:  # losses of steps start+1..t, sent back to max(t - back + 1, 1)
+            eps = np.zeros_like(fwd.states[0])
+            for i in range(t, max(t - back, 0), -1):
+                if i < t:
+                    eps = fwd.cells[i].D.adj(eps)
+                if i > start:
+                    eps = eps + fwd.readouts[i - 1].D.adj(errs[i - 1])
+                g_theta = tree_map(np.add, g_theta, fwd.cells[i - 1].grad.adj(eps))
+            start = t
+        return value, RNNParams(g_theta, self.readout_gradient(fwd, errs))
+
+
+@implements("Lemma 5.1.4")
+def transition_derivative(fwd: RNNForward, j: int, i: int) -> LinearMap:
+    r""":math:`D\mu_{j,i+1}(h_i) = Df_j(h_{j-1})\cdots Df_{i+1}(h_i)` (Lemma 5.1.4); the identity if :math:`j < i+1`.
+
+    The recursion :math:`D\mu_{j,i+1}(h_i) = D\mu_{j,i+2}(h_{i+1})\cdot Df_{i+1}(h_i)` is the
+    composition built here from the step derivatives stored by :meth:`RNN.forward`.
+    """
+    result = LinearMap(lambda v: v, lambda w: w, "id")
+    for k in range(i + 1, j + 1):
+        result = fwd.cells[k - 1].D @ result
+    return result
+
+
+@implements("Lemma 5.1.6")
+def head_parameter_derivative(fwd: RNNForward, k: int) -> LinearMap:
+    r""":math:`\nabla_\theta\alpha_k(h) = \sum_{j=1}^k D\mu_{k,j+1}(h_j)\cdot\nabla_\theta f_j(h_{j-1})` (Lemma 5.1.6).
+
+    Its adjoint is the RTRL map :math:`\nabla^*_\theta\alpha_k(h)` of Lemma 5.1.2, unrolled.
+    """
+    terms = [transition_derivative(fwd, k, j) @ fwd.cells[j - 1].grad for j in range(1, k + 1)]
+
+    def apply(u: Tree) -> Array:
+        return sum(t(u) for t in terms)
+
+    def adjoint(w: Array) -> Tree:
+        parts = [t.adj(w) for t in terms]
+        total = parts[0]
+        for p in parts[1:]:
+            total = tree_map(np.add, total, p)
+        return total
+
+    return LinearMap(apply, adjoint, f"∇α_{k}(h)")
+
+
+class VanillaRNN(RNN):
+    r"""The vanilla RNN of thesis section 5.2, with fused BPTT and RTRL.
+
+    :math:`h_i = \Psi(Wh_{i-1} + Ux_i + b)` (5.23) and :math:`\hat y_i = Vh_i + c` (5.24). The
+    generic :meth:`RNN.loss_and_gradient_bptt` and :meth:`RNN.loss_and_gradient_rtrl` apply to it;
+    :meth:`bptt` and :meth:`rtrl` compute the same gradients from the explicit formulas of
+    Theorems 5.2.3-5.2.4 and equations (5.40)-(5.46), with one matrix product per step and no
+    linear-map objects, as Algorithms 5.2.1 and 5.2.2 do.
+    """
+
+    def __init__(self, n_x: int, n_h: int, n_y: int, activation: Elementwise = tanh):
+        from adjnets.layers import Dense
+
+        super().__init__(VanillaCell(n_h, n_x, activation), Dense(n_h, n_y))
+
+    def _forward_arrays(self, x: Array, params: RNNParams, h0: Array | None):
+        h = self._check(x, h0)
+        (W, U, b), (V, c) = params
+        L = x.shape[1]
+        xu = x @ U.T + b  # (N, L, n_h): the input terms of every step at once
+        hs, slopes = [h], []
+        act = self.cell.activation
+        for i in range(L):
+            z = hs[-1] @ W.T + xu[:, i]
+            hs.append(act.psi(z))
+            slopes.append(act.derivative(z))
+        H = np.stack(hs[1:], axis=1)  # (N, L, n_h)
+        return hs, slopes, H, H @ V.T + c
+
+    def _errors(self, out: Array, y: Array, loss: Loss, mask: Array | None) -> tuple[float, Array]:
+        loss.check(out, y)
+        m = np.ones(out.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
+        if m.shape != out.shape[:2]:
+            raise ValueError(f"RNN expected a mask of shape {out.shape[:2]}, got {m.shape}")
+        keep = m > 0
+        y_eff = np.where(keep[..., None], y, 0.0)
+        value = loss.value(out[keep], y_eff[keep])
+        return value, m[..., None] * loss.error(out, y_eff)
+
+    @implements("Theorem 5.2.2", "Theorem 5.2.3", "Theorem 5.2.4", "Algorithm 5.2.1")
+    def bptt(
+        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+    ) -> tuple[float, RNNParams]:
+        r"""Loss and gradient by BPTT for the vanilla RNN (Theorems 5.2.3 and 5.2.4, Algorithm 5.2.1).
+
+        .. math::
+            \varepsilon_i = W^T\bigl(\Psi'(z_{i+1})\odot\varepsilon_{i+1}\bigr) + V^Te_i,\qquad
+            \nabla_W\mathcal J = \sum_i(\Psi'(z_i)\odot\varepsilon_i)\,h_{i-1}^T,
+
+        and likewise :math:`\nabla_U\mathcal J = \sum_i(\Psi'(z_i)\odot\varepsilon_i)\,x_i^T`,
+        :math:`\nabla_b\mathcal J = \sum_i\Psi'(z_i)\odot\varepsilon_i`; the prediction gradients are
+        :math:`\nabla_V\mathcal J = \sum_i e_ih_i^T` and :math:`\nabla_c\mathcal J = \sum_i e_i`
+        (Theorem 5.2.2 in 5.8). Note the index of :math:`z` in the first term: the thesis prints
+        :math:`D\Psi(z_i)` in (5.39) where its own Algorithm 5.2.1 (line 17) has :math:`z_{i+1}`.
+        """
+        from adjnets.layers import DenseParams
+
+        hs, slopes, H, out = self._forward_arrays(x, params, h0)
+        value, E = self._errors(out, y, loss, mask)
+        (W, U, b), (V, c) = params
+        L = x.shape[1]
+        back = E @ V  # V^T e_i for every step, (N, L, n_h)
+        deltas = np.empty_like(H)  # delta_i = Psi'(z_i) (.) eps_i
+        eps = back[:, L - 1]
+        for i in range(L - 1, -1, -1):
+            if i < L - 1:
+                eps = deltas[:, i + 1] @ W + back[:, i]
+            deltas[:, i] = slopes[i] * eps
+        H_prev = np.stack(hs[:-1], axis=1)
+        g_theta = VanillaParams(
+            np.einsum("nlj,nlk->jk", deltas, H_prev),
+            np.einsum("nlj,nlk->jk", deltas, x),
+            deltas.sum(axis=(0, 1)),
+        )
+        g_zeta = DenseParams(np.einsum("nlj,nlk->jk", E, H), E.sum(axis=(0, 1)))
+        return value, RNNParams(g_theta, g_zeta)
+
+    @implements("Algorithm 5.2.2")
+    def rtrl(
+        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+    ) -> tuple[float, RNNParams]:
+        r"""Loss and gradient by RTRL for the vanilla RNN (equations 5.40-5.46, Algorithm 5.2.2).
+
+        For each sequence the tensors :math:`A^W_i\in\mathbb R^{n_h}\otimes\mathbb R^{n_h\times n_h}`,
+        :math:`A^U_i` and :math:`A^b_i` (index :math:`j` first) evolve by (5.43)-(5.45),
+
+        .. math:: A^\theta_{i,j} = \sum_k\langle W\bar e_k, \Psi'(z_i)\odot\bar e_j\rangle A^\theta_{i-1,k} + (\Psi'(z_i)\odot\bar e_j)\otimes(\cdot)_i ,
+
+        with :math:`(\cdot)_i = h_{i-1}^T, x_i^T, 1`; here the coefficient
+        :math:`\langle W\bar e_k, \Psi'(z_i)\odot\bar e_j\rangle = \Psi'(z_i)_jW_{jk}` makes the sum
+        one batched matrix product, and the second term is nonzero only in row :math:`j`.
+        Each step adds :math:`\sum_j\langle\bar e_j, V^Te_i\rangle A^\theta_{i,j}` (5.46).
+        """
+        from adjnets.layers import DenseParams
+
+        h = self._check(x, h0)
+        (W, U, b), (V, c) = params
+        N, L = x.shape[0], x.shape[1]
+        n_h, n_x = self.cell.n_h, self.cell.n_x
+        act = self.cell.activation
+        AW = np.zeros((N, n_h, n_h, n_h))
+        AU = np.zeros((N, n_h, n_h, n_x))
+        Ab = np.zeros((N, n_h, n_h))
+        gW, gU, gb = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
+        eye = np.eye(n_h)
+        value, Hs, Es = 0.0, [], []
+        for i in range(L):
+            z = h @ W.T + x[:, i] @ U.T + b
+            s = act.derivative(z)  # (N, n_h)
+            a = s[:, :, None] * W  # a[s, j, k] = Psi'(z)_j W_jk
+            AW = np.einsum("sjk,sk...->sj...", a, AW)
+            AW[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * h[:, None, :]
+            AU = np.einsum("sjk,sk...->sj...", a, AU)
+            AU[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * x[:, i][:, None, :]
+            Ab = np.einsum("sjk,sk...->sj...", a, Ab) + s[:, :, None] * eye
+            h = act.psi(z)
+            out = h @ V.T + c
+            step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i : i + 1]
+            v, e = self._errors(out[:, None], y[:, i : i + 1], loss, step_mask)
+            value += v
+            vt = e[:, 0] @ V  # <e_j, V^T e_i> for every j, (N, n_h)
+            gW += np.einsum("sj,sj...->...", vt, AW)
+            gU += np.einsum("sj,sj...->...", vt, AU)
+            gb += np.einsum("sj,sj...->...", vt, Ab)
+            Hs.append(h)
+            Es.append(e[:, 0])
+        H, E = np.stack(Hs, axis=1), np.stack(Es, axis=1)
+        g_zeta = DenseParams(np.einsum("nlj,nlk->jk", E, H), E.sum(axis=(0, 1)))
+        return value, RNNParams(VanillaParams(gW, gU, gb), g_zeta)

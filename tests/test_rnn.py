@@ -1,0 +1,206 @@
+"""Chapter 5: the generic and the vanilla RNN, BPTT and RTRL, against each other and JAX (1e-10)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adjnets import Dense, cross_entropy, one_hot, squared, tanh
+from adjnets.check import assert_adjoint
+from adjnets.rnn import (
+    RNN,
+    RNNParams,
+    VanillaCell,
+    VanillaRNN,
+    head_parameter_derivative,
+    transition_derivative,
+)
+from adjnets.spaces import random_like, tree_map
+from tests.jax_reference import assert_close, jax, jnp, to_jax
+
+N, L, NX, NH, NY = 3, 6, 2, 4, 3
+
+
+@pytest.fixture(params=["squared", "cross-entropy"])
+def case(request):
+    rng = np.random.default_rng(31)
+    rnn = VanillaRNN(NX, NH, NY, tanh)
+    params = rnn.init(rng)
+    params = RNNParams(params.theta._replace(b=0.3 * rng.standard_normal(NH)), params.zeta)
+    x = rng.standard_normal((N, L, NX))
+    loss = squared if request.param == "squared" else cross_entropy
+    y = rng.standard_normal((N, L, NY)) if loss is squared else one_hot(rng.integers(0, NY, N * L), NY).reshape(N, L, NY)
+    mask = np.ones((N, L))
+    mask[0, 4:] = 0  # a shorter sequence
+    mask[1, 2] = 0  # a missing target
+    return rng, rnn, params, x, y, mask, loss
+
+
+def jax_states(params, x):
+    (W, U, b), _ = params
+    h = jnp.zeros((x.shape[0], W.shape[0]))
+    hs = []
+    for i in range(x.shape[1]):
+        h = jnp.tanh(h @ W.T + x[:, i] @ U.T + b)
+        hs.append(h)
+    return hs
+
+
+def jax_loss(x, y, mask, loss):
+    X, Y, M = map(jnp.asarray, (x, y, mask))
+
+    def J(params):
+        _, (V, c) = params
+        total = 0.0
+        for i, h in enumerate(jax_states(params, X)):
+            out = h @ V.T + c
+            if loss is squared:
+                per = 0.5 * jnp.sum((out - Y[:, i]) ** 2, axis=-1)
+            else:
+                per = -jnp.sum(Y[:, i] * jax.nn.log_softmax(out, axis=-1), axis=-1)
+            total = total + jnp.sum(M[:, i] * per)
+        return total
+
+    return J
+
+
+def check_against_jax(rnn, method, params, x, y, mask, loss):
+    value, grads = method(x, y, params, loss, mask)
+    J = jax_loss(x, y, mask, loss)
+    assert value == pytest.approx(float(J(to_jax(params))), rel=1e-12)
+    assert_close(grads, jax.grad(J)(to_jax(params)))
+
+
+@pytest.mark.thesis("Theorem 5.1.7", "Algorithm 5.1.2", "Theorem 5.1.1")
+def test_generic_bptt_against_jax(case):
+    _, rnn, params, x, y, mask, loss = case
+    check_against_jax(rnn, rnn.loss_and_gradient_bptt, params, x, y, mask, loss)
+
+
+@pytest.mark.thesis("Theorem 5.1.3", "Algorithm 5.1.1", "Lemma 5.1.2")
+def test_generic_rtrl_against_jax(case):
+    _, rnn, params, x, y, mask, loss = case
+    check_against_jax(rnn, rnn.loss_and_gradient_rtrl, params, x, y, mask, loss)
+
+
+@pytest.mark.thesis("Theorem 5.2.3", "Theorem 5.2.4", "Algorithm 5.2.1", "Theorem 5.2.2")
+def test_vanilla_bptt_against_jax(case):
+    _, rnn, params, x, y, mask, loss = case
+    check_against_jax(rnn, rnn.bptt, params, x, y, mask, loss)
+
+
+@pytest.mark.thesis("Algorithm 5.2.2")
+def test_vanilla_rtrl_against_jax_and_bptt(case):
+    _, rnn, params, x, y, mask, loss = case
+    check_against_jax(rnn, rnn.rtrl, params, x, y, mask, loss)
+    assert_close(rnn.rtrl(x, y, params, loss, mask)[1], rnn.bptt(x, y, params, loss, mask)[1])
+
+
+@pytest.mark.thesis("Theorem 5.1.5")
+def test_bptt_errors_are_the_state_gradients(case):
+    _, rnn, params, x, y, mask, loss = case
+    fwd = rnn.forward(x, params)
+    _, errs = rnn.errors(fwd, y, loss, mask)
+    eps = rnn.backpropagate_through_time(fwd, errs)
+    th, (V, c) = to_jax(params)
+    X, Y, M = map(jnp.asarray, (x, y, mask))
+    for i in range(1, L + 1):  # eps_i = D_{h_i} J: the loss of steps >= i as a function of h_i
+
+        def rest(h, i=i):
+            total = 0.0
+            for k in range(i, L + 1):
+                if k > i:
+                    h = jnp.tanh(h @ th[0].T + X[:, k - 1] @ th[1].T + th[2])
+                out = h @ V.T + c
+                per = 0.5 * jnp.sum((out - Y[:, k - 1]) ** 2, -1) if loss is squared else -jnp.sum(Y[:, k - 1] * jax.nn.log_softmax(out, -1), -1)
+                total = total + jnp.sum(M[:, k - 1] * per)
+            return total
+
+        assert_close(eps[i - 1], jax.grad(rest)(jnp.asarray(fwd.states[i])))
+
+
+@pytest.mark.thesis("Lemma 5.1.4")
+def test_derivative_of_mu(case):
+    rng, rnn, params, x, _, _, _ = case
+    fwd = rnn.forward(x, params)
+    th = to_jax(params.theta)
+    i, j = 1, 4
+    v, w = rng.standard_normal((2, N, NH))
+
+    def mu(h):  # f_j o ... o f_{i+1}
+        for k in range(i + 1, j + 1):
+            h = jnp.tanh(h @ th[0].T + jnp.asarray(x[:, k - 1]) @ th[1].T + th[2])
+        return h
+
+    D = transition_derivative(fwd, j, i)
+    assert_close(D(v), jax.jvp(mu, (jnp.asarray(fwd.states[i]),), (jnp.asarray(v),))[1])
+    assert_adjoint(D, v, w)
+    np.testing.assert_array_equal(transition_derivative(fwd, i, i)(v), v)  # D mu_{i,i+1} = id
+
+
+@pytest.mark.thesis("Lemma 5.1.6")
+def test_head_parameter_derivative(case):
+    rng, rnn, params, x, _, _, _ = case
+    fwd = rnn.forward(x, params)
+    u = random_like(rng, params.theta)
+    k = 5
+
+    def alpha_k(theta):
+        return jax_states((theta, None), jnp.asarray(x))[k - 1]
+
+    expected = jax.jvp(alpha_k, (to_jax(params.theta),), (to_jax(u),))[1]
+    G = head_parameter_derivative(fwd, k)
+    assert_close(G(u), expected)
+    assert_adjoint(G, u, rng.standard_normal((N, NH)))
+
+
+@pytest.mark.thesis("Theorem 5.2.1")
+def test_vanilla_cell_derivatives(case):
+    rng, rnn, params, x, _, _, _ = case
+    h, xi = rng.standard_normal((N, NH)), x[:, 0]
+    lin = rnn.cell.linearize(h, xi, params.theta)
+    th = to_jax(params.theta)
+    f = lambda hh, t: jnp.tanh(hh @ t[0].T + jnp.asarray(xi) @ t[1].T + t[2])  # noqa: E731
+    v, w = rng.standard_normal((2, N, NH))
+    u = random_like(rng, params.theta)
+    assert_close(lin.D(v), jax.jvp(lambda hh: f(hh, th), (jnp.asarray(h),), (jnp.asarray(v),))[1])
+    assert_close(lin.grad(u), jax.jvp(lambda t: f(jnp.asarray(h), t), (th,), (to_jax(u),))[1])
+    assert_adjoint(lin.D, v, w)
+    assert_adjoint(lin.grad, u, w)
+    # per-sequence adjoints sum to the batch adjoint
+    each = lin.grad_adjoint_each(w)
+    assert_close(tree_map(lambda a: a.sum(axis=0), each), lin.grad.adj(w), rtol=1e-13)
+
+
+def test_truncated_bptt_is_exact_without_truncation_and_biased_with_it(case):
+    _, rnn, params, x, y, mask, loss = case
+    exact = rnn.loss_and_gradient_bptt(x, y, params, loss, mask)[1]
+    assert_close(rnn.truncated_bptt(x, y, params, loss, every=L, back=L, mask=mask)[1], exact, rtol=1e-13)
+    assert_close(rnn.truncated_bptt(x, y, params, loss, every=1, back=L, mask=mask)[1], exact, rtol=1e-13)
+    short = rnn.truncated_bptt(x, y, params, loss, every=2, back=2, mask=mask)[1]
+    assert_close(short.zeta, exact.zeta, rtol=1e-13)  # the prediction gradient is never truncated
+    diff = np.abs(short.theta.W - exact.theta.W).max()
+    assert diff > 1e-6
+
+
+def test_generic_rnn_with_any_readout_layer():
+    rng = np.random.default_rng(2)
+    rnn = RNN(VanillaCell(4, 2), Dense(4, 3, tanh))
+    params = rnn.init(rng)
+    x, y = rng.standard_normal((2, 5, 2)), rng.standard_normal((2, 5, 3))
+    a = rnn.loss_and_gradient_bptt(x, y, params, squared)[1]
+    b = rnn.loss_and_gradient_rtrl(x, y, params, squared)[1]
+    assert_close(a, b)
+
+
+def test_bad_inputs():
+    rnn = VanillaRNN(2, 3, 1)
+    params = rnn.init(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"shape \(N, L, 2\)"):
+        rnn(np.zeros((2, 5)), params)
+    with pytest.raises(ValueError, match="initial state"):
+        rnn(np.zeros((2, 5, 2)), params, h0=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="mask of shape"):
+        rnn.bptt(np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, mask=np.ones((2, 4)))
+    with pytest.raises(ValueError, match="every >= 1"):
+        rnn.truncated_bptt(np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, every=0, back=1)

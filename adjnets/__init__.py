@@ -17,7 +17,8 @@ Conventions used throughout the package:
 * Everything is float64.
 """
 
-from adjnets import calculus, check, cnn, datasets, depth, digits, rnn, thesis, training
+from adjnets import autoencoder, calculus, check, cnn, datasets, depth, digits, rnn, thesis, training
+from adjnets.autoencoder import TiedAutoencoder, TiedDense, TiedParams
 from adjnets.cnn import Conv2d, ConvParams, Flatten, MaxPool2d, conv_layer
 from adjnets.rnn import RNN, RNNParams, VanillaCell, VanillaParams, VanillaRNN
 from adjnets.display import source
@@ -46,6 +47,7 @@ from adjnets.spaces import inner, norm, random_like, tree_map
 __version__ = "0.1.0"
 
 __all__ = [
+    "autoencoder",
     "BilinearMap",
     "calculus",
     "check",
@@ -97,6 +99,9 @@ __all__ = [
     "tanh",
     "Then",
     "thesis",
+    "TiedAutoencoder",
+    "TiedDense",
+    "TiedParams",
     "training",
     "tree_map",
     "VanillaCell",

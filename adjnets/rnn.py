@@ -130,6 +130,25 @@ class VanillaCell(Cell):
         W, U, b = theta
         return self.activation(h @ W.T + x @ U.T + b)
 
+    def joint_layer(self):
+        r"""The cell as one dense layer of the joint state :math:`(h, x)`: :math:`\Psi([W\ U][h; x] + b)`.
+
+        Used by the higher-order loss of the RNN, which needs second derivatives in :math:`(h, x)`;
+        :meth:`to_joint` and :meth:`from_joint` map the parameters and their gradients (the split
+        of :math:`[W\ U]` is an isometry, so :meth:`from_joint` is also the adjoint of :meth:`to_joint`).
+        """
+        from adjnets.layers import Dense
+
+        return Dense(self.n_h + self.n_x, self.n_h, self.activation)
+
+    def to_joint(self, theta: VanillaParams):
+        from adjnets.layers import DenseParams
+
+        return DenseParams(np.hstack([theta.W, theta.U]), theta.b)
+
+    def from_joint(self, g) -> VanillaParams:
+        return VanillaParams(g.W[:, : self.n_h], g.W[:, self.n_h :], g.b)
+
     @implements("Theorem 5.2.1")
     def linearize(self, h: Array, x: Array, theta: VanillaParams) -> CellLinearization:
         self._check(h, x, theta)
@@ -350,6 +369,95 @@ class RNN:
             g_theta = tree_map(lambda g, a: g + np.einsum("sj,sj...->...", c, a), g_theta, A)
         fwd = RNNForward([], [], readouts)
         return value, RNNParams(g_theta, self.readout_gradient(fwd, errs_all))
+
+    def tangent_loss_and_gradient(
+        self,
+        x: Array,
+        y: Array,
+        v: Array,
+        beta: Array,
+        params: RNNParams,
+        mu: float,
+        loss: Loss,
+        mask: Array | None = None,
+    ) -> tuple[float, RNNParams]:
+        r"""The higher-order (tangent) loss of thesis section 3.3 for a recurrent network, and its gradient.
+
+        The thesis names this as its first future work (chapter 6). With tangent sequences
+        :math:`\mathbf v_k = (v_{k,1},\dots,v_{k,L})` of the input and targets :math:`\beta_{k,i}`,
+
+        .. math::
+            \mathcal J_H = \mathcal J + \mu R,\qquad
+            R = \frac1{2K}\sum_k\sum_i\bigl\lVert D_{\mathbf x}\hat y_i\cdot\mathbf v_k - \beta_{k,i}\bigr\rVert^2 .
+
+        Forward, the tangent of the state obeys :math:`t_0 = 0`,
+        :math:`t_i = Df_i\cdot(t_{i-1}, v_i)` (the cell's derivative in its joint argument
+        :math:`(h_{i-1}, x_i)`), and :math:`\tau_i = Dg(h_i)\cdot t_i`. The pair :math:`(h_i, t_i)` is
+        the state of an RNN in its own right, so back-propagating through it gives the gradient.
+        With :math:`e_i` the prediction errors and :math:`r_i = \mu(\tau_i - \beta_i)/K`, the
+        adjoint states are :math:`b_{L+1} = a_{L+1} = 0` and
+
+        .. math::
+            b_i &= D^*g(h_i)\,r_i + \bigl[D^*f_{i+1}\,b_{i+1}\bigr]_h,\\
+            a_i &= D^*g(h_i)\,e_i + (t_i\lrcorner D^2g(h_i))^*r_i
+                  + \bigl[D^*f_{i+1}\,a_{i+1} + ((t_i, v_{i+1})\lrcorner D^2f_{i+1})^*b_{i+1}\bigr]_h,
+
+        where :math:`[\cdot]_h` keeps the hidden-state part of a joint cotangent, and
+
+        .. math::
+            \nabla_\theta\mathcal J_H = \sum_i \nabla^*_\theta f_i\,a_i + ((t_{i-1}, v_i)\lrcorner D\nabla_\theta f_i)^*b_i,
+            \qquad
+            \nabla_\zeta\mathcal J_H = \sum_i \nabla^*_\zeta g\,e_i + (t_i\lrcorner D\nabla_\zeta g)^*r_i ,
+
+        which are Theorems 3.3.3 and 3.3.4 applied step by step, each step now receiving a
+        loss. The cell must provide ``joint_layer``, ``to_joint`` and ``from_joint`` (as
+        :class:`VanillaCell` does); ``v`` has shape ``(K, N, L, n_x)`` and ``beta``
+        ``(K, N, L, n_y)``.
+        """
+        h = self._check(x, None)
+        v, beta = np.asarray(v, dtype=float), np.asarray(beta, dtype=float)
+        K, N, L = v.shape[0], x.shape[0], x.shape[1]
+        if v.shape[1:] != x.shape:
+            raise ValueError(f"tangent_loss_and_gradient expected v of shape (K, *{x.shape}), got {v.shape}")
+        layer, th = self.cell.joint_layer(), self.cell.to_joint(params.theta)
+        n_h = self.cell.n_h
+        lins, ros, ts = [], [], []
+        t = np.zeros((K, N, n_h))
+        for i in range(L):
+            lin = layer.linearize(np.concatenate([h, x[:, i]], axis=-1), th)
+            t = lin.D(np.concatenate([t, v[:, :, i]], axis=-1))
+            h = lin.output
+            ro = self.readout.linearize(h, params.zeta)
+            lins.append(lin)
+            ros.append(ro)
+            ts.append(t)
+        out = np.stack([ro.output for ro in ros], axis=1)
+        tau = np.stack([ro.D(t) for ro, t in zip(ros, ts, strict=True)], axis=2)  # (K, N, L, n_y)
+        if beta.shape != tau.shape:
+            raise ValueError(f"tangent_loss_and_gradient expected beta of shape {tau.shape}, got {beta.shape}")
+        fwd = RNNForward([], [], ros)
+        value, errs = self.errors(fwd, y, loss, mask)
+        m = np.ones((N, L)) if mask is None else np.asarray(mask, dtype=float)
+        r = m[None, :, :, None] * (tau - beta) / K
+        value += mu * 0.5 * K * float(np.sum(r**2))
+        r = mu * r
+        g_th = tree_map(np.zeros_like, th)
+        g_ze = tree_map(np.zeros_like, params.zeta)
+        a = b = None
+        for i in range(L - 1, -1, -1):
+            ro, t_i, r_i = ros[i], ts[i], r[:, :, i]
+            b_new = ro.D.adj(r_i)
+            a_new = ro.D.adj(errs[i]) + ro.D2.left_hook(t_i).adj(r_i).sum(axis=0)
+            if a is not None:  # the cell of step i+1 sees (h_i, x_{i+1}) with tangent (t_i, v_{i+1})
+                nxt, w_next = lins[i + 1], np.concatenate([t_i, v[:, :, i + 1]], axis=-1)
+                b_new = b_new + nxt.D.adj(b)[..., :n_h]
+                a_new = a_new + nxt.D.adj(a)[..., :n_h] + nxt.D2.left_hook(w_next).adj(b)[..., :n_h].sum(axis=0)
+            a, b = a_new, b_new
+            t_prev = ts[i - 1] if i > 0 else np.zeros_like(t_i)
+            w_i = np.concatenate([t_prev, v[:, :, i]], axis=-1)
+            g_th = tree_map(np.add, g_th, tree_map(np.add, lins[i].grad.adj(a), lins[i].D_grad.left_hook(w_i).adj(b)))
+            g_ze = tree_map(np.add, g_ze, tree_map(np.add, ro.grad.adj(errs[i]), ro.D_grad.left_hook(t_i).adj(r_i)))
+        return value, RNNParams(self.cell.from_joint(g_th), g_ze)
 
     def truncated_bptt(
         self,

@@ -204,3 +204,27 @@ def test_bad_inputs():
         rnn.bptt(np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, mask=np.ones((2, 4)))
     with pytest.raises(ValueError, match="every >= 1"):
         rnn.truncated_bptt(np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, every=0, back=1)
+
+
+def test_tangent_loss_of_the_rnn_against_jax(case):
+    # the thesis's first future work: the higher-order loss for a recurrent network
+    rng, rnn, params, x, y, mask, loss = case
+    K, mu = 2, 0.7
+    v, beta = rng.standard_normal((K, N, L, NX)), rng.standard_normal((K, N, L, NY))
+    value, grads = rnn.tangent_loss_and_gradient(x, y, v, beta, params, mu, loss, mask)
+    base = jax_loss(x, y, mask, loss)
+    X, M = jnp.asarray(x), jnp.asarray(mask)
+
+    def outputs(p, xx):
+        _, (V, c) = p
+        return jnp.stack([h @ V.T + c for h in jax_states(p, xx)], axis=1)
+
+    def J(p):
+        R = 0.0
+        for k in range(K):
+            _, tau = jax.jvp(lambda xx: outputs(p, xx), (X,), (jnp.asarray(v[k]),))
+            R = R + 0.5 * jnp.sum(M[..., None] * (tau - jnp.asarray(beta[k])) ** 2) / K
+        return base(p) + mu * R
+
+    assert value == pytest.approx(float(J(to_jax(params))), rel=1e-12)
+    assert_close(grads, jax.grad(J)(to_jax(params)))

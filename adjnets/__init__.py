@@ -17,9 +17,10 @@ Conventions used throughout the package:
 * Everything is float64.
 """
 
-from adjnets import autoencoder, calculus, check, cnn, datasets, depth, digits, rnn, thesis, training
+from adjnets import autoencoder, calculus, check, cnn, datasets, depth, digits, rnn, rnn_variants, thesis, training
 from adjnets.autoencoder import TiedAutoencoder, TiedDense, TiedParams
 from adjnets.cnn import Conv2d, ConvParams, Flatten, MaxPool2d, conv_layer
+from adjnets.rnn_variants import BidirectionalRNN, NetworkCell
 from adjnets.rnn import RNN, RNNParams, VanillaCell, VanillaParams, VanillaRNN
 from adjnets.display import source
 from adjnets.elementwise import (
@@ -40,14 +41,16 @@ from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
 from adjnets.linear import BilinearMap, LinearMap
 from adjnets.losses import Loss, cross_entropy, one_hot, squared
 from adjnets.mlp import MLP
-from adjnets.network import Forward, Network, TangentForward
+from adjnets.network import Forward, Network, NetworkLayer, TangentForward
 from adjnets.softmax import D_log_softmax, D_softmax, log_softmax, softmax
 from adjnets.spaces import inner, norm, random_like, tree_map
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "__version__",
     "autoencoder",
+    "BidirectionalRNN",
     "BilinearMap",
     "calculus",
     "check",
@@ -63,8 +66,8 @@ __all__ = [
     "DenseParams",
     "depth",
     "digits",
-    "Elementwise",
     "ELEMENTWISE",
+    "Elementwise",
     "exp",
     "Flatten",
     "Forward",
@@ -81,12 +84,15 @@ __all__ = [
     "MaxPool2d",
     "MLP",
     "Network",
+    "NetworkCell",
+    "NetworkLayer",
     "norm",
     "one_hot",
     "random_like",
     "relu",
     "RNN",
     "rnn",
+    "rnn_variants",
     "RNNParams",
     "sigmoid",
     "softmax",
@@ -107,5 +113,4 @@ __all__ = [
     "VanillaCell",
     "VanillaParams",
     "VanillaRNN",
-    "__version__",
 ]

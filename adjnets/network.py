@@ -310,3 +310,50 @@ def _n_tangents(v: Tree, x: Tree) -> int:
             f"got {np.shape(v)}"
         )
     return np.shape(v)[0]
+
+
+@dataclass(frozen=True)
+class NetworkLayer:
+    r"""A whole network used as one layer of a larger model, :math:`x\mapsto F(x;\theta)`.
+
+    Its linearization composes the layers' own: :math:`DF = Df_L\cdots Df_1` (forward
+    propagation of tangents, Lemma 3.3.2), :math:`D^*F` by back-propagation (Theorem 3.2.5),
+    :math:`\nabla_\theta F\cdot u = \sum_i D\omega_{i+1}\cdot\nabla_{\theta_i}f_i\cdot u_i` and its
+    adjoint by Lemma 3.2.1. The second derivatives are not assembled (``D2`` and ``D_grad`` are
+    ``None``), so a model that needs them (the higher-order loss) must use the network directly.
+    A deep recurrent network uses it for its prediction map :math:`g`.
+    """
+
+    network: Network
+
+    def init(self, rng: np.random.Generator) -> Params:
+        return self.network.init(rng)
+
+    def __call__(self, x: Tree, theta: Params) -> Tree:
+        return self.network(x, theta)
+
+    def linearize(self, x: Tree, theta: Params):
+        from adjnets.linear import LinearMap
+        from adjnets.maps import Linearization
+
+        fwd = self.network.forward(x, theta)
+
+        def D(v: Tree) -> Tree:
+            for lin in fwd.lins:
+                v = lin.D(v)
+            return v
+
+        def grad(u: Params) -> Tree:
+            t = None
+            for lin, ui in zip(fwd.lins, u, strict=True):
+                step = lin.grad(ui)
+                t = step if t is None else tree_map(np.add, lin.D(t), step)
+            return t
+
+        return Linearization(
+            output=fwd.output,
+            D=LinearMap(D, lambda w: self.network.input_cotangent(fwd, w), "DF(x)"),
+            grad=LinearMap(grad, lambda w: self.network.grad_adjoint(fwd, w), "∇F(x)"),
+            D2=None,  # type: ignore[arg-type]
+            D_grad=None,  # type: ignore[arg-type]
+        )

@@ -180,6 +180,22 @@ class VanillaCell(Cell):
         )
 
 
+def sequence_loss(out: Array, y: Array, loss: Loss, mask: Array | None = None) -> tuple[float, Array]:
+    r"""The loss :math:`\mathcal J = \sum_i J(y_i,\hat y_i)` (5.4) of a batch and the errors :math:`e_i` (5.9).
+
+    ``out`` and ``y`` have shape ``(N, L, n_y)``; steps where ``mask`` (shape ``(N, L)``) is 0 carry
+    no target: they add nothing to the loss and their error is zero (their target may be NaN).
+    """
+    loss.check(out, y)
+    m = np.ones(out.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
+    if m.shape != out.shape[:2]:
+        raise ValueError(f"RNN expected a mask of shape {out.shape[:2]}, got {m.shape}")
+    keep = m > 0
+    y_eff = np.where(keep[..., None], y, 0.0)
+    value = loss.value(out[keep], y_eff[keep])
+    return value, m[..., None] * loss.error(out, y_eff)
+
+
 @dataclass(frozen=True)
 class RNNForward:
     r"""Forward propagation through a batch of sequences.
@@ -267,18 +283,8 @@ class RNN:
         self, fwd: RNNForward, y: Array, loss: Loss, mask: Array | None = None
     ) -> tuple[float, list[Array]]:
         r"""The loss (5.4) and the prediction errors :math:`e_i` (5.9), zero where ``mask`` is 0."""
-        out = fwd.outputs
-        loss.check(out, y)
-        if mask is None:
-            mask = np.ones(out.shape[:2])
-        mask = np.asarray(mask, dtype=float)
-        if mask.shape != out.shape[:2]:
-            raise ValueError(f"RNN expected a mask of shape {out.shape[:2]}, got {mask.shape}")
-        # a step without a target contributes nothing (its target may even be NaN)
-        y_eff = np.where(mask[..., None] > 0, y, 0.0)
-        value = sum(loss.value(out[:, i][mask[:, i] > 0], y[:, i][mask[:, i] > 0]) for i in range(out.shape[1]))
-        errs = [mask[:, i, None] * loss.error(out[:, i], y_eff[:, i]) for i in range(out.shape[1])]
-        return value, errs
+        value, E = sequence_loss(fwd.outputs, y, loss, mask)
+        return value, [E[:, i] for i in range(E.shape[1])]
 
     @implements("Theorem 5.1.1")
     def readout_gradient(self, fwd: RNNForward, errs: list[Array]) -> Tree:
@@ -297,11 +303,8 @@ class RNN:
         :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1} + D^*g(h_i)\cdot e_i`.
         Returns :math:`[\varepsilon_1, \dots, \varepsilon_L]`.
         """
-        L = len(fwd.cells)
-        eps = [fwd.readouts[L - 1].D.adj(errs[L - 1])]
-        for i in range(L - 1, 0, -1):  # thesis step i = L-1, ..., 1
-            eps.append(fwd.cells[i].D.adj(eps[-1]) + fwd.readouts[i - 1].D.adj(errs[i - 1]))
-        return eps[::-1]
+        injected = [r.D.adj(e) for r, e in zip(fwd.readouts, errs, strict=True)]
+        return backpropagate_chain(fwd.cells, injected)
 
     @implements("Theorem 5.1.7", "Algorithm 5.1.2")
     def loss_and_gradient_bptt(
@@ -315,11 +318,7 @@ class RNN:
         fwd = self.forward(x, params, h0)
         value, errs = self.errors(fwd, y, loss, mask)
         eps = self.backpropagate_through_time(fwd, errs)
-        parts = [c.grad.adj(e) for c, e in zip(fwd.cells, eps, strict=True)]
-        g_theta = parts[0]
-        for p in parts[1:]:
-            g_theta = tree_map(np.add, g_theta, p)
-        return value, RNNParams(g_theta, self.readout_gradient(fwd, errs))
+        return value, RNNParams(chain_parameter_gradient(fwd.cells, eps), self.readout_gradient(fwd, errs))
 
     @implements("Lemma 5.1.2", "Theorem 5.1.3", "Algorithm 5.1.1")
     def loss_and_gradient_rtrl(
@@ -500,6 +499,27 @@ class RNN:
         return value, RNNParams(g_theta, self.readout_gradient(fwd, errs))
 
 
+def backpropagate_chain(cells: list[CellLinearization], injected: list[Array]) -> list[Array]:
+    r"""Back-propagation along a chain of transitions with cotangents injected at every state.
+
+    :math:`\varepsilon_L = c_L` and :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1} + c_i`:
+    the recursion of Theorem 5.1.5 with :math:`c_i = D^*g(h_i)\cdot e_i`, shared by every
+    recurrent network here (a bidirectional network runs it once per direction).
+    """
+    eps = [injected[-1]]
+    for i in range(len(cells) - 1, 0, -1):  # thesis step i = L-1, ..., 1
+        eps.append(cells[i].D.adj(eps[-1]) + injected[i - 1])
+    return eps[::-1]
+
+
+def chain_parameter_gradient(cells: list[CellLinearization], eps: list[Array]) -> Tree:
+    r""":math:`\sum_i\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i` (equation 5.22)."""
+    total = cells[0].grad.adj(eps[0])
+    for c, e in zip(cells[1:], eps[1:], strict=True):
+        total = tree_map(np.add, total, c.grad.adj(e))
+    return total
+
+
 @implements("Lemma 5.1.4")
 def transition_derivative(fwd: RNNForward, j: int, i: int) -> LinearMap:
     r""":math:`D\mu_{j,i+1}(h_i) = Df_j(h_{j-1})\cdots Df_{i+1}(h_i)` (Lemma 5.1.4); the identity if :math:`j < i+1`.
@@ -563,16 +583,6 @@ class VanillaRNN(RNN):
         H = np.stack(hs[1:], axis=1)  # (N, L, n_h)
         return hs, slopes, H, H @ V.T + c
 
-    def _errors(self, out: Array, y: Array, loss: Loss, mask: Array | None) -> tuple[float, Array]:
-        loss.check(out, y)
-        m = np.ones(out.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
-        if m.shape != out.shape[:2]:
-            raise ValueError(f"RNN expected a mask of shape {out.shape[:2]}, got {m.shape}")
-        keep = m > 0
-        y_eff = np.where(keep[..., None], y, 0.0)
-        value = loss.value(out[keep], y_eff[keep])
-        return value, m[..., None] * loss.error(out, y_eff)
-
     @implements("Theorem 5.2.2", "Theorem 5.2.3", "Theorem 5.2.4", "Algorithm 5.2.1")
     def bptt(
         self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
@@ -592,7 +602,7 @@ class VanillaRNN(RNN):
         from adjnets.layers import DenseParams
 
         hs, slopes, H, out = self._forward_arrays(x, params, h0)
-        value, E = self._errors(out, y, loss, mask)
+        value, E = sequence_loss(out, y, loss, mask)
         (W, U, b), (V, c) = params
         L = x.shape[1]
         back = E @ V  # V^T e_i for every step, (N, L, n_h)
@@ -652,7 +662,7 @@ class VanillaRNN(RNN):
             h = act.psi(z)
             out = h @ V.T + c
             step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i : i + 1]
-            v, e = self._errors(out[:, None], y[:, i : i + 1], loss, step_mask)
+            v, e = sequence_loss(out[:, None], y[:, i : i + 1], loss, step_mask)
             value += v
             vt = e[:, 0] @ V  # <e_j, V^T e_i> for every j, (N, n_h)
             gW += np.einsum("sj,sj...->...", vt, AW)

@@ -17,8 +17,9 @@ Conventions used throughout the package:
 * Everything is float64.
 """
 
-from adjnets import autoencoder, calculus, check, cnn, datasets, depth, digits, rnn, rnn_variants, thesis, training
+from adjnets import autoencoder, calculus, check, cnn, gated, rnn_analysis, datasets, depth, digits, rnn, rnn_variants, thesis, training
 from adjnets.autoencoder import TiedAutoencoder, TiedDense, TiedParams
+from adjnets.gated import GateParams, GRUCell, GRUParams, LSTMCell, LSTMParams, ReadH
 from adjnets.cnn import Conv2d, ConvParams, Flatten, MaxPool2d, conv_layer
 from adjnets.rnn_variants import BidirectionalRNN, NetworkCell
 from adjnets.rnn import RNN, RNNParams, VanillaCell, VanillaParams, VanillaRNN
@@ -71,6 +72,10 @@ __all__ = [
     "exp",
     "Flatten",
     "Forward",
+    "gated",
+    "GateParams",
+    "GRUCell",
+    "GRUParams",
     "hadamard",
     "identity",
     "inner",
@@ -81,6 +86,8 @@ __all__ = [
     "log",
     "log_softmax",
     "Loss",
+    "LSTMCell",
+    "LSTMParams",
     "MaxPool2d",
     "MLP",
     "Network",
@@ -89,9 +96,11 @@ __all__ = [
     "norm",
     "one_hot",
     "random_like",
+    "ReadH",
     "relu",
-    "RNN",
     "rnn",
+    "RNN",
+    "rnn_analysis",
     "rnn_variants",
     "RNNParams",
     "sigmoid",

@@ -477,7 +477,9 @@ class RNN:
         :math:`\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i` over those steps. The prediction
         gradient is exact. With :math:`\ell = m = L` this is :meth:`loss_and_gradient_bptt`; in
         general the dependence of a loss on states more than :math:`m` steps back is dropped,
-        which biases the gradient (and keeps exploding products bounded).
+        which biases the gradient (and keeps exploding products bounded). With :math:`m<\ell`
+        the losses of the first :math:`\ell - m` steps of each window reach no transition at all:
+        only their prediction gradient counts.
         """
         if every < 1 or back < 1:
             raise ValueError(f"truncated_bptt expected every >= 1 and back >= 1, got {every}, {back}")
@@ -649,7 +651,8 @@ class VanillaRNN(RNN):
         Ab = np.zeros((N, n_h, n_h))
         gW, gU, gb = np.zeros_like(W), np.zeros_like(U), np.zeros_like(b)
         eye = np.eye(n_h)
-        value, Hs, Es = 0.0, [], []
+        value = 0.0
+        gV, gc = np.zeros_like(V), np.zeros_like(c)
         for i in range(L):
             z = h @ W.T + x[:, i] @ U.T + b
             s = act.derivative(z)  # (N, n_h)
@@ -668,8 +671,6 @@ class VanillaRNN(RNN):
             gW += np.einsum("sj,sj...->...", vt, AW)
             gU += np.einsum("sj,sj...->...", vt, AU)
             gb += np.einsum("sj,sj...->...", vt, Ab)
-            Hs.append(h)
-            Es.append(e[:, 0])
-        H, E = np.stack(Hs, axis=1), np.stack(Es, axis=1)
-        g_zeta = DenseParams(np.einsum("nlj,nlk->jk", E, H), E.sum(axis=(0, 1)))
-        return value, RNNParams(VanillaParams(gW, gU, gb), g_zeta)
+            gV += e[:, 0].T @ h  # (5.37) in (5.8), accumulated as the stream goes
+            gc += e[:, 0].sum(axis=0)
+        return value, RNNParams(VanillaParams(gW, gU, gb), DenseParams(gV, gc))

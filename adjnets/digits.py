@@ -11,7 +11,8 @@ tangent at an image :math:`x` is :math:`v = \frac{d}{dt}T_t(x)\big|_{t=0}`. For 
 by :math:`t` radians about the centre, :math:`v = u_1\,\partial_2 x - u_2\,\partial_1 x` with
 centred pixel coordinates :math:`(u_1, u_2)`.
 On 8 x 8 images the pixel differences are too rough, so the image is first smoothed with a
-Gaussian (as Simard et al. do) and the derivatives are central differences of the smoothed image.
+Gaussian (the usual remedy) and the derivatives are central differences of the smoothed image;
+at the border of the frame they are one-sided, as if the image continued beyond it.
 """
 
 from __future__ import annotations

@@ -48,10 +48,10 @@ def test_translation_tangent_is_the_derivative_of_a_shift():
     fd = (down(h) - down(-h)) / (2 * h)
     # bilinear interpolation's derivative is the one-sided difference; compare with np.gradient's
     # central difference loosely, and exactly with the interpolation's own rule at t -> 0+
-    d1, _ = np.gradient(img, axis=0), None
+    # inside the frame the symmetric quotient of a bilinear shift is exactly the central
+    # difference that the tangent uses
     interior = (slice(1, 7), slice(0, 8))
-    corr = np.corrcoef(fd[interior].ravel(), -d1[interior].ravel())[0, 1]
-    assert corr > 0.9
+    np.testing.assert_allclose(fd[interior], -np.gradient(img, axis=0)[interior], rtol=1e-6, atol=1e-9)
     v = translation_tangents(load_digits()[0][3:4], 0.9)
     assert v.shape == (2, 1, 8, 8)
     np.testing.assert_allclose(v[0, 0], -np.gradient(img, axis=0), rtol=1e-12)

@@ -339,35 +339,13 @@ class RNN:
         price is the :math:`n_h\times\dim H_T` numbers per sequence carried forward.
         """
         h = self._check(x, h0)
-        N, L = x.shape[0], x.shape[1]
-        n_h = self.cell.n_h
-        basis = np.broadcast_to(np.eye(n_h)[:, None, :], (n_h, N, n_h))  # basis[j, s] = e_j
-        A = None
-        g_theta = tree_map(np.zeros_like, params.theta)
-        value = 0.0
-        readouts, errs_all = [], []
-        for i in range(L):
-            lin = self.cell.linearize(h, x[:, i], params.theta)
-            # M[j, s] = D*f_i(h_{i-1}) e_j for sequence s; new A_{i,j} = sum_k <e_k, M_j> A_{i-1,k} + grad*_each e_j
-            own = tree_map(lambda a: np.moveaxis(a, 0, 1), lin.grad_adjoint_each(basis))  # (N, n_h, ...)
-            if A is None:
-                A = own
-            else:
-                M = lin.D.adj(basis)  # (n_h[j], N, n_h[k])
-                A = tree_map(lambda prev, o: np.einsum("jsk,sk...->sj...", M, prev) + o, A, own)
-            h = lin.output
-            r = self.readout.linearize(h, params.zeta)
-            readouts.append(r)
-            fwd_i = RNNForward([h], [lin], [r])
-            step_value, (e_i,) = self.errors(
-                fwd_i, y[:, i : i + 1], loss, None if mask is None else np.asarray(mask)[:, i : i + 1]
-            )
-            value += step_value
-            errs_all.append(e_i)
-            c = r.D.adj(e_i)  # D*g(h_i) e_i, (N, n_h)
-            g_theta = tree_map(lambda g, a: g + np.einsum("sj,sj...->...", c, a), g_theta, A)
-        fwd = RNNForward([], [], readouts)
-        return value, RNNParams(g_theta, self.readout_gradient(fwd, errs_all))
+        state, value, total = rtrl_start(self, x.shape[0], h), 0.0, None
+        for i in range(x.shape[1]):
+            step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i]
+            v, g, state = rtrl_step(self, params, state, x[:, i], y[:, i], loss, step_mask)
+            value += v
+            total = g if total is None else tree_map(np.add, total, g)
+        return value, total
 
     def tangent_loss_and_gradient(
         self,
@@ -499,6 +477,97 @@ class RNN:
                 g_theta = tree_map(np.add, g_theta, fwd.cells[i - 1].grad.adj(eps))
             start = t
         return value, RNNParams(g_theta, self.readout_gradient(fwd, errs))
+
+
+class RTRLState(NamedTuple):
+    r"""What real-time recurrent learning carries from step to step.
+
+    Attributes
+    ----------
+    h : array (N, n_h)
+        The current hidden state :math:`h_i` of each stream.
+    A : tree or None
+        :math:`\nabla^*_\theta\alpha_i(h)` of each stream, held as its values
+        :math:`A_{i,j} = \nabla^*_\theta\alpha_i(h)\cdot\bar e_j` on the basis of :math:`E_h`
+        (equation 5.42): every leaf of the transition parameters gains the leading axes
+        ``(N, n_h)``. ``None`` stands for the zero map :math:`\nabla^*_\theta\alpha_0(h)`.
+    """
+
+    h: Array
+    A: Tree | None
+
+
+def rtrl_start(rnn: RNN, n_streams: int, h0: Array | None = None) -> RTRLState:
+    r"""The state of RTRL before the first step: :math:`h_0` and :math:`\nabla^*_\theta\alpha_0 = 0`."""
+    if isinstance(n_streams, bool) or not isinstance(n_streams, int) or n_streams < 1:
+        raise ValueError(f"rtrl_start expected a positive integer number of streams, got {n_streams!r}")
+    h = np.zeros((n_streams, rnn.cell.n_h)) if h0 is None else np.array(h0, dtype=float)
+    if h.shape != (n_streams, rnn.cell.n_h):
+        raise ValueError(f"rtrl_start expected h0 of shape {(n_streams, rnn.cell.n_h)}, got {h.shape}")
+    return RTRLState(h, None)
+
+
+def rtrl_step(
+    rnn: RNN,
+    params: RNNParams,
+    state: RTRLState,
+    x_i: Array,
+    y_i: Array,
+    loss: Loss,
+    mask_i: Array | None = None,
+) -> tuple[float, RNNParams, RTRLState]:
+    r"""One step of RTRL: the loss of step :math:`i`, its gradient, and the carried state.
+
+    With :math:`h_i = f_i(h_{i-1})`, the carried map is updated by Lemma 5.1.2,
+
+    .. math::
+        A_{i,j} = \sum_k\langle\bar e_k, D^*f_i(h_{i-1})\cdot\bar e_j\rangle A_{i-1,k}
+                  + \nabla^*_\theta f_i(h_{i-1})\cdot\bar e_j \qquad (5.42),
+
+    and the gradient of this step's loss is, by Theorems 5.1.3 and 5.1.1,
+
+    .. math::
+        \nabla_\theta J(y_i,\hat y_i) = \sum_j\langle\bar e_j, D^*g(h_i)\cdot e_i\rangle A_{i,j},
+        \qquad \nabla_\zeta J(y_i,\hat y_i) = \nabla^*_\zeta g(h_i)\cdot e_i .
+
+    Summed over :math:`i = 1,\dots,L` with fixed parameters, these are
+    :meth:`~adjnets.rnn.RNN.loss_and_gradient_rtrl`'s gradient. The parameters may change
+    between calls (online learning); :math:`A` then mixes derivatives taken at different
+    parameters and is only an approximation of :math:`\nabla^*_\theta\alpha_i`, as in
+    Williams and Zipser's real-time learning.
+
+    Parameters
+    ----------
+    x_i : array (N, n_x)
+    y_i : array (N, n_y)
+    mask_i : array (N,), optional
+        1 where the step has a target, 0 where it has none.
+    """
+    n_h = rnn.cell.n_h
+    h = state.h
+    N = h.shape[0]
+    lin = rnn.cell.linearize(h, np.asarray(x_i, dtype=float), params.theta)
+    basis = np.broadcast_to(np.eye(n_h)[:, None, :], (n_h, N, n_h))  # basis[j, s] = e_j
+    own = tree_map(lambda a: np.moveaxis(a, 0, 1), lin.grad_adjoint_each(basis))  # (N, n_h, ...)
+    if state.A is None:
+        A = own
+    else:
+        M = lin.D.adj(basis)  # M[j, s, k] = <e_k, D*f_i(h_{i-1}) e_j>
+        coeff = np.moveaxis(M, 0, 1)  # (N, j, k)
+
+        def update(prev: Array, o: Array) -> Array:
+            flat = prev.reshape(N, n_h, -1)
+            return (coeff @ flat).reshape(prev.shape) + o
+
+        A = tree_map(update, state.A, own)
+    h_new = lin.output
+    r = rnn.readout.linearize(h_new, params.zeta)
+    m = None if mask_i is None else np.asarray(mask_i, dtype=float)[:, None]
+    value, E = sequence_loss(r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m)
+    e = E[:, 0]
+    c = r.D.adj(e)  # D*g(h_i) e_i, (N, n_h)
+    g_theta = tree_map(lambda a: np.einsum("sj,sj...->...", c, a), A)
+    return value, RNNParams(g_theta, r.grad.adj(e)), RTRLState(h_new, A)
 
 
 def backpropagate_chain(cells: list[CellLinearization], injected: list[Array]) -> list[Array]:

@@ -17,7 +17,7 @@ Conventions used throughout the package:
 * Everything is float64.
 """
 
-from adjnets import autoencoder, calculus, check, cnn, gated, rnn_analysis, datasets, depth, digits, rnn, rnn_variants, thesis, training
+from adjnets import approximation, autoencoder, calculus, check, cnn, optim, gated, rnn_analysis, datasets, depth, digits, rnn, rnn_variants, thesis, training
 from adjnets.autoencoder import TiedAutoencoder, TiedDense, TiedParams
 from adjnets.gated import GateParams, GRUCell, GRUParams, LSTMCell, LSTMParams, ReadH
 from adjnets.cnn import Conv2d, ConvParams, Flatten, MaxPool2d, conv_layer
@@ -50,6 +50,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "approximation",
     "autoencoder",
     "BidirectionalRNN",
     "BilinearMap",
@@ -67,8 +68,8 @@ __all__ = [
     "DenseParams",
     "depth",
     "digits",
-    "ELEMENTWISE",
     "Elementwise",
+    "ELEMENTWISE",
     "exp",
     "Flatten",
     "Forward",
@@ -95,11 +96,12 @@ __all__ = [
     "NetworkLayer",
     "norm",
     "one_hot",
+    "optim",
     "random_like",
     "ReadH",
     "relu",
-    "rnn",
     "RNN",
+    "rnn",
     "rnn_analysis",
     "rnn_variants",
     "RNNParams",

@@ -1,0 +1,372 @@
+r"""First-order optimisers over parameter trees: gradient descent, momentum and adaptive methods.
+
+The thesis trains every network by plain gradient descent (Algorithms 3.2.1, 4.1.1). This module
+collects the variants that the optimisation appendix of the book compares, following the course
+notes of Jensen :cite:`jensen2024notes` (section 3) and Borasi :cite:`borasi2023notes`
+(section 1.2):
+
+* :class:`GradientDescent` (also :data:`SGD`): :math:`\theta^{t+1} = \theta^t - \eta g^t`;
+* :class:`HeavyBall`: Polyak's momentum;
+* :class:`Nesterov`: Nesterov's accelerated gradient;
+* :class:`AdaGrad`: per-coordinate steps scaled by the accumulated squared gradients;
+* :class:`Adam`: moving averages of the gradient and of its square, with bias correction.
+
+Each optimiser is a small frozen object holding its hyperparameters, with two pure functions:
+``init(theta) -> state`` and ``step(theta, grad, state) -> (theta, state)``. Parameters, gradients
+and states are *trees* (arrays or (Named)tuples of arrays, :mod:`adjnets.spaces`); nothing is
+modified in place, so an old ``(theta, state)`` pair stays valid after a step. Products, squares
+and square roots of gradients are taken entry by entry (Hadamard, :math:`\odot`).
+
+:func:`fit` runs an optimiser over shuffled minibatches of a data set, with the gradient of the
+*mean* loss of each minibatch (the package's losses are sums over the batch).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from adjnets.spaces import Tree, tree_map
+
+Array = np.ndarray
+
+
+def _lr(owner: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+        raise ValueError(f"{owner} expected a learning rate lr > 0, got {value!r}")
+    return float(value)
+
+
+def _beta(owner: str, name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{owner} expected {name} in [0, 1), got {value!r}")
+    return float(value)
+
+
+def _eps(owner: str, name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+        raise ValueError(f"{owner} expected {name} >= 0, got {value!r}")
+    return float(value)
+
+
+def _zeros(theta: Tree) -> Tree:
+    return tree_map(lambda a: np.zeros(np.shape(a), dtype=np.float64), theta)
+
+
+def _float(theta: Tree) -> Tree:
+    return tree_map(lambda a: np.asarray(a, dtype=np.float64), theta)
+
+
+class Velocity(NamedTuple):
+    r"""State of the momentum methods: :math:`v^t = \theta^t - \theta^{t-1}`."""
+
+    velocity: Tree
+
+
+class SquaredSum(NamedTuple):
+    r"""State of AdaGrad: :math:`\gamma^t = \sum_{s\le t} g^s\odot g^s`."""
+
+    sum_sq: Tree
+
+
+class AdamState(NamedTuple):
+    r"""State of Adam: the number of steps taken and the two moving averages :math:`m, v`."""
+
+    count: int
+    m: Tree
+    v: Tree
+
+
+@dataclass(frozen=True)
+class GradientDescent:
+    r"""Plain gradient descent: :math:`\theta^{t+1} = \theta^t - \eta\, g^t`.
+
+    With :math:`g^t = \nabla h(\theta^t)` this is the gradient step of Algorithm 3.2.1 of the
+    thesis; with the gradient of a random minibatch's loss it is stochastic gradient descent
+    (:data:`SGD` is the same class). For an :math:`L`-smooth :math:`h` and :math:`\eta = 1/L`
+    one step decreases :math:`h` by at least :math:`\lVert\nabla h\rVert^2/(2L)`
+    :cite:`borasi2023notes,jensen2024notes`.
+
+    Parameters
+    ----------
+    lr : float
+        The step size :math:`\eta > 0`.
+    """
+
+    lr: float
+
+    def __post_init__(self) -> None:
+        _lr(type(self).__name__, self.lr)
+
+    def init(self, theta: Tree) -> tuple:
+        """No state: an empty tuple."""
+        return ()
+
+    def step(self, theta: Tree, grad: Tree, state: tuple) -> tuple[Tree, tuple]:
+        r"""Return :math:`(\theta - \eta g, ())`."""
+        return tree_map(lambda th, g: th - self.lr * g, _float(theta), grad), state
+
+
+SGD = GradientDescent
+"""Stochastic gradient descent: :class:`GradientDescent` fed minibatch gradients."""
+
+
+@dataclass(frozen=True)
+class HeavyBall:
+    r"""Polyak's heavy-ball method (gradient descent with momentum).
+
+    .. math::
+        \theta^{t+1} = \theta^t - \eta\,\nabla h(\theta^t) + \beta\,(\theta^t - \theta^{t-1}),
+        \qquad \theta^{-1} = \theta^0,
+
+    :cite:`jensen2024notes` (section 3.3). The state is the last displacement
+    :math:`v^t = \theta^t - \theta^{t-1}`, so a step is :math:`v^{t+1} = \beta v^t - \eta g^t`,
+    :math:`\theta^{t+1} = \theta^t + v^{t+1}`. Under a constant gradient :math:`g` the
+    displacement tends to :math:`-\eta g/(1-\beta)`: the effective step grows by :math:`1/(1-\beta)`.
+
+    Parameters
+    ----------
+    lr : float
+        :math:`\eta > 0`.
+    beta : float
+        Momentum :math:`\beta\in[0, 1)`; :math:`\beta = 0` is plain gradient descent.
+    """
+
+    lr: float
+    beta: float = 0.9
+
+    def __post_init__(self) -> None:
+        _lr(type(self).__name__, self.lr)
+        _beta(type(self).__name__, "beta", self.beta)
+
+    def init(self, theta: Tree) -> Velocity:
+        """Zero velocity: the first step is a gradient step."""
+        return Velocity(_zeros(theta))
+
+    def step(self, theta: Tree, grad: Tree, state: Velocity) -> tuple[Tree, Velocity]:
+        r"""Return :math:`(\theta + v',\ v')` with :math:`v' = \beta v - \eta g`."""
+        v = tree_map(lambda v, g: self.beta * v - self.lr * g, state.velocity, grad)
+        return tree_map(np.add, _float(theta), v), Velocity(v)
+
+
+@dataclass(frozen=True)
+class Nesterov:
+    r"""Nesterov's accelerated gradient.
+
+    The method extrapolates, then takes a gradient step from the extrapolated point
+    :cite:`jensen2024notes` (section 3.3):
+
+    .. math::
+        \chi^{t+1} = \theta^t + \beta\,(\theta^t - \theta^{t-1}), \qquad
+        \theta^{t+1} = \chi^{t+1} - \eta\,\nabla h(\chi^{t+1}), \qquad \theta^{-1} = \theta^0.
+
+    The gradient is needed at :math:`\chi`, so the parameters this optimiser holds (and whose
+    gradient ``step`` expects) are the extrapolated points :math:`\chi^{t+1}`, and the state is
+    :math:`v^t = \theta^t - \theta^{t-1}`. Writing :math:`g = \nabla h(\chi^{t+1})`, one step is
+
+    .. math::
+        v^{t+1} = \beta v^t - \eta g, \qquad \chi^{t+2} = \chi^{t+1} + \beta v^{t+1} - \eta g,
+
+    and :meth:`position` recovers :math:`\theta^t = \chi^{t+1} - \beta v^t`. ``init(theta0)``
+    starts at :math:`\chi^1 = \theta^0`. For a convex :math:`L`-smooth :math:`h`,
+    :math:`\eta = 1/L` and :math:`\beta_t = (t-1)/(t+2)` the error is :math:`O(1/t^2)`
+    (Nesterov, 1983); here :math:`\beta` is constant, as in the notes.
+
+    Parameters
+    ----------
+    lr : float
+        :math:`\eta > 0`.
+    beta : float
+        Extrapolation :math:`\beta\in[0, 1)`.
+    """
+
+    lr: float
+    beta: float = 0.9
+
+    def __post_init__(self) -> None:
+        _lr(type(self).__name__, self.lr)
+        _beta(type(self).__name__, "beta", self.beta)
+
+    def init(self, theta: Tree) -> Velocity:
+        r"""Zero velocity: :math:`\chi^1 = \theta^0`."""
+        return Velocity(_zeros(theta))
+
+    def step(self, theta: Tree, grad: Tree, state: Velocity) -> tuple[Tree, Velocity]:
+        r"""From :math:`(\chi^{t+1}, \nabla h(\chi^{t+1}), v^t)` return :math:`(\chi^{t+2}, v^{t+1})`."""
+        v = tree_map(lambda v, g: self.beta * v - self.lr * g, state.velocity, grad)
+        chi = tree_map(lambda c, v, g: c + self.beta * v - self.lr * g, _float(theta), v, grad)
+        return chi, Velocity(v)
+
+    def position(self, theta: Tree, state: Velocity) -> Tree:
+        r"""The gradient-step iterate :math:`\theta^t = \chi^{t+1} - \beta v^t`."""
+        return tree_map(lambda c, v: c - self.beta * v, _float(theta), state.velocity)
+
+
+@dataclass(frozen=True)
+class AdaGrad:
+    r"""AdaGrad: a step size per coordinate, shrinking with the gradients seen so far.
+
+    .. math::
+        \gamma^t = \gamma^{t-1} + g^t\odot g^t, \qquad
+        \theta^{t+1} = \theta^t - \frac{\eta}{\sqrt{\gamma^t} + \delta}\odot g^t,
+        \qquad \gamma^{-1} = 0,
+
+    with the square root and the quotient taken entry by entry
+    :cite:`jensen2024notes` (section 3.3; Duchi, Hazan and Singer, 2011).
+
+    Parameters
+    ----------
+    lr : float
+        :math:`\eta > 0`.
+    delta : float
+        :math:`\delta\ge 0`, which keeps the quotient finite where no gradient has been seen.
+    """
+
+    lr: float
+    delta: float = 1e-8
+
+    def __post_init__(self) -> None:
+        _lr(type(self).__name__, self.lr)
+        _eps(type(self).__name__, "delta", self.delta)
+
+    def init(self, theta: Tree) -> SquaredSum:
+        r""":math:`\gamma = 0`."""
+        return SquaredSum(_zeros(theta))
+
+    def step(self, theta: Tree, grad: Tree, state: SquaredSum) -> tuple[Tree, SquaredSum]:
+        r"""Return :math:`(\theta - \eta g/(\sqrt{\gamma'}+\delta),\ \gamma')`, :math:`\gamma' = \gamma + g\odot g`."""
+        gamma = tree_map(lambda s, g: s + g * g, state.sum_sq, grad)
+        new = tree_map(
+            lambda th, g, s: th - self.lr * g / (np.sqrt(s) + self.delta), _float(theta), grad, gamma
+        )
+        return new, SquaredSum(gamma)
+
+
+@dataclass(frozen=True)
+class Adam:
+    r"""Adam (adaptive moment estimation; Kingma and Ba, 2014).
+
+    .. math::
+        m^t &= \beta_1 m^{t-1} + (1-\beta_1)\,g^t, \qquad
+        v^t = \beta_2 v^{t-1} + (1-\beta_2)\,g^t\odot g^t, \qquad m^0 = v^0 = 0,\\
+        \hat m^t &= \frac{m^t}{1-\beta_1^t}, \qquad \hat v^t = \frac{v^t}{1-\beta_2^t}, \qquad
+        \theta^{t} = \theta^{t-1} - \eta\,\frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon},
+
+    for :math:`t = 1, 2, \dots`, entry by entry. The notes :cite:`jensen2024notes` (section 3.3)
+    state the two averages and the adaptive step without :math:`\eta` and without the bias
+    correction :math:`\hat m, \hat v`; ``bias_correction=False`` gives their form (times
+    :math:`\eta`).
+
+    Parameters
+    ----------
+    lr : float
+        :math:`\eta > 0`.
+    beta1, beta2 : float
+        Decay rates in :math:`[0, 1)` of the two averages.
+    eps : float
+        :math:`\epsilon\ge 0`.
+    bias_correction : bool
+        Divide the averages by :math:`1-\beta^t` (the default, as in Kingma and Ba).
+    """
+
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    bias_correction: bool = True
+
+    def __post_init__(self) -> None:
+        owner = type(self).__name__
+        _lr(owner, self.lr)
+        _beta(owner, "beta1", self.beta1)
+        _beta(owner, "beta2", self.beta2)
+        _eps(owner, "eps", self.eps)
+
+    def init(self, theta: Tree) -> AdamState:
+        """No steps taken, both averages zero."""
+        return AdamState(0, _zeros(theta), _zeros(theta))
+
+    def step(self, theta: Tree, grad: Tree, state: AdamState) -> tuple[Tree, AdamState]:
+        r"""One Adam step; returns the new parameters and :math:`(t, m^t, v^t)`."""
+        b1, b2 = self.beta1, self.beta2
+        t = state.count + 1
+        m = tree_map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grad)
+        v = tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grad)
+        c1, c2 = (1 - b1**t, 1 - b2**t) if self.bias_correction else (1.0, 1.0)
+        new = tree_map(
+            lambda th, m, v: th - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps),
+            _float(theta), m, v,
+        )
+        return new, AdamState(t, m, v)
+
+
+Optimizer = GradientDescent | HeavyBall | Nesterov | AdaGrad | Adam
+
+
+def iterate(optimizer: Any, grad_fn: Callable[[Tree], Tree], theta: Tree, steps: int) -> list[Tree]:
+    r"""Run ``steps`` steps of ``optimizer`` on a deterministic gradient; return all iterates.
+
+    Returns :math:`[\theta^0, \theta^1, \dots, \theta^{\text{steps}}]`, the parameters the
+    optimiser holds (for :class:`Nesterov`, the extrapolated points :math:`\chi`).
+    """
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise ValueError(f"iterate expected a number of steps >= 0, got {steps!r}")
+    theta = _float(theta)
+    state, out = optimizer.init(theta), [theta]
+    for _ in range(steps):
+        theta, state = optimizer.step(theta, grad_fn(theta), state)
+        out.append(theta)
+    return out
+
+
+def fit(
+    optimizer: Any,
+    loss_and_gradient: Callable[[Array, Array, Tree], tuple[float, Tree]],
+    theta: Tree,
+    x: Array,
+    y: Array,
+    *,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator | int = 0,
+) -> tuple[Tree, np.ndarray]:
+    r"""Minibatch training with any optimiser of this module.
+
+    Each epoch shuffles the :math:`N` points with ``rng`` and takes one ``optimizer.step`` per
+    minibatch :math:`A` of ``batch_size`` consecutive points (the last may be smaller), with the
+    gradient of the mean loss :math:`\frac1{|A|}\sum_{j\in A} J(x_{(j)}, y_{(j)};\theta)`.
+
+    Parameters
+    ----------
+    loss_and_gradient : callable
+        ``(x_batch, y_batch, theta) -> (loss, gradient)``, the loss summed over the batch, e.g.
+        ``lambda x, y, th: mlp.loss_and_gradient(x, y, th, cross_entropy)``.
+
+    Returns
+    -------
+    theta : tree
+        The parameters after the last step.
+    history : array of shape (epochs + 1,)
+        The mean loss over the whole data set before training and after each epoch.
+    """
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"fit expected {name} to be a positive integer, got {value!r}")
+    rng = np.random.default_rng(rng)
+    n = len(x)
+    theta = _float(theta)
+    state = optimizer.init(theta)
+    history = [loss_and_gradient(x, y, theta)[0] / n]
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            _, grad = loss_and_gradient(x[idx], y[idx], theta)
+            grad = tree_map(lambda g: g / len(idx), grad)
+            theta, state = optimizer.step(theta, grad, state)
+        history.append(loss_and_gradient(x, y, theta)[0] / n)
+    return theta, np.asarray(history, dtype=np.float64)

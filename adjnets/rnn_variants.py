@@ -21,7 +21,7 @@ import numpy as np
 from adjnets.linear import LinearMap
 from adjnets.losses import Loss
 from adjnets.maps import Layer
-from adjnets.network import Network, Params
+from adjnets.network import Network, NetworkLayer, Params
 from adjnets.rnn import (
     Cell,
     CellLinearization,
@@ -64,24 +64,8 @@ class NetworkCell(Cell):
         return self.network(self._joint(h, x), theta)
 
     def linearize(self, h: Array, x: Array, theta: Params) -> CellLinearization:
-        net, n_x = self.network, self.n_x
-        fwd = net.forward(self._joint(h, x), theta)
-
-        def D(v: Array) -> Array:
-            t = np.concatenate([v, np.zeros(v.shape[:-1] + (n_x,))], axis=-1)
-            for lin in fwd.lins:
-                t = lin.D(t)
-            return t
-
-        def D_adj(w: Array) -> Array:
-            return net.input_cotangent(fwd, w)[..., : self.n_h]
-
-        def grad(u: Params) -> Array:
-            t = None
-            for lin, ui in zip(fwd.lins, u, strict=True):
-                step = lin.grad(ui)
-                t = step if t is None else lin.D(t) + step
-            return t
+        lin = NetworkLayer(self.network).linearize(self._joint(h, x), theta)
+        n_h, n_x = self.n_h, self.n_x
 
         def each(w: Array) -> Tree:
             raise NotImplementedError(
@@ -90,9 +74,13 @@ class NetworkCell(Cell):
             )
 
         return CellLinearization(
-            output=fwd.output,
-            D=LinearMap(D, D_adj, "D_hF"),
-            grad=LinearMap(grad, lambda w: net.grad_adjoint(fwd, w), "∇F"),
+            output=lin.output,
+            D=LinearMap(
+                lambda v: lin.D(np.concatenate([v, np.zeros(v.shape[:-1] + (n_x,))], axis=-1)),
+                lambda w: lin.D.adj(w)[..., :n_h],
+                "D_hF",
+            ),
+            grad=lin.grad,
             grad_adjoint_each=each,
         )
 

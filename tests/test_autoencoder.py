@@ -23,7 +23,8 @@ from adjnets.autoencoder import (
 from adjnets.check import assert_adjoint
 from adjnets.linear import LinearMap
 from adjnets.spaces import inner, random_like, tree_map
-from tests.jax_reference import ELEMENTWISE, assert_close, jax, jnp, to_jax
+from adjnets.autodiff import ELEMENTWISE, assert_close, jax, jnp, to_jax
+from adjnets.autodiff import tied_autoencoder as dae  # f_stop o ... o f_start, weights tied inside
 
 SIZES = (7, 5, 3)  # n_1 > n_2 > n_3: L = 2, widths 7, 5, 3, 5, 7
 ACTS = (tanh, softplus, sigmoid, identity)
@@ -53,16 +54,6 @@ def case(request):
     )
     x = rng.uniform(0.0, 1.0, (6, SIZES[0]))  # inputs in [0, 1], not summing to one
     return rng, ae, jtaus, theta, x
-
-
-def dae(ae, jtaus, x, theta, start=1, stop=None):
-    """f_stop o ... o f_start of the DAE, with the weights tied inside (K_i = tau_i(W_xi(i)))."""
-    Ws, bs = theta
-    L, stop = ae.L, 2 * ae.L if stop is None else stop
-    for i in range(start, stop + 1):
-        K = Ws[i - 1] if i <= L else jtaus[i - L - 1](Ws[2 * L - i])
-        x = ELEMENTWISE[ae.activations[i - 1].name](x @ K.T + bs[i - 1])
-    return x
 
 
 def jax_loss(name, ae, jtaus, X):

@@ -15,7 +15,7 @@ from adjnets.calculus import (
 )
 from adjnets.check import assert_adjoint
 from adjnets.spaces import random_like
-from tests.jax_reference import assert_close, dense, jax, jnp, to_jax
+from adjnets.autodiff import assert_close, dense, jax, jnp, to_jax
 
 F_LAYER, G_LAYER = Dense(4, 5, tanh), Dense(5, 3, sigmoid)
 

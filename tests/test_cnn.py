@@ -41,44 +41,8 @@ from adjnets.cnn import (
 )
 from adjnets.layers import Then
 from adjnets.spaces import inner, random_like, tree_map
-from tests.jax_reference import ELEMENTWISE, assert_close, jax, jnp, to_jax
-
-# -- JAX forward maps, written from their formulas ---------------------------------------------
-
-
-def jax_conv(x, W, b, stride, pad):
-    """Cross-correlation of NHWC images with HWIO filters, plus a bias per output channel."""
-    ph, pw = pad
-    out = jax.lax.conv_general_dilated(
-        x, W, window_strides=(stride, stride), padding=[(ph, ph), (pw, pw)],
-        dimension_numbers=("NHWC", "HWIO", "NHWC"), precision=jax.lax.Precision.HIGHEST,
-    )
-    return out + b
-
-
-def jax_pool(y, r):
-    """Max over disjoint r x r windows, the remainder rows and columns dropped."""
-    N, n, ell, m = y.shape
-    n2, l2 = n // r, ell // r
-    return y[:, : n2 * r, : l2 * r, :].reshape(N, n2, r, l2, r, m).max(axis=(2, 4))
-
-
-def jax_network(net, x, theta):
-    """The network of Then(Conv2d, (activation, [MaxPool2d], [Flatten])) layers and Dense layers."""
-    for layer, th in zip(net.layers, theta, strict=True):
-        if isinstance(layer, Dense):
-            x = ELEMENTWISE[layer.activation.name](x @ th[0].T + th[1])
-            continue
-        conv = layer.first
-        x = jax_conv(x, th[0], th[1], conv.stride, conv.pad)
-        for g in layer.maps:
-            if isinstance(g, MaxPool2d):
-                x = jax_pool(x, g.r)
-            elif isinstance(g, Flatten):
-                x = x.reshape(x.shape[:-3] + (-1,))
-            else:
-                x = ELEMENTWISE[g.name](x)
-    return x
+from adjnets.autodiff import assert_close, jax, jnp, to_jax
+from adjnets.autodiff import conv2d as jax_conv, max_pool2d as jax_pool, network as jax_network
 
 
 # -- literal definitions: cropping and embedding ----------------------------------------------

@@ -11,7 +11,7 @@ from adjnets.gated import GateParams, GRUCell, GRUParams, LSTMCell, ReadH
 from adjnets.rnn import RNN, RNNParams, VanillaCell
 from adjnets.rnn_analysis import state_gradient_norms
 from adjnets.spaces import random_like, tree_map
-from tests.jax_reference import assert_close, jax, jnp, to_jax
+from adjnets.autodiff import assert_close, jax, jnp, to_jax
 
 N, L, NX, NY = 3, 6, 2, 3
 NH = NU = 3  # GRU state size; LSTM units, state [h; c] of size 6 (one size: JAX compiles less)

@@ -8,7 +8,7 @@ import pytest
 from adjnets import cross_entropy, one_hot, relu, sigmoid, softplus, squared, tanh
 from adjnets.mlp import MLP, table_4_1
 from adjnets.spaces import tree_map
-from tests.jax_reference import assert_close, jax, jnp, network, to_jax
+from adjnets.autodiff import assert_close, jax, jnp, network, to_jax
 
 
 @pytest.fixture(params=[tanh, relu, softplus], ids=lambda f: f.name)

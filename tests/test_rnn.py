@@ -16,7 +16,7 @@ from adjnets.rnn import (
     transition_derivative,
 )
 from adjnets.spaces import random_like, tree_map
-from tests.jax_reference import assert_close, jax, jnp, to_jax
+from adjnets.autodiff import assert_close, jax, jnp, rnn_states, to_jax
 
 N, L, NX, NH, NY = 3, 6, 2, 4, 3
 
@@ -36,23 +36,13 @@ def case(request):
     return rng, rnn, params, x, y, mask, loss
 
 
-def jax_states(params, x):
-    (W, U, b), _ = params
-    h = jnp.zeros((x.shape[0], W.shape[0]))
-    hs = []
-    for i in range(x.shape[1]):
-        h = jnp.tanh(h @ W.T + x[:, i] @ U.T + b)
-        hs.append(h)
-    return hs
-
-
 def jax_loss(x, y, mask, loss):
     X, Y, M = map(jnp.asarray, (x, y, mask))
 
     def J(params):
         _, (V, c) = params
         total = 0.0
-        for i, h in enumerate(jax_states(params, X)):
+        for i, h in enumerate(jnp.unstack(rnn_states(params, X), axis=1)):
             out = h @ V.T + c
             if loss is squared:
                 per = 0.5 * jnp.sum((out - Y[:, i]) ** 2, axis=-1)
@@ -146,7 +136,7 @@ def test_head_parameter_derivative(case):
     k = 5
 
     def alpha_k(theta):
-        return jax_states((theta, None), jnp.asarray(x))[k - 1]
+        return rnn_states((theta, None), jnp.asarray(x))[:, k - 1]
 
     expected = jax.jvp(alpha_k, (to_jax(params.theta),), (to_jax(u),))[1]
     G = head_parameter_derivative(fwd, k)
@@ -217,7 +207,7 @@ def test_tangent_loss_of_the_rnn_against_jax(case):
 
     def outputs(p, xx):
         _, (V, c) = p
-        return jnp.stack([h @ V.T + c for h in jax_states(p, xx)], axis=1)
+        return rnn_states(p, xx) @ V.T + c
 
     def J(p):
         R = 0.0

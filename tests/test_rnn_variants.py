@@ -11,7 +11,7 @@ from adjnets.network import NetworkLayer
 from adjnets.rnn import RNN, RNNParams, VanillaCell
 from adjnets.rnn_variants import BidirectionalRNN, NetworkCell
 from adjnets.spaces import random_like
-from tests.jax_reference import assert_close, jax, jnp, network, to_jax
+from adjnets.autodiff import assert_close, jax, jnp, network, to_jax
 
 N, L, NX, NH, NY = 3, 5, 2, 4, 3
 

@@ -5,7 +5,7 @@ import pytest
 
 from adjnets import D_log_softmax, D_softmax, cross_entropy, log_softmax, one_hot, softmax
 from adjnets.check import assert_adjoint
-from tests.jax_reference import assert_close, jax, jnp
+from adjnets.autodiff import assert_close, jax, jnp
 
 
 @pytest.fixture

@@ -432,7 +432,7 @@ class TiedAutoencoder:
 
     @property
     def sharing(self) -> LinearMap:
-        r"""The sharing map :math:`S` as a :class:`LinearMap`, with adjoint :meth:`free_gradient`."""
+        r"""The sharing map :math:`S` as a :class:`~adjnets.linear.LinearMap`, with adjoint :meth:`free_gradient`."""
         return LinearMap(self.share, self.free_gradient, "S")
 
     # -- the network --------------------------------------------------------------------------

@@ -823,15 +823,22 @@ class Conv2d(Layer):
         W, b = theta
         in_core = x.shape[-3:]
         C = convolution(in_core[:2], self.kernel, self.stride, self.pad)
+        # the windows as one matrix (im2col), copied once and shared by C(W, x) and the filter adjoint
+        X = crops(_pad_spatial(x, self.pad), self.kernel, self.stride)
+        cols = X.reshape(-1, np.prod(X.shape[-3:]))
+        output = (cols @ W.reshape(-1, self.m_out)).reshape(X.shape[:-3] + (self.m_out,)) + b
 
         def grad_adjoint(z: Array) -> ConvParams:
+            z = np.asarray(z, dtype=float)
+            if z.shape[:-1] == X.shape[:-3]:  # the same leading axes as x: one matrix product
+                return ConvParams((cols.T @ z.reshape(-1, self.m_out)).reshape(W.shape), z.reshape(-1, self.m_out).sum(axis=0))
             return ConvParams(C.right_adjoint(x, z), z.reshape(-1, self.m_out).sum(axis=0))
 
         def dgrad_left_adjoint(v: Array, z: Array) -> ConvParams:
             return ConvParams(C.right_adjoint(v, z), np.zeros(self.m_out))
 
         return Linearization(
-            output=C(W, x) + b,
+            output=output,
             D=C.left_hook(W),
             grad=LinearMap(lambda u: C(u.W, x) + u.b, grad_adjoint, "∇h(x)"),
             D2=_zero_bilinear(in_core, out_core, "D²h(x) = 0"),

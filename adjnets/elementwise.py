@@ -37,24 +37,42 @@ class Elementwise(StateMap):
     psi, dpsi, d2psi : callable
         The scalar operation :math:`\psi`, and :math:`\psi'`, :math:`\psi''`, all vectorised
         over arrays.
+    dpsi_of_value : callable, optional
+        :math:`\psi'` as a function of the value :math:`\psi(z)` when it is one (:math:`1-y^2`
+        for tanh, :math:`y(1-y)` for the sigmoid), so that :meth:`value_and_derivative` needs one
+        evaluation of :math:`\psi` instead of two.
     """
 
     name: str
     psi: Callable[[Array], Array]
     dpsi: Callable[[Array], Array]
     d2psi: Callable[[Array], Array]
+    dpsi_of_value: Callable[[Array], Array] | None = None
 
     def __call__(self, z: Array) -> Array:
         r""":math:`\Psi(z)`."""
         return self.psi(np.asarray(z, dtype=float))
 
-    def derivative(self, z: Array) -> Array:
-        r"""The elementwise first derivative :math:`\Psi'(z)`."""
+    def derivative(self, z: Array, value: Array | None = None) -> Array:
+        r"""The elementwise first derivative :math:`\Psi'(z)`.
+
+        If the value :math:`\Psi(z)` is at hand, pass it as ``value``: where ``dpsi_of_value``
+        exists (tanh, the sigmoid) the derivative is then taken from it, without evaluating
+        :math:`\psi` again.
+        """
+        if value is not None and self.dpsi_of_value is not None:
+            return self.dpsi_of_value(np.asarray(value, dtype=float))
         return self.dpsi(np.asarray(z, dtype=float))
 
     def second_derivative(self, z: Array) -> Array:
         r"""The elementwise second derivative :math:`\Psi''(z)`."""
         return self.d2psi(np.asarray(z, dtype=float))
+
+    def value_and_derivative(self, z: Array) -> tuple[Array, Array]:
+        r""":math:`\Psi(z)` and :math:`\Psi'(z)` together, the latter from the former where ``dpsi_of_value`` allows."""
+        z = np.asarray(z, dtype=float)
+        y = self.psi(z)
+        return y, self.dpsi(z) if self.dpsi_of_value is None else self.dpsi_of_value(y)
 
     @implements("Proposition 2.4.1")
     def D(self, z: Array) -> LinearMap:
@@ -69,16 +87,20 @@ class Elementwise(StateMap):
         Both hooks, :math:`(v_1\lrcorner D^2\Psi(z))` and :math:`(D^2\Psi(z)\llcorner v_2)`, are
         self-adjoint: each multiplies by :math:`\Psi''(z)\odot v`.
         """
-        curvature = self.second_derivative(z)
+        cache: list[Array] = []  # Psi''(z), computed on first use: a plain gradient never needs it
 
         def hooked(v: Array, w: Array) -> Array:
-            return curvature * v * w
+            if not cache:
+                cache.append(self.second_derivative(z))
+            return cache[0] * v * w
 
         return BilinearMap(hooked, hooked, hooked, f"D²{self.name}(z)")
 
     def linearize(self, z: Array) -> StateLinearization:
         r""":math:`\Psi(z)`, :math:`D\Psi(z)` and :math:`D^2\Psi(z)`, as a map placed after a layer."""
-        return StateLinearization(self(z), self.D(z), self.D2(z))
+        y, slope = self.value_and_derivative(z)
+        D = LinearMap(lambda v: slope * v, lambda w: slope * w, f"D{self.name}(z)")
+        return StateLinearization(y, D, self.D2(z))
 
     def __repr__(self) -> str:
         return f"Elementwise({self.name})"
@@ -112,10 +134,10 @@ def _d2tanh(z: Array) -> Array:
 identity = Elementwise("identity", lambda z: z, np.ones_like, np.zeros_like)
 """The identity :math:`\\psi(z) = z`."""
 
-sigmoid = Elementwise("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid)
+sigmoid = Elementwise("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, lambda s: s * (1.0 - s))
 r"""The logistic sigmoid :math:`\psi(z) = 1/(1+e^{-z})`, :math:`\psi' = \psi(1-\psi)`."""
 
-tanh = Elementwise("tanh", np.tanh, _dtanh, _d2tanh)
+tanh = Elementwise("tanh", np.tanh, _dtanh, _d2tanh, lambda t: 1.0 - t**2)
 r"""The hyperbolic tangent, :math:`\psi' = 1-\tanh^2`."""
 
 relu = Elementwise(

@@ -2,7 +2,8 @@ r"""Parameter-dependent maps :math:`f(x;\theta)` and their derivatives (thesis s
 
 A layer of a network is a map :math:`f: E\times H\to F` with a *state* :math:`x\in E` and a
 *parameter* :math:`\theta\in H`. Everything back-propagation needs of it at one point
-:math:`(x, \theta)` is collected by :meth:`Layer.linearize` in a :class:`Linearization`:
+:math:`(x, \theta)` is collected by :meth:`~adjnets.maps.Layer.linearize` in a
+:class:`~adjnets.maps.Linearization`:
 
 * :math:`Df(x;\theta)\in\mathcal L(E;F)`, with adjoint :math:`D^*f(x;\theta)`;
 * :math:`\nabla f(x;\theta)\in\mathcal L(H;F)`, with adjoint :math:`\nabla^*f(x;\theta)`;
@@ -116,7 +117,21 @@ class Dense(Layer):
         x = np.asarray(x, dtype=float)
         z = x @ W.T + b
         psi = self.activation
-        s1, s2 = psi.derivative(z), psi.second_derivative(z)
+        out, s1 = psi.value_and_derivative(z)
+        memo: dict[str, Array] = {}
+
+        def s2() -> Array:  # Psi''(z), computed on first use: a plain gradient never needs it
+            if "s2" not in memo:
+                memo["s2"] = psi.second_derivative(z)
+            return memo["s2"]
+
+        def vW(v: Array) -> Array:  # v @ W.T for the last tangent seen: D, D2 and D_grad share it
+            # Compared by value against a private copy, so a tangent changed in place is never
+            # served a stale product (the copy and comparison cost one pass, the product n_out).
+            seen = memo.get("v")
+            if seen is None or seen.shape != np.shape(v) or not np.array_equal(seen, v):
+                memo["v"], memo["vW"] = np.array(v, dtype=float), v @ W.T
+            return memo["vW"]
 
         def grad_apply(u: DenseParams) -> Array:
             return s1 * (x @ u.W.T + u.b)
@@ -126,27 +141,33 @@ class Dense(Layer):
             return DenseParams(_sum_outer(a, x), _sum_leading(a))
 
         def d2_apply(v1: Array, v2: Array) -> Array:
-            return s2 * (v1 @ W.T) * (v2 @ W.T)
+            return s2() * vW(v1) * (v2 @ W.T)
 
         def d2_adjoint(v: Array, w: Array) -> Array:
-            return (s2 * (v @ W.T) * w) @ W
+            return (s2() * vW(v) * w) @ W
 
         def dgrad_apply(v: Array, u: DenseParams) -> Array:
-            return s2 * (v @ W.T) * (x @ u.W.T + u.b) + s1 * (v @ u.W.T)
+            return s2() * vW(v) * (x @ u.W.T + u.b) + s1 * (v @ u.W.T)
 
         def dgrad_left_adjoint(v: Array, w: Array) -> DenseParams:
-            a = s2 * (v @ W.T) * w
+            a = s2() * vW(v) * w
             return DenseParams(_sum_outer(a, x) + _sum_outer(s1 * w, v), _sum_leading(a))
 
+        def tangent_grad_adjoint(v: Array, e_t: Array, e_v: Array) -> DenseParams:
+            # grad_adjoint(e_t) + dgrad_left_adjoint(v, e_v), with one outer product with x for both
+            a = s1 * e_t + s2() * vW(v) * e_v
+            return DenseParams(_sum_outer(a, x) + _sum_outer(s1 * e_v, v), _sum_leading(a))
+
         def dgrad_right_adjoint(u: DenseParams, w: Array) -> Array:
-            return (s2 * (x @ u.W.T + u.b) * w) @ W + (s1 * w) @ u.W
+            return (s2() * (x @ u.W.T + u.b) * w) @ W + (s1 * w) @ u.W
 
         return Linearization(
-            output=psi.psi(z),
-            D=LinearMap(lambda v: s1 * (v @ W.T), lambda w: (s1 * w) @ W, "Df(x)"),
+            output=out,
+            D=LinearMap(lambda v: s1 * vW(v), lambda w: (s1 * w) @ W, "Df(x)"),
             grad=LinearMap(grad_apply, grad_adjoint, "∇f(x)"),
             D2=BilinearMap(d2_apply, d2_adjoint, d2_adjoint, "D²f(x)"),
             D_grad=BilinearMap(dgrad_apply, dgrad_left_adjoint, dgrad_right_adjoint, "D∇f(x)"),
+            fused_tangent_grad_adjoint=tangent_grad_adjoint,
         )
 
 

@@ -46,6 +46,7 @@ class Loss:
     predict: Callable[[Array], Array]
 
     def check(self, y_hat: Array, y: Array) -> None:
+        """Raise ValueError unless the targets ``y`` have the shape of the output ``y_hat``."""
         if np.shape(y_hat) != np.shape(y):
             raise ValueError(
                 f"{self.name} loss expected targets of the output's shape {np.shape(y_hat)}, "

@@ -19,12 +19,13 @@ sums over those axes, as the adjoint of :math:`\theta\mapsto (f(x_j;\theta))_j` 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from adjnets.linear import BilinearMap, LinearMap
-from adjnets.spaces import Tree
+from adjnets.spaces import Tree, tree_map
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class Linearization:
     D_grad : BilinearMap
         :math:`D\nabla f(x;\theta)`, so ``D_grad.left_hook(v)`` is
         :math:`(v\lrcorner D\nabla f(x;\theta))` and ``D_grad.swap()`` is :math:`\nabla D f`.
+    fused_tangent_grad_adjoint : callable, optional
+        ``(v, e_t, e_v)`` to the same tree as :meth:`tangent_grad_adjoint`, computed with
+        shared work where a layer knows how (a dense layer forms one outer product with
+        :math:`x` for both terms).
     """
 
     output: Tree
@@ -51,6 +56,16 @@ class Linearization:
     grad: LinearMap
     D2: BilinearMap
     D_grad: BilinearMap
+    fused_tangent_grad_adjoint: Callable[[Tree, Tree, Tree], Tree] | None = None
+
+    def tangent_grad_adjoint(self, v: Tree, e_t: Tree, e_v: Tree) -> Tree:
+        r""":math:`\nabla^*f(x;\theta)\cdot e^t + (v\lrcorner D\nabla f(x;\theta))^*\cdot e^v`.
+
+        The layer's term in the gradient of the higher-order loss (thesis Theorem 3.3.4).
+        """
+        if self.fused_tangent_grad_adjoint is not None:
+            return self.fused_tangent_grad_adjoint(v, e_t, e_v)
+        return tree_map(np.add, self.grad.adj(e_t), self.D_grad.left_hook(v).adj(e_v))
 
 
 class Layer(ABC):

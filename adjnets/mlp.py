@@ -63,10 +63,12 @@ class MLP:
 
     @property
     def L(self) -> int:
+        """The number of layers :math:`L`."""
         return len(self.sizes) - 1
 
     @property
     def layers(self) -> tuple[Dense, ...]:
+        r"""The dense layers :math:`f_1, \dots, f_L`, with ``activation`` in the hidden ones and ``output`` in the last."""
         acts = [self.activation] * (self.L - 1) + [self.output]
         return tuple(Dense(n, m, a) for n, m, a in zip(self.sizes[:-1], self.sizes[1:], acts, strict=True))
 
@@ -97,19 +99,24 @@ class MLP:
         return states, pre
 
     @implements("Theorem 4.1.4")
-    def backpropagate(self, pre: list[Array], theta: Params, e: Array) -> list[Array]:
+    def backpropagate(
+        self, pre: list[Array], theta: Params, e: Array, states: list[Array] | None = None
+    ) -> list[Array]:
         r"""The scaled errors :math:`\delta_i = \Psi_i'(z_i)\odot D^*\omega_{i+1}(x_{i+1})\cdot e` (Theorem 4.1.4).
 
         The recursion (4.8) reads :math:`D^*\omega_i(x_i)\cdot e = W_i^T\delta_i`, so
         :math:`\delta_L = \Psi_L'(z_L)\odot e` and
         :math:`\delta_{i-1} = \Psi_{i-1}'(z_{i-1})\odot W_i^T\delta_i`. Returns
-        :math:`[\delta_1, \dots, \delta_L]`.
+        :math:`[\delta_1, \dots, \delta_L]`. With the ``states`` of :meth:`forward`,
+        :math:`x_{i+1} = \Psi_i(z_i)`, tanh and the sigmoid take :math:`\Psi_i'` from them.
         """
         layers = self.layers
-        deltas = [layers[-1].activation.derivative(pre[-1]) * e]
+        value = (lambda i: None) if states is None else (lambda i: states[i + 1])  # noqa: E731
+        deltas = [layers[-1].activation.derivative(pre[-1], value(self.L - 1)) * e]
         for i in range(self.L - 1, 0, -1):  # thesis layer i+1 = L, ..., 2 sends delta_{i+1} to delta_i
             back = deltas[-1] @ theta[i].W
-            deltas.append(layers[i - 1].activation.derivative(pre[i - 1]) * back)
+            back *= layers[i - 1].activation.derivative(pre[i - 1], value(i - 1))
+            deltas.append(back)
         return deltas[::-1]
 
     @implements("Theorem 4.1.5")
@@ -128,7 +135,7 @@ class MLP:
         """
         states, pre = self.forward(x, theta)
         loss.check(states[-1], y)
-        deltas = self.backpropagate(pre, theta, loss.error(states[-1], y))
+        deltas = self.backpropagate(pre, theta, loss.error(states[-1], y), states)
         grads = tuple(
             DenseParams(d.T @ xi, d.sum(axis=0)) for d, xi in zip(deltas, states[:-1], strict=True)
         )

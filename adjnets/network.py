@@ -43,6 +43,7 @@ class Forward:
 
     @property
     def output(self) -> Tree:
+        r"""The network's output :math:`F(x;\theta) = x_{L+1}`, that is ``states[-1]``."""
         return self.states[-1]
 
 
@@ -200,7 +201,9 @@ class Network:
         return TangentForward(fwd, tangents)
 
     @implements("Theorem 3.3.3")
-    def tangent_backpropagate(self, tfwd: TangentForward, e: Tree) -> tuple[list[Tree], list[Tree]]:
+    def tangent_backpropagate(
+        self, tfwd: TangentForward, e: Tree, start: Tree | None = None
+    ) -> tuple[list[Tree], list[Tree]]:
         r"""Tangent back-propagation (Theorem 3.3.3).
 
         With :math:`e^v_i = D^*\omega_{i+1}(x_{i+1})\cdot e` (ordinary back-propagation of the
@@ -210,10 +213,19 @@ class Network:
         .. math:: e^t_{i-1} = D^*f_i(x_i)\cdot e^t_i + (v_i\lrcorner D^2 f_i(x_i))^*\cdot e^v_i .
 
         Returns the lists :math:`(e^t_i)_{i=1}^L` and :math:`(e^v_i)_{i=1}^L`.
+
+        ``start`` (shaped like ``e``) replaces :math:`e^t_L = 0` by another error at the output.
+        The recursion is linear, so with ``start`` :math:`=e^y_L` the list returned is
+        :math:`e^t_i + e^y_i`: the errors of ordinary back-propagation (Theorem 3.2.5) ride
+        along in the same products, which :meth:`tangent_loss_and_gradient` uses.
         """
         lins, vs = tfwd.forward.lins, tfwd.tangents
         e_v = [e]
-        e_t = [np.zeros_like(e)]
+        if start is not None and np.shape(start) != np.shape(e):
+            raise ValueError(
+                f"tangent_backpropagate expected start shaped like e {np.shape(e)}, got {np.shape(start)}"
+            )
+        e_t = [np.zeros_like(e) if start is None else start]
         for i in range(self.L, 1, -1):  # thesis layer i = L, ..., 2 sends e_i to e_{i-1}
             lin, v_i = lins[i - 1], vs[i - 1]
             e_t.append(lin.D.adj(e_t[-1]) + lin.D2.left_hook(v_i).adj(e_v[-1]))
@@ -221,17 +233,20 @@ class Network:
         return e_t[::-1], e_v[::-1]
 
     @implements("Theorem 3.3.4")
-    def tangent_grad_adjoint(self, tfwd: TangentForward, e: Tree) -> Params:
+    def tangent_grad_adjoint(self, tfwd: TangentForward, e: Tree, start: Tree | None = None) -> Params:
         r""":math:`\bigl((\nabla_{\theta_i}DF(x;\theta)\llcorner v)^*\cdot e\bigr)_{i=1}^L` (Theorem 3.3.4).
 
         .. math::
             (\nabla_{\theta_i}DF(x;\theta)\llcorner v)^* =
             \nabla^*_{\theta_i}f_i(x_i)\cdot\bigl((D\alpha_i(x)\cdot v)\lrcorner D^2\omega_{i+1}(x_{i+1})\bigr)^*
             + \bigl((D\alpha_{i-1}(x)\cdot v)\lrcorner D\nabla_{\theta_i}f_i(x_i)\bigr)^*\cdot D^*\omega_{i+1}(x_{i+1}).
+
+        With ``start`` :math:`= e^y_L` (see :meth:`tangent_backpropagate`) the result also
+        contains the ordinary gradient :math:`\nabla^*_{\theta_i}f_i(x_i)\cdot e^y_i`.
         """
-        e_t, e_v = self.tangent_backpropagate(tfwd, e)
+        e_t, e_v = self.tangent_backpropagate(tfwd, e, start)
         return tuple(
-            tree_map(np.add, lin.grad.adj(et), lin.D_grad.left_hook(v).adj(ev))
+            lin.tangent_grad_adjoint(v, et, ev)
             for lin, v, et, ev in zip(tfwd.forward.lins, tfwd.tangents[:-1], e_t, e_v, strict=True)
         )
 
@@ -257,14 +272,20 @@ class Network:
     ) -> tuple[float, Params]:
         r""":math:`\mathcal J_H = J + \mu R` and its gradient (equations 3.13, 3.14; Theorems 3.3.1, 3.3.4).
 
-        One forward pass carries the states and the :math:`K` tangents (Lemma 3.3.2); three
-        backward recursions carry :math:`e^y_i`, :math:`e^v_i` and :math:`e^t_i` (Theorems 3.2.5
-        and 3.3.3), as in Algorithm 3.3.1:
+        One forward pass carries the states and the :math:`K` tangents (Lemma 3.3.2); Algorithm
+        3.3.1 then runs three backward recursions, for :math:`e^y_i`, :math:`e^v_i` and
+        :math:`e^t_i` (Theorems 3.2.5 and 3.3.3), and
 
         .. math::
             \nabla_{\theta_i}\mathcal J_H = \nabla^*_{\theta_i}f_i(x_i)\cdot e^y_i
             + \mu\bigl(\nabla^*_{\theta_i}f_i(x_i)\cdot e^t_i
             + (v_i\lrcorner D\nabla_{\theta_i}f_i(x_i))^*\cdot e^v_i\bigr).
+
+        The recursions of :math:`e^y_i` and :math:`e^t_i` apply the same maps
+        :math:`D^*f_i(x_i)`, so by linearity they are run as one, for
+        :math:`e^y_i + \mu e^t_i` (the tangent error scaled by :math:`\mu`, started from
+        :math:`e^y_L`): one adjoint per layer fewer, and one :math:`\nabla^*_{\theta_i}f_i`
+        for both terms.
         """
         K = _n_tangents(v, x)
         tfwd = self.tangent_forward(x, v, theta)
@@ -272,9 +293,9 @@ class Network:
         loss.check(fwd.output, y)
         tangent_error = (tfwd.tangents[-1] - beta) / K
         value = loss.value(fwd.output, y) + mu * 0.5 * K * float(np.sum(tangent_error**2))
-        g_loss = self.grad_adjoint(fwd, loss.error(fwd.output, y))
-        g_tangent = self.tangent_grad_adjoint(tfwd, tangent_error)
-        grads = tree_map(lambda a, b: a + mu * b, g_loss, g_tangent)
+        # e^y_L, spread over the K tangent directions (the adjoints sum over that axis again)
+        start = np.broadcast_to(loss.error(fwd.output, y) / K, np.shape(tangent_error))
+        grads = self.tangent_grad_adjoint(tfwd, mu * tangent_error, start=start)
         return _with_weight_decay(value, grads, theta, weight_decay)
 
     @implements("Algorithm 3.3.1")
@@ -327,12 +348,14 @@ class NetworkLayer:
     network: Network
 
     def init(self, rng: np.random.Generator) -> Params:
+        """Random parameters of the wrapped network."""
         return self.network.init(rng)
 
     def __call__(self, x: Tree, theta: Params) -> Tree:
         return self.network(x, theta)
 
     def linearize(self, x: Tree, theta: Params):
+        r"""Value, :math:`DF` and :math:`\nabla_\theta F` with their adjoints at :math:`(x, \theta)`; no second derivatives."""
         from adjnets.linear import LinearMap
         from adjnets.maps import Linearization
 

@@ -142,11 +142,13 @@ class VanillaCell(Cell):
         return Dense(self.n_h + self.n_x, self.n_h, self.activation)
 
     def to_joint(self, theta: VanillaParams):
+        r"""The parameters :math:`(W, U, b)` as those of :meth:`joint_layer`: :math:`([W\ U], b)`."""
         from adjnets.layers import DenseParams
 
         return DenseParams(np.hstack([theta.W, theta.U]), theta.b)
 
     def from_joint(self, g) -> VanillaParams:
+        r"""Split parameters :math:`([W\ U], b)` of :meth:`joint_layer` (or their gradient) into :math:`(W, U, b)`."""
         return VanillaParams(g.W[:, : self.n_h], g.W[:, self.n_h :], g.b)
 
     @implements("Theorem 5.2.1")
@@ -161,10 +163,8 @@ class VanillaCell(Cell):
 
         def grad_adjoint(w: Array) -> VanillaParams:
             a = s * w  # (..., N, n_h): sums over every leading axis
-            return VanillaParams(
-                np.einsum("...nj,nk->jk", a, h), np.einsum("...nj,nk->jk", a, x),
-                a.reshape(-1, self.n_h).sum(axis=0),
-            )
+            a_points = a.reshape((-1,) + a.shape[-2:]).sum(axis=0)  # (N, n_h)
+            return VanillaParams(a_points.T @ h, a_points.T @ x, a_points.sum(axis=0))
 
         def grad_adjoint_each(w: Array) -> VanillaParams:
             a = s * w  # (..., N, n_h)
@@ -244,6 +244,7 @@ class RNN:
     readout: Layer
 
     def init(self, rng: np.random.Generator) -> RNNParams:
+        """Random parameters of the cell and of the prediction layer."""
         return RNNParams(self.cell.init(rng), self.readout.init(rng))
 
     def _check(self, x: Array, h0: Array | None) -> Array:
@@ -566,7 +567,8 @@ def rtrl_step(
     value, E = sequence_loss(r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m)
     e = E[:, 0]
     c = r.D.adj(e)  # D*g(h_i) e_i, (N, n_h)
-    g_theta = tree_map(lambda a: np.einsum("sj,sj...->...", c, a), A)
+    # sum_{s,j} c_sj A_sj...: one matrix-vector product per parameter
+    g_theta = tree_map(lambda a: (c.reshape(-1) @ a.reshape(c.size, -1)).reshape(a.shape[2:]), A)
     return value, RNNParams(g_theta, r.grad.adj(e)), RTRLState(h_new, A)
 
 
@@ -625,6 +627,11 @@ def head_parameter_derivative(fwd: RNNForward, k: int) -> LinearMap:
     return LinearMap(apply, adjoint, f"∇α_{k}(h)")
 
 
+def _sum_outer_steps(a: Array, b: Array) -> Array:
+    r""":math:`\sum_{n,l} a_{nl}\,b_{nl}^T` for arrays of shape (N, L, m) and (N, L, k): one matrix product."""
+    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+
+
 class VanillaRNN(RNN):
     r"""The vanilla RNN of thesis section 5.2, with fused BPTT and RTRL.
 
@@ -648,9 +655,9 @@ class VanillaRNN(RNN):
         hs, slopes = [h], []
         act = self.cell.activation
         for i in range(L):
-            z = hs[-1] @ W.T + xu[:, i]
-            hs.append(act.psi(z))
-            slopes.append(act.derivative(z))
+            h, slope = act.value_and_derivative(hs[-1] @ W.T + xu[:, i])
+            hs.append(h)
+            slopes.append(slope)
         H = np.stack(hs[1:], axis=1)  # (N, L, n_h)
         return hs, slopes, H, H @ V.T + c
 
@@ -683,13 +690,11 @@ class VanillaRNN(RNN):
             if i < L - 1:
                 eps = deltas[:, i + 1] @ W + back[:, i]
             deltas[:, i] = slopes[i] * eps
-        H_prev = np.stack(hs[:-1], axis=1)
+        H_prev = np.concatenate([hs[0][:, None], H[:, :-1]], axis=1)  # h_0, ..., h_{L-1}
         g_theta = VanillaParams(
-            np.einsum("nlj,nlk->jk", deltas, H_prev),
-            np.einsum("nlj,nlk->jk", deltas, x),
-            deltas.sum(axis=(0, 1)),
+            _sum_outer_steps(deltas, H_prev), _sum_outer_steps(deltas, x), deltas.sum(axis=(0, 1))
         )
-        g_zeta = DenseParams(np.einsum("nlj,nlk->jk", E, H), E.sum(axis=(0, 1)))
+        g_zeta = DenseParams(_sum_outer_steps(E, H), E.sum(axis=(0, 1)))
         return value, RNNParams(g_theta, g_zeta)
 
     @implements("Algorithm 5.2.2")
@@ -724,22 +729,23 @@ class VanillaRNN(RNN):
         gV, gc = np.zeros_like(V), np.zeros_like(c)
         for i in range(L):
             z = h @ W.T + x[:, i] @ U.T + b
-            s = act.derivative(z)  # (N, n_h)
+            h_new, s = act.value_and_derivative(z)  # s = Psi'(z), (N, n_h)
             a = s[:, :, None] * W  # a[s, j, k] = Psi'(z)_j W_jk
-            AW = np.einsum("sjk,sk...->sj...", a, AW)
+            # sum over k as batched matrix products (BLAS), not np.einsum's loops
+            AW = (a @ AW.reshape(N, n_h, -1)).reshape(AW.shape)
             AW[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * h[:, None, :]
-            AU = np.einsum("sjk,sk...->sj...", a, AU)
+            AU = (a @ AU.reshape(N, n_h, -1)).reshape(AU.shape)
             AU[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * x[:, i][:, None, :]
-            Ab = np.einsum("sjk,sk...->sj...", a, Ab) + s[:, :, None] * eye
-            h = act.psi(z)
+            Ab = a @ Ab + s[:, :, None] * eye
+            h = h_new
             out = h @ V.T + c
             step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i : i + 1]
             v, e = sequence_loss(out[:, None], y[:, i : i + 1], loss, step_mask)
             value += v
             vt = e[:, 0] @ V  # <e_j, V^T e_i> for every j, (N, n_h)
-            gW += np.einsum("sj,sj...->...", vt, AW)
-            gU += np.einsum("sj,sj...->...", vt, AU)
-            gb += np.einsum("sj,sj...->...", vt, Ab)
+            gW += (vt.reshape(-1) @ AW.reshape(N * n_h, -1)).reshape(gW.shape)
+            gU += (vt.reshape(-1) @ AU.reshape(N * n_h, -1)).reshape(gU.shape)
+            gb += vt.reshape(-1) @ Ab.reshape(N * n_h, -1)
             gV += e[:, 0].T @ h  # (5.37) in (5.8), accumulated as the stream goes
             gc += e[:, 0].sum(axis=0)
         return value, RNNParams(VanillaParams(gW, gU, gb), DenseParams(gV, gc))

@@ -110,6 +110,7 @@ class BidirectionalRNN:
     readout: Layer
 
     def init(self, rng: np.random.Generator) -> BiParams:
+        """Random parameters of the two cells and of the prediction layer."""
         return BiParams(self.forward_cell.init(rng), self.backward_cell.init(rng), self.readout.init(rng))
 
     def _run(self, x: Array, params: BiParams):

@@ -12,7 +12,8 @@ float64 with the layout of :mod:`adjnets.rnn`, batch first, then time):
 Training:
 
 * :func:`train_rnn`: minibatch gradient descent with BPTT (Algorithm 5.1.2 or 5.2.1, repeated);
-* :class:`RTRLState`, :func:`rtrl_start`, :func:`rtrl_step` and :func:`train_online_rtrl`:
+* :class:`~adjnets.rnn.RTRLState`, :func:`~adjnets.rnn.rtrl_start`, :func:`~adjnets.rnn.rtrl_step`
+  and :func:`train_online_rtrl`:
   real-time recurrent learning run step by step along a stream (Lemma 5.1.2 and Theorem 5.1.3),
   carrying :math:`\nabla^*_\theta\alpha_i(h)` forward so that the gradient of each new loss is
   available as soon as its target arrives.

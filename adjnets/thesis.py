@@ -27,7 +27,7 @@ LABEL_PREFIX = {
     "Remark": "rem",
     "Algorithm": "alg",
 }
-"""The prefix of a result's label on its page: Theorem 3.2.5 is ``thm-3-2-5``."""
+"""The prefix of a result's label on its page, by kind (Theorem 3.2.5 is ``thm-3-2-5``)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Result:
 
     @property
     def chapter(self) -> int:
+        """The chapter, ``3`` for Theorem 3.2.5."""
         return int(self.number.split(".")[0])
 
 

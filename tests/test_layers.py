@@ -8,7 +8,7 @@ import pytest
 from adjnets import Dense, DenseParams, identity, relu, sigmoid, softplus, tanh
 from adjnets.check import assert_adjoint
 from adjnets.spaces import inner, random_like
-from tests.jax_reference import assert_close, dense, jax, jnp, to_jax
+from adjnets.autodiff import assert_close, dense, jax, jnp, to_jax
 
 
 @pytest.fixture(params=[tanh, sigmoid, softplus, identity, relu], ids=lambda f: f.name)
@@ -112,3 +112,21 @@ def test_then_composes_the_derivatives_of_its_pieces(activation):
     assert_close(b.D_grad.left_hook(v).adj(w), a.D_grad.left_hook(v).adj(w))
     assert_close(b.D_grad.right_hook(u).adj(w), a.D_grad.right_hook(u).adj(w))
     assert_close(composed(x, theta), a.output, rtol=1e-15)
+
+
+def test_fused_tangent_term_equals_its_two_adjoints(case):
+    # Dense fuses grad*(e_t) + (v -| D grad)^*(e_v) into one outer product with x; the plain
+    # Linearization computes the two adjoints separately: both must agree.
+    rng, _, _, x, lin = case
+    v = rng.standard_normal((2, *x.shape))
+    e_t, e_v = rng.standard_normal((2, 2, x.shape[0], 3))
+    fused = lin.tangent_grad_adjoint(v, e_t, e_v)
+    plain = type(lin)(lin.output, lin.D, lin.grad, lin.D2, lin.D_grad).tangent_grad_adjoint(v, e_t, e_v)
+    separate = [a + b for a, b in zip(lin.grad.adj(e_t), lin.D_grad.left_hook(v).adj(e_v), strict=True)]
+    assert lin.fused_tangent_grad_adjoint is not None
+    assert_close(fused, plain, rtol=1e-13)
+    assert_close(fused, separate, rtol=1e-13)
+    # a tangent changed in place is not served the cached product v @ W.T of its old value
+    before = lin.D(v)
+    v *= 2.0
+    assert_close(lin.D(v), 2.0 * before, rtol=1e-14)

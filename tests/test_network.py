@@ -7,7 +7,7 @@ import pytest
 
 from adjnets import Dense, Network, cross_entropy, one_hot, sigmoid, softplus, squared, tanh
 from adjnets.spaces import inner, random_like, tree_map
-from tests.jax_reference import assert_close, jax, jnp, network, to_jax
+from adjnets.autodiff import assert_close, jax, jnp, network, to_jax
 
 
 @pytest.fixture
@@ -148,6 +148,26 @@ def test_tangent_backpropagation(setup):
         assert_close(e_v[i - 1][0], vjp(jnp.asarray(e[0]))[0])
     # equation (3.17), corrected: at i = L the tangent error is zero
     assert not np.any(e_t[-1])
+
+
+def test_tangent_backpropagation_started_from_an_output_error(setup):
+    # the recursion is linear: started from e^y_L instead of 0 it carries e^t_i + e^y_i, and the
+    # parameter adjoint gains the ordinary gradient  grad*_theta_i f_i . e^y_i
+    rng, net, theta, x, v = setup
+    tf = net.tangent_forward(x, v, theta)
+    e = rng.standard_normal(tf.tangents[-1].shape)
+    e_y = rng.standard_normal(tf.tangents[-1].shape)
+    e_t, _ = net.tangent_backpropagate(tf, e)
+    started, _ = net.tangent_backpropagate(tf, e, start=e_y)
+    errors = [net.backpropagate(tf.forward, e_y[k]) for k in range(e_y.shape[0])]
+    for i in range(net.L):
+        ordinary = np.stack([errs[i] for errs in errors])
+        assert_close(started[i], e_t[i] + ordinary, rtol=1e-13)
+    plain = net.tangent_grad_adjoint(tf, e)
+    ordinary_grad = tree_map(lambda *g: sum(g), *[net.grad_adjoint(tf.forward, e_y[k]) for k in range(e_y.shape[0])])
+    assert_close(net.tangent_grad_adjoint(tf, e, start=e_y), tree_map(np.add, plain, ordinary_grad), rtol=1e-13)
+    with pytest.raises(ValueError, match="start shaped like e"):
+        net.tangent_backpropagate(tf, e, start=e_y[0])
 
 
 @pytest.mark.thesis("Theorem 3.3.4")

@@ -87,8 +87,13 @@ def merge_reference(
 
 
 def _strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop image payloads and run metadata, which nbval does not compare."""
-    for cell in nb.cells:
+    """Drop image payloads and run metadata, which nbval does not compare; number the cells.
+
+    jupytext gives every cell a random id on each read; ids by position keep a regenerated
+    reference identical wherever its outputs are.
+    """
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
             for mime in DROPPED_MIME_TYPES:

@@ -407,7 +407,7 @@ def rnn_rtrl_case(n_h: int, n_x: int = 8, n_y: int = 4, N: int = 8, L: int = 10,
             "jax": _jax_run(jrtrl, jparams, jnp.asarray(x), jnp.asarray(y)),
         },
         to_numpy={"adjnets": _adj_out, "torch": _torch_out, "jax": _jax_out},
-        note="the same RTRL recurrence in each library (einsum), no automatic differentiation; adjnets: VanillaRNN.rtrl",
+        note="the same RTRL recurrence in each library (einsum in PyTorch and JAX, batched matmul in adjnets), no automatic differentiation; adjnets: VanillaRNN.rtrl",
         params={"n_x": n_x, "n_h": n_h, "n_y": n_y, "batch": N, "length": L},
     )
 

@@ -547,8 +547,17 @@ def convolve(W: Array, x: Array, stride: int = 1, pad: int | tuple[int, int] = 0
             f"convolve expected filters (p, q, m1, m2) and images (..., n, l, m1) with the same m1, "
             f"got shapes {W.shape} and {x.shape}"
         )
-    X = crops(_pad_spatial(x, _pair(pad, "convolve: pad", 0)), W.shape[:2], stride)
-    return np.tensordot(X, W, axes=3)
+    return np.tensordot(_windows(x, W.shape[:2], stride, pad, "convolve"), W, axes=3)
+
+
+def _windows(x: Array, kernel, stride: int, pad, who: str) -> Array:
+    r"""Every window of the zero-padded image(s), copied once into one contiguous array.
+
+    The "im2col" matrix of :math:`x`, shape (..., n_hat, l_hat, p, q, m1): :math:`\mathcal C(W, x)`
+    and the filter adjoint :math:`(\mathcal C\llcorner x)^*` are each one matrix product with it,
+    so a layer that needs both at the same :math:`x` builds it once (:meth:`Conv2d.linearize`).
+    """
+    return np.ascontiguousarray(crops(_pad_spatial(x, _pair(pad, f"{who}: pad", 0)), kernel, stride))
 
 
 @implements("Theorem 4.2.3")
@@ -619,19 +628,26 @@ def conv_filter_adjoint(
     -------
     array, shape (p, q, m1, m2)
     """
-    x, z = np.asarray(x, dtype=float), np.asarray(z, dtype=float)
-    X = crops(_pad_spatial(x, _pair(pad, "conv_filter_adjoint: pad", 0)), kernel, stride)
+    x = np.asarray(x, dtype=float)
+    return _filter_adjoint_of_windows(_windows(x, kernel, stride, pad, "conv_filter_adjoint"), z)
+
+
+def _filter_adjoint_of_windows(X: Array, z: Array) -> Array:
+    r""":func:`conv_filter_adjoint` from the windows ``X`` of :math:`x` (:func:`_windows`)."""
+    z = np.asarray(z, dtype=float)
     if z.ndim < 3 or z.shape[-3:-1] != X.shape[-5:-3]:
         raise ValueError(
             f"conv_filter_adjoint expected z of shape (..., {X.shape[-5]}, {X.shape[-4]}, m2), got {z.shape}"
         )
-    extra = z.ndim - x.ndim
+    extra = z.ndim - (X.ndim - 2)  # X has the two window axes (p, q) more than x
     if extra > 0:
         z = z.sum(axis=tuple(range(extra)))
     elif extra < 0:
         X = X.sum(axis=tuple(range(-extra)))
     if X.shape[:-3] != z.shape[:-1]:
-        raise ValueError(f"conv_filter_adjoint expected the leading axes of x {x.shape} and z {z.shape} to match")
+        raise ValueError(
+            f"conv_filter_adjoint expected the leading axes of x {X.shape[:-5]} and z {z.shape[:-3]} to match"
+        )
     lead = z.ndim - 1
     return np.tensordot(X, z, axes=(list(range(lead)), list(range(lead))))
 
@@ -823,16 +839,12 @@ class Conv2d(Layer):
         W, b = theta
         in_core = x.shape[-3:]
         C = convolution(in_core[:2], self.kernel, self.stride, self.pad)
-        # the windows as one matrix (im2col), copied once and shared by C(W, x) and the filter adjoint
-        X = crops(_pad_spatial(x, self.pad), self.kernel, self.stride)
-        cols = X.reshape(-1, np.prod(X.shape[-3:]))
-        output = (cols @ W.reshape(-1, self.m_out)).reshape(X.shape[:-3] + (self.m_out,)) + b
+        X = _windows(x, self.kernel, self.stride, self.pad, repr(self))  # shared by C(W, x) and its adjoint
+        output = np.tensordot(X, W, axes=3) + b
 
         def grad_adjoint(z: Array) -> ConvParams:
             z = np.asarray(z, dtype=float)
-            if z.shape[:-1] == X.shape[:-3]:  # the same leading axes as x: one matrix product
-                return ConvParams((cols.T @ z.reshape(-1, self.m_out)).reshape(W.shape), z.reshape(-1, self.m_out).sum(axis=0))
-            return ConvParams(C.right_adjoint(x, z), z.reshape(-1, self.m_out).sum(axis=0))
+            return ConvParams(_filter_adjoint_of_windows(X, z), z.reshape(-1, self.m_out).sum(axis=0))
 
         def dgrad_left_adjoint(v: Array, z: Array) -> ConvParams:
             return ConvParams(C.right_adjoint(v, z), np.zeros(self.m_out))

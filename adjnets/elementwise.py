@@ -15,6 +15,7 @@ Each function is evaluated stably for inputs of any size: ``sigmoid`` from
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,12 +73,15 @@ class Elementwise(StateMap):
         r""":math:`\Psi(z)` and :math:`\Psi'(z)` together, the latter from the former where ``dpsi_of_value`` allows."""
         z = np.asarray(z, dtype=float)
         y = self.psi(z)
-        return y, self.dpsi(z) if self.dpsi_of_value is None else self.dpsi_of_value(y)
+        return y, self.derivative(z, y)
 
     @implements("Proposition 2.4.1")
-    def D(self, z: Array) -> LinearMap:
-        r""":math:`D\Psi(z)`: :math:`v\mapsto\Psi'(z)\odot v`, self-adjoint (Proposition 2.4.1)."""
-        slope = self.derivative(z)
+    def D(self, z: Array, value: Array | None = None) -> LinearMap:
+        r""":math:`D\Psi(z)`: :math:`v\mapsto\Psi'(z)\odot v`, self-adjoint (Proposition 2.4.1).
+
+        ``value``, if given, is :math:`\Psi(z)` (see :meth:`derivative`).
+        """
+        slope = self.derivative(z, value)
         return LinearMap(lambda v: slope * v, lambda w: slope * w, f"D{self.name}(z)")
 
     @implements("Proposition 2.4.2")
@@ -87,20 +91,18 @@ class Elementwise(StateMap):
         Both hooks, :math:`(v_1\lrcorner D^2\Psi(z))` and :math:`(D^2\Psi(z)\llcorner v_2)`, are
         self-adjoint: each multiplies by :math:`\Psi''(z)\odot v`.
         """
-        cache: list[Array] = []  # Psi''(z), computed on first use: a plain gradient never needs it
+        curvature = functools.cache(lambda: self.second_derivative(z))  # on first use only: a
+        # plain gradient never needs it
 
         def hooked(v: Array, w: Array) -> Array:
-            if not cache:
-                cache.append(self.second_derivative(z))
-            return cache[0] * v * w
+            return curvature() * v * w
 
         return BilinearMap(hooked, hooked, hooked, f"D²{self.name}(z)")
 
     def linearize(self, z: Array) -> StateLinearization:
         r""":math:`\Psi(z)`, :math:`D\Psi(z)` and :math:`D^2\Psi(z)`, as a map placed after a layer."""
-        y, slope = self.value_and_derivative(z)
-        D = LinearMap(lambda v: slope * v, lambda w: slope * w, f"D{self.name}(z)")
-        return StateLinearization(y, D, self.D2(z))
+        y = self(z)
+        return StateLinearization(y, self.D(z, y), self.D2(z))
 
     def __repr__(self) -> str:
         return f"Elementwise({self.name})"

@@ -42,7 +42,7 @@ from adjnets.elementwise import identity, sigmoid
 from adjnets.linear import BilinearMap, LinearMap
 from adjnets.maps import Layer, Linearization
 from adjnets.rnn import Cell, CellLinearization
-from adjnets.spaces import Tree
+from adjnets.spaces import Tree, sum_outer
 
 __all__ = ["GRUCell", "GRUParams", "GateParams", "LSTMCell", "LSTMParams", "ReadH"]
 
@@ -80,19 +80,12 @@ def _affine(p: GateParams, h: Array, x: Array) -> Array:
 
 def _affine_adjoint(delta: Array, h: Array, x: Array) -> GateParams:
     r""":math:`\nabla^*_\theta a\cdot\delta = (\delta h^T, \delta x^T, \delta)`, summed over all leading axes."""
-    return GateParams(_sum_outer(delta, h), _sum_outer(delta, x), delta.reshape(-1, delta.shape[-1]).sum(axis=0))
+    return GateParams(sum_outer(delta, h), sum_outer(delta, x), delta.reshape(-1, delta.shape[-1]).sum(axis=0))
 
 
 def _affine_adjoint_each(delta: Array, h: Array, x: Array) -> GateParams:
     r"""The same per point, not summed: leaves ``(..., N, n, n_in)``, ``(..., N, n, n_x)``, ``(..., N, n)``."""
     return GateParams(delta[..., :, None] * h[..., None, :], delta[..., :, None] * x[..., None, :], delta)
-
-
-def _sum_outer(a: Array, x: Array) -> Array:
-    r""":math:`\sum_j a_j x_j^T` over all leading axes of ``a`` (``x`` broadcasts against them)."""
-    x = np.broadcast_to(x, a.shape[:-1] + x.shape[-1:])
-    lead = list(range(a.ndim - 1))
-    return np.tensordot(a, x, axes=(lead, lead))
 
 
 def _check_state(name: str, h: Array, x: Array, n_state: int, n_x: int) -> tuple[Array, Array]:

@@ -21,6 +21,7 @@ axes, as the adjoint of :math:`\theta\mapsto (f(x_j;\theta))_j` must.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -30,20 +31,12 @@ from adjnets.elementwise import Elementwise, identity
 from adjnets.calculus import composite_second_derivative
 from adjnets.linear import BilinearMap, LinearMap
 from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
-from adjnets.spaces import Tree
+from adjnets.spaces import Tree, sum_extra_leading, sum_outer
 from adjnets.thesis import implements
 
 __all__ = ["Dense", "DenseParams", "Layer", "Linearization", "StateLinearization", "StateMap", "Then"]
 
 Array = np.ndarray
-
-
-def _sum_outer(a: Array, x: Array) -> Array:
-    r""":math:`\sum_j a_j\otimes x_j` over all leading axes of ``a`` (``x`` broadcasts against them)."""
-    if x.shape[:-1] != a.shape[:-1]:
-        x = np.broadcast_to(x, a.shape[:-1] + x.shape[-1:])
-    lead = a.ndim - 1
-    return np.tensordot(a, x, axes=(list(range(lead)), list(range(lead))))
 
 
 def _sum_leading(a: Array) -> Array:
@@ -118,12 +111,8 @@ class Dense(Layer):
         z = x @ W.T + b
         psi = self.activation
         out, s1 = psi.value_and_derivative(z)
-        memo: dict[str, Array] = {}
-
-        def s2() -> Array:  # Psi''(z), computed on first use: a plain gradient never needs it
-            if "s2" not in memo:
-                memo["s2"] = psi.second_derivative(z)
-            return memo["s2"]
+        s2 = functools.cache(lambda: psi.second_derivative(z))  # Psi''(z), on first use only:
+        memo: dict[str, Array] = {}  # a plain gradient never needs it
 
         def vW(v: Array) -> Array:  # v @ W.T for the last tangent seen: D, D2 and D_grad share it
             # Compared by value against a private copy, so a tangent changed in place is never
@@ -138,7 +127,7 @@ class Dense(Layer):
 
         def grad_adjoint(w: Array) -> DenseParams:
             a = s1 * w
-            return DenseParams(_sum_outer(a, x), _sum_leading(a))
+            return DenseParams(sum_outer(a, x), _sum_leading(a))
 
         def d2_apply(v1: Array, v2: Array) -> Array:
             return s2() * vW(v1) * (v2 @ W.T)
@@ -151,12 +140,13 @@ class Dense(Layer):
 
         def dgrad_left_adjoint(v: Array, w: Array) -> DenseParams:
             a = s2() * vW(v) * w
-            return DenseParams(_sum_outer(a, x) + _sum_outer(s1 * w, v), _sum_leading(a))
+            return DenseParams(sum_outer(a, x) + sum_outer(s1 * w, v), _sum_leading(a))
 
         def tangent_grad_adjoint(v: Array, e_t: Array, e_v: Array) -> DenseParams:
-            # grad_adjoint(e_t) + dgrad_left_adjoint(v, e_v), with one outer product with x for both
-            a = s1 * e_t + s2() * vW(v) * e_v
-            return DenseParams(_sum_outer(a, x) + _sum_outer(s1 * e_v, v), _sum_leading(a))
+            # grad_adjoint(e_t) + dgrad_left_adjoint(v, e_v), with one outer product with x for both;
+            # each term first summed over the tangent axes that x lacks (e_t may have none)
+            a = sum_extra_leading(s1 * e_t, x.ndim) + sum_extra_leading(s2() * vW(v) * e_v, x.ndim)
+            return DenseParams(sum_outer(a, x) + sum_outer(s1 * e_v, v), _sum_leading(a))
 
         def dgrad_right_adjoint(u: DenseParams, w: Array) -> Array:
             return (s2() * (x @ u.W.T + u.b) * w) @ W + (s1 * w) @ u.W

@@ -111,11 +111,11 @@ class MLP:
         :math:`x_{i+1} = \Psi_i(z_i)`, tanh and the sigmoid take :math:`\Psi_i'` from them.
         """
         layers = self.layers
-        value = (lambda i: None) if states is None else (lambda i: states[i + 1])  # noqa: E731
-        deltas = [layers[-1].activation.derivative(pre[-1], value(self.L - 1)) * e]
+        values = [None] * self.L if states is None else states[1:]  # Psi_i(z_i), if at hand
+        deltas = [layers[-1].activation.derivative(pre[-1], values[-1]) * e]
         for i in range(self.L - 1, 0, -1):  # thesis layer i+1 = L, ..., 2 sends delta_{i+1} to delta_i
             back = deltas[-1] @ theta[i].W
-            back *= layers[i - 1].activation.derivative(pre[i - 1], value(i - 1))
+            back *= layers[i - 1].activation.derivative(pre[i - 1], values[i - 1])
             deltas.append(back)
         return deltas[::-1]
 

@@ -32,7 +32,7 @@ from adjnets.elementwise import Elementwise, tanh
 from adjnets.linear import LinearMap
 from adjnets.losses import Loss
 from adjnets.maps import Layer, Linearization
-from adjnets.spaces import Tree, tree_map
+from adjnets.spaces import Tree, sum_outer, tree_map
 from adjnets.thesis import implements
 
 Array = np.ndarray
@@ -163,8 +163,7 @@ class VanillaCell(Cell):
 
         def grad_adjoint(w: Array) -> VanillaParams:
             a = s * w  # (..., N, n_h): sums over every leading axis
-            a_points = a.reshape((-1,) + a.shape[-2:]).sum(axis=0)  # (N, n_h)
-            return VanillaParams(a_points.T @ h, a_points.T @ x, a_points.sum(axis=0))
+            return VanillaParams(sum_outer(a, h), sum_outer(a, x), a.reshape(-1, self.n_h).sum(axis=0))
 
         def grad_adjoint_each(w: Array) -> VanillaParams:
             a = s * w  # (..., N, n_h)
@@ -409,7 +408,6 @@ class RNN:
             lins.append(lin)
             ros.append(ro)
             ts.append(t)
-        out = np.stack([ro.output for ro in ros], axis=1)
         tau = np.stack([ro.D(t) for ro, t in zip(ros, ts, strict=True)], axis=2)  # (K, N, L, n_y)
         if beta.shape != tau.shape:
             raise ValueError(f"tangent_loss_and_gradient expected beta of shape {tau.shape}, got {beta.shape}")
@@ -433,8 +431,8 @@ class RNN:
             a, b = a_new, b_new
             t_prev = ts[i - 1] if i > 0 else np.zeros_like(t_i)
             w_i = np.concatenate([t_prev, v[:, :, i]], axis=-1)
-            g_th = tree_map(np.add, g_th, tree_map(np.add, lins[i].grad.adj(a), lins[i].D_grad.left_hook(w_i).adj(b)))
-            g_ze = tree_map(np.add, g_ze, tree_map(np.add, ro.grad.adj(errs[i]), ro.D_grad.left_hook(t_i).adj(r_i)))
+            g_th = tree_map(np.add, g_th, lins[i].tangent_grad_adjoint(w_i, a, b))
+            g_ze = tree_map(np.add, g_ze, ro.tangent_grad_adjoint(t_i, errs[i], r_i))
         return value, RNNParams(self.cell.from_joint(g_th), g_ze)
 
     def truncated_bptt(
@@ -567,8 +565,7 @@ def rtrl_step(
     value, E = sequence_loss(r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m)
     e = E[:, 0]
     c = r.D.adj(e)  # D*g(h_i) e_i, (N, n_h)
-    # sum_{s,j} c_sj A_sj...: one matrix-vector product per parameter
-    g_theta = tree_map(lambda a: (c.reshape(-1) @ a.reshape(c.size, -1)).reshape(a.shape[2:]), A)
+    g_theta = tree_map(lambda a: _pair_rows(c, a), A)
     return value, RNNParams(g_theta, r.grad.adj(e)), RTRLState(h_new, A)
 
 
@@ -627,9 +624,18 @@ def head_parameter_derivative(fwd: RNNForward, k: int) -> LinearMap:
     return LinearMap(apply, adjoint, f"∇α_{k}(h)")
 
 
-def _sum_outer_steps(a: Array, b: Array) -> Array:
-    r""":math:`\sum_{n,l} a_{nl}\,b_{nl}^T` for arrays of shape (N, L, m) and (N, L, k): one matrix product."""
-    return a.reshape(-1, a.shape[-1]).T @ b.reshape(-1, b.shape[-1])
+def _pair_rows(c: Array, A: Array) -> Array:
+    r""":math:`\sum_{s,j} c_{sj}A_{sj\cdots}` for ``c`` of shape (N, n_h) and ``A`` of shape (N, n_h, ...).
+
+    The gradient of RTRL's step loss from the carried derivatives (5.46): one matrix-vector
+    product.
+    """
+    return (c.reshape(-1) @ A.reshape(c.size, -1)).reshape(A.shape[2:])
+
+
+def _apply_rows(a: Array, A: Array) -> Array:
+    r""":math:`\sum_k a_{sjk}A_{sk\cdots}` for ``a`` of shape (N, n_h, n_h): batched matrix products (BLAS)."""
+    return (a @ A.reshape(A.shape[0], A.shape[1], -1)).reshape(a.shape[:2] + A.shape[2:])
 
 
 class VanillaRNN(RNN):
@@ -692,9 +698,9 @@ class VanillaRNN(RNN):
             deltas[:, i] = slopes[i] * eps
         H_prev = np.concatenate([hs[0][:, None], H[:, :-1]], axis=1)  # h_0, ..., h_{L-1}
         g_theta = VanillaParams(
-            _sum_outer_steps(deltas, H_prev), _sum_outer_steps(deltas, x), deltas.sum(axis=(0, 1))
+            sum_outer(deltas, H_prev), sum_outer(deltas, x), deltas.sum(axis=(0, 1))
         )
-        g_zeta = DenseParams(_sum_outer_steps(E, H), E.sum(axis=(0, 1)))
+        g_zeta = DenseParams(sum_outer(E, H), E.sum(axis=(0, 1)))
         return value, RNNParams(g_theta, g_zeta)
 
     @implements("Algorithm 5.2.2")
@@ -731,21 +737,20 @@ class VanillaRNN(RNN):
             z = h @ W.T + x[:, i] @ U.T + b
             h_new, s = act.value_and_derivative(z)  # s = Psi'(z), (N, n_h)
             a = s[:, :, None] * W  # a[s, j, k] = Psi'(z)_j W_jk
-            # sum over k as batched matrix products (BLAS), not np.einsum's loops
-            AW = (a @ AW.reshape(N, n_h, -1)).reshape(AW.shape)
+            AW = _apply_rows(a, AW)
             AW[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * h[:, None, :]
-            AU = (a @ AU.reshape(N, n_h, -1)).reshape(AU.shape)
+            AU = _apply_rows(a, AU)
             AU[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * x[:, i][:, None, :]
-            Ab = a @ Ab + s[:, :, None] * eye
+            Ab = _apply_rows(a, Ab) + s[:, :, None] * eye
             h = h_new
             out = h @ V.T + c
             step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i : i + 1]
             v, e = sequence_loss(out[:, None], y[:, i : i + 1], loss, step_mask)
             value += v
             vt = e[:, 0] @ V  # <e_j, V^T e_i> for every j, (N, n_h)
-            gW += (vt.reshape(-1) @ AW.reshape(N * n_h, -1)).reshape(gW.shape)
-            gU += (vt.reshape(-1) @ AU.reshape(N * n_h, -1)).reshape(gU.shape)
-            gb += vt.reshape(-1) @ Ab.reshape(N * n_h, -1)
+            gW += _pair_rows(vt, AW)
+            gU += _pair_rows(vt, AU)
+            gb += _pair_rows(vt, Ab)
             gV += e[:, 0].T @ h  # (5.37) in (5.8), accumulated as the stream goes
             gc += e[:, 0].sum(axis=0)
         return value, RNNParams(VanillaParams(gW, gU, gb), DenseParams(gV, gc))

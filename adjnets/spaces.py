@@ -109,3 +109,35 @@ def random_like(rng: np.random.Generator, tree: Tree) -> Tree:
         Any point of the space; only its structure and shapes are used.
     """
     return tree_map(lambda leaf: rng.standard_normal(np.shape(leaf)), tree)
+
+
+def sum_outer(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_j a_j\otimes x_j = \sum_j a_j x_j^T`, summed over the leading axes of ``a``.
+
+    This is how a parameter shared by a batch collects its adjoint: for a dense layer
+    :math:`\nabla_W^*\cdot\Delta = \sum_j\delta_j x_j^T` over the points :math:`j` of the batch
+    (and over time steps, for an RNN). ``a`` has shape (..., m) and ``x`` (..., n); ``x`` may lack
+    some leading axes of ``a`` (``K`` tangent directions in front of the batch, say), on which it
+    does not depend, so ``a`` is summed over those first. One matrix product.
+
+    Returns
+    -------
+    array, shape (m, n)
+    """
+    a, x = np.asarray(a, dtype=float), np.asarray(x, dtype=float)
+    if a.shape[a.ndim - x.ndim : -1] == x.shape[:-1]:
+        a = sum_extra_leading(a, x.ndim)
+    x = np.broadcast_to(x, a.shape[:-1] + x.shape[-1:])
+    return a.reshape(-1, a.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+
+def sum_extra_leading(a: np.ndarray, ndim: int) -> np.ndarray:
+    r"""``a`` summed over its leading axes beyond the last ``ndim`` (no copy if there are none).
+
+    A batch of :math:`K` tangent directions at :math:`N` points, shape (K, N, m), becomes the
+    (N, m) array of the sums over :math:`k`: what a map that does not depend on :math:`k` sees of
+    it through an adjoint.
+    """
+    a = np.asarray(a, dtype=float)
+    extra = a.ndim - ndim
+    return a.reshape((-1,) + a.shape[extra:]).sum(axis=0) if extra > 0 else a

@@ -126,6 +126,10 @@ def test_fused_tangent_term_equals_its_two_adjoints(case):
     assert lin.fused_tangent_grad_adjoint is not None
     assert_close(fused, plain, rtol=1e-13)
     assert_close(fused, separate, rtol=1e-13)
+    # e_t without the tangent axis (as the RNN's tangent loss passes it) counts once, not K times
+    e_t1 = e_t[0]
+    separate1 = [a + b for a, b in zip(lin.grad.adj(e_t1), lin.D_grad.left_hook(v).adj(e_v), strict=True)]
+    assert_close(lin.tangent_grad_adjoint(v, e_t1, e_v), separate1, rtol=1e-13)
     # a tangent changed in place is not served the cached product v @ W.T of its old value
     before = lin.D(v)
     v *= 2.0

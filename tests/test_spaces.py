@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from adjnets.spaces import inner, leaves, norm, random_like, tree_map
+from adjnets.spaces import inner, leaves, norm, random_like, sum_extra_leading, sum_outer, tree_map
 
 
 class Pair(NamedTuple):
@@ -75,3 +75,14 @@ def test_mismatched_points_raise():
         inner((np.zeros(3), np.zeros(2)), np.zeros(3))
     with pytest.raises(ValueError, match="same structure"):
         tree_map(np.add, (np.zeros(1), np.zeros(1)), np.zeros(1))
+
+
+def test_sum_outer_is_the_sum_of_the_points_outer_products():
+    rng = np.random.default_rng(11)
+    a, x = rng.standard_normal((3, 5, 4)), rng.standard_normal((5, 2))  # K = 3 in front of a only
+    expected = sum(np.outer(a[k, j], x[j]) for k in range(3) for j in range(5))
+    np.testing.assert_allclose(sum_outer(a, x), expected, rtol=1e-13)
+    np.testing.assert_allclose(sum_outer(a, np.broadcast_to(x, (3, 5, 2))), expected, rtol=1e-13)
+    np.testing.assert_allclose(sum_outer(a[0, 0], x[0]), np.outer(a[0, 0], x[0]), rtol=1e-15)
+    np.testing.assert_allclose(sum_extra_leading(a, 2), a.sum(axis=0), rtol=1e-15)
+    assert sum_extra_leading(x, 2) is x  # nothing to sum: no copy

@@ -19,8 +19,9 @@ from unittest import mock
 import nbval.plugin
 import pytest
 
-from tests.notebook_pages import FIX_COMMAND, is_notebook_page, merge_reference
+from tests.notebook_pages import FIX_COMMAND, is_notebook_page, merge_reference, pin_kernels
 
+pin_kernels()  # the kernels nbval starts compute as the ones that made the references did
 collect_ignore = ["tests/reference", "_build", ".venv"]
 
 

@@ -10,6 +10,8 @@ reference's outputs into the page and lets nbval re-run and compare it; ``make r
 from __future__ import annotations
 
 import copy
+import os
+import platform
 from pathlib import Path
 
 import jupytext
@@ -20,6 +22,23 @@ BOOK = ROOT / "book"
 REFERENCES = ROOT / "tests" / "reference"
 FIX_COMMAND = "make reference PAGES={page}"
 DROPPED_MIME_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
+
+# The pages train networks for many steps, which carries a difference in the last bit of one
+# product into the printed digits.  NumPy's ufuncs and OpenBLAS pick their kernels by the CPU
+# (AVX-512 or AVX2 on x86-64), and those round differently, so on x86-64 the kernels that run the
+# pages are fixed to the AVX2 ones every x86-64 machine of the last decade has: OpenBLAS's
+# Haswell kernels (what it picks on AMD Zen anyway) and NumPy's dispatch without its AVX-512
+# paths.  The references are made and compared under the same settings.
+PINNED_KERNELS = (
+    {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+    if platform.machine().lower() in ("x86_64", "amd64")
+    else {}
+)
+
+
+def pin_kernels() -> None:
+    """Make the kernels that execute the pages (started after this call) use ``PINNED_KERNELS``."""
+    os.environ.update(PINNED_KERNELS)
 
 
 def is_notebook_page(path: Path) -> bool:
@@ -106,6 +125,7 @@ def make_reference(page: Path, book: Path = BOOK, references: Path = REFERENCES)
     """Execute ``page`` in its folder and store its outputs as its reference notebook."""
     from nbclient import NotebookClient
 
+    pin_kernels()
     nb = read_page(page)
     NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}}

@@ -1,60 +1,140 @@
-r"""scikit-learn's handwritten digits, and the tangent vectors of small image transformations.
+r"""The handwritten digits, and the tangent vectors of small image transformations.
 
-The data: 1,797 grey images of 8 x 8 pixels, values 0 to 16, bundled with scikit-learn (nothing is
-downloaded). :func:`load_digits` scales them to :math:`[0, 1]` and splits them, stratified by
-class, with a stated seed.
+The data: 1,797 grey images of 8 x 8 pixels, values 0 to 16, with their labels 0 to 9,
+bundled with the package in ``adjnets/data/digits.npz`` (45 kB; nothing is downloaded
+and scikit-learn is not needed). They are the test set of the UCI data set *Optical
+Recognition of Handwritten Digits* by E. Alpaydin and C. Kaynak (1998), UCI Machine
+Learning Repository, https://doi.org/10.24432/C50P49, licensed under CC BY 4.0
+(https://creativecommons.org/licenses/by/4.0/); the file holds the arrays of
+scikit-learn's ``sklearn.datasets.load_digits()``, pixels and labels as ``uint8``,
+unchanged. :func:`load_digits` scales them to :math:`[0, 1]` and splits them,
+stratified by class, with a stated seed, exactly as scikit-learn's
+``train_test_split(..., random_state=seed, stratify=labels)`` does.
 
-Tangent vectors (for the higher-order loss of thesis section 3.3, in the spirit of Simard et al.,
-1992): if :math:`T_t` is a family of image transformations with :math:`T_0 = \mathrm{id}`, the
-tangent at an image :math:`x` is :math:`v = \frac{d}{dt}T_t(x)\big|_{t=0}`. For a translation by
-:math:`t` pixels along an axis, :math:`v = -\partial x/\partial u` along that axis; for a rotation
-by :math:`t` radians about the centre, :math:`v = u_1\,\partial_2 x - u_2\,\partial_1 x` with
-centred pixel coordinates :math:`(u_1, u_2)`.
-On 8 x 8 images the pixel differences are too rough, so the image is first smoothed with a
-Gaussian (the usual remedy) and the derivatives are central differences of the smoothed image;
-at the border of the frame they are one-sided, as if the image continued beyond it.
+Tangent vectors (for the higher-order loss of thesis section 3.3, in the spirit of
+Simard et al., 1992): if :math:`T_t` is a family of image transformations with
+:math:`T_0 = \mathrm{id}`, the tangent at an image :math:`x` is
+:math:`v = \frac{d}{dt}T_t(x)\big|_{t=0}`. For a translation by :math:`t` pixels along
+an axis, :math:`v = -\partial x/\partial u` along that axis; for a rotation by :math:`t`
+radians about the centre, :math:`v = u_1\,\partial_2 x - u_2\,\partial_1 x` with centred
+pixel coordinates :math:`(u_1, u_2)`. On 8 x 8 images the pixel differences are too
+rough, so the image is first smoothed with a Gaussian (the usual remedy) and the
+derivatives are central differences of the smoothed image; at the border of the frame
+they are one-sided, as if the image continued beyond it.
 """
 
 from __future__ import annotations
+
+import math
+from importlib import resources
 
 import numpy as np
 
 Array = np.ndarray
 
 
-def load_digits(test_size: float = 0.2, seed: int = 0) -> tuple[Array, Array, Array, Array]:
-    """The digits, scaled to [0, 1], split into training and test sets stratified by class.
+def _digits_data() -> tuple[Array, Array]:
+    """The bundled images ``(1797, 8, 8)`` and labels ``(1797,)``, both ``uint8``."""
+    path = resources.files("adjnets") / "data" / "digits.npz"
+    with path.open("rb") as file, np.load(file) as data:
+        return data["images"], data["labels"]
+
+
+def _approximate_mode(counts: Array, n_draws: int, rng: np.random.RandomState) -> Array:
+    """How many of ``n_draws`` points to take from each class: ``counts`` scaled to
+    ``n_draws`` and floored, the remaining draws going to the largest remainders, ties
+    broken at random by ``rng`` (scikit-learn's ``utils.extmath._approximate_mode``)."""
+    continuous = counts / counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need_to_add = int(n_draws - floored.sum())
+    if need_to_add > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (tied,) = np.where(remainder == value)
+            add_now = min(len(tied), need_to_add)
+            floored[rng.choice(tied, size=add_now, replace=False)] += 1
+            need_to_add -= add_now
+            if need_to_add == 0:
+                break
+    return floored.astype(int)
+
+
+def _stratified_split(
+    labels: Array, test_size: float, seed: int
+) -> tuple[Array, Array]:
+    """Training and test indices, stratified by class: the draws of scikit-learn's
+    ``StratifiedShuffleSplit`` (through ``train_test_split``) with
+    ``numpy.random.RandomState(seed)``, in the same order, so the split is the same."""
+    n_test = math.ceil(test_size * len(labels))
+    n_train = len(labels) - n_test
+    classes, inverse, counts = np.unique(
+        labels, return_inverse=True, return_counts=True
+    )
+    if min(n_train, n_test) < len(classes):
+        raise ValueError(
+            f"load_digits expected a test_size leaving at least {len(classes)} points "
+            f"(one per class) in each set, got {test_size}: {n_train} and {n_test}"
+        )
+    by_class = np.split(np.argsort(inverse, kind="stable"), np.cumsum(counts)[:-1])
+    rng = np.random.RandomState(seed)
+    n_i = _approximate_mode(counts, n_train, rng)
+    t_i = _approximate_mode(counts - n_i, n_test, rng)
+    train: list[int] = []
+    test: list[int] = []
+    for indices, count, n, t in zip(by_class, counts, n_i, t_i, strict=True):
+        shuffled = indices.take(rng.permutation(count), mode="clip")
+        train.extend(shuffled[:n])
+        test.extend(shuffled[n : n + t])
+    return rng.permutation(train), rng.permutation(test)
+
+
+def load_digits(
+    test_size: float = 0.2, seed: int = 0
+) -> tuple[Array, Array, Array, Array]:
+    """The digits, scaled to [0, 1], split into training and test sets stratified by
+    class.
+
+    The split is scikit-learn's
+    ``train_test_split(images, labels, test_size=test_size, random_state=seed,
+    stratify=labels)``, reproduced without scikit-learn: the same arrays.
+
+    Parameters
+    ----------
+    test_size : float
+        The fraction of the 1,797 images in the test set (rounded up), in (0, 1).
+    seed : int
+        Seed of the ``numpy.random.RandomState`` that draws the split.
 
     Returns
     -------
     x_train, x_test : arrays of shape (N, 8, 8)
     y_train, y_test : integer arrays of shape (N,)
     """
-    from sklearn.datasets import load_digits as sk_load_digits
-    from sklearn.model_selection import train_test_split
-
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"load_digits expected 0 < test_size < 1, got {test_size}")
-    data = sk_load_digits()
-    images = data.images.astype(float) / 16.0
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, data.target, test_size=test_size, random_state=seed, stratify=data.target
-    )
-    return x_train, x_test, y_train, y_test
+    pixels, labels = _digits_data()
+    images = pixels.astype(float) / 16.0
+    labels = labels.astype(int)
+    train, test = _stratified_split(labels, test_size, seed)
+    return images[train], images[test], labels[train], labels[test]
 
 
 def _gaussian_matrix(n: int, sigma: float) -> Array:
-    """The n x n matrix of 1-d Gaussian smoothing with zero boundary, rows summing to 1 inside."""
+    """The n x n matrix of 1-d Gaussian smoothing with zero boundary, rows summing to 1
+    inside."""
     idx = np.arange(n)
     G = np.exp(-0.5 * ((idx[:, None] - idx[None, :]) / sigma) ** 2)
     return G / G.sum(axis=1, keepdims=True)
 
 
 def smooth(images: Array, sigma: float = 0.9) -> Array:
-    r"""Gaussian smoothing of a batch of images ``(..., n, l)``: :math:`G_1\,x\,G_2^T`."""
+    r"""Gaussian smoothing of a batch of images ``(..., n, l)``:
+    :math:`G_1\,x\,G_2^T`."""
     images = np.asarray(images, dtype=float)
     if images.ndim < 2:
-        raise ValueError(f"smooth expected images of shape (..., n, l), got {images.shape}")
+        raise ValueError(
+            f"smooth expected images of shape (..., n, l), got {images.shape}"
+        )
     if sigma <= 0:
         raise ValueError(f"smooth expected sigma > 0, got {sigma}")
     n, l = images.shape[-2:]
@@ -62,7 +142,8 @@ def smooth(images: Array, sigma: float = 0.9) -> Array:
 
 
 def image_gradient(images: Array, sigma: float = 0.9) -> tuple[Array, Array]:
-    r"""Derivatives :math:`(\partial_1 x, \partial_2 x)` of the smoothed images along rows and columns."""
+    r"""Derivatives :math:`(\partial_1 x, \partial_2 x)` of the smoothed images along
+    rows and columns."""
     s = smooth(images, sigma)
     return np.gradient(s, axis=-2), np.gradient(s, axis=-1)
 
@@ -80,10 +161,11 @@ def translation_tangents(images: Array, sigma: float = 0.9) -> Array:
 def rotation_tangent(images: Array, sigma: float = 0.9) -> Array:
     r"""Tangent of a rotation about the image centre, shape ``images.shape``.
 
-    Let :math:`T_t x` sample :math:`x` at the pixel coordinates :math:`(u_1, u_2)` (row, column,
-    centred at the middle of the image) turned by the angle :math:`t`:
-    :math:`(T_tx)(u) = x(R_t u)` with :math:`R_t u = (u_1\cos t - u_2\sin t,\ u_1\sin t + u_2\cos t)`.
-    Then :math:`\frac{d}{dt}T_tx\big|_{t=0} = -u_2\,\partial_1 x + u_1\,\partial_2 x`.
+    Let :math:`T_t x` sample :math:`x` at the pixel coordinates :math:`(u_1, u_2)` (row,
+    column, centred at the middle of the image) turned by the angle :math:`t`:
+    :math:`(T_tx)(u) = x(R_t u)` with
+    :math:`R_t u = (u_1\cos t - u_2\sin t,\ u_1\sin t + u_2\cos t)`. Then
+    :math:`\frac{d}{dt}T_tx\big|_{t=0} = -u_2\,\partial_1 x + u_1\,\partial_2 x`.
     """
     d1, d2 = image_gradient(images, sigma)
     n, l = np.shape(images)[-2:]

@@ -1,5 +1,8 @@
 """The digits loader and the tangent vectors of image transformations."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -79,3 +82,76 @@ def test_bad_inputs():
         smooth(np.zeros((8, 8)), sigma=0)
     with pytest.raises(ValueError, match="images of shape"):
         image_gradient(np.zeros(8))
+
+
+# --- the bundled data and the split, without scikit-learn ----------------------------
+
+
+def test_bundled_digits_are_scikit_learns():
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    from adjnets.digits import _digits_data
+
+    pixels, labels = _digits_data()
+    reference = sk_load_digits()
+    assert pixels.dtype == np.uint8 and pixels.shape == (1797, 8, 8)
+    assert labels.dtype == np.uint8 and labels.shape == (1797,)
+    np.testing.assert_array_equal(pixels, reference.images)
+    np.testing.assert_array_equal(labels, reference.target)
+
+
+@pytest.mark.parametrize(
+    ("test_size", "seed"),
+    [
+        (0.2, 0),
+        (0.2, 1),
+        (0.25, 42),
+        (0.1, 7),
+        (0.5, 123),
+        (0.33, 2**31),
+        (0.0056, 3),
+        (0.994, 5),
+    ],
+)
+def test_load_digits_is_scikit_learns_split(test_size, seed):
+    # train_test_split(..., random_state=seed, stratify=y), as load_digits did before
+    # it stopped importing scikit-learn: the same arrays, bit for bit, dtypes and layout
+    # too.  0.0056 leaves 11 test points and 0.994 10 training points for 10 classes:
+    # the random tie-breaking of _approximate_mode decides which classes get the rest.
+    from sklearn.datasets import load_digits as sk_load_digits
+    from sklearn.model_selection import train_test_split
+
+    data = sk_load_digits()
+    expected = train_test_split(
+        data.images.astype(float) / 16.0,
+        data.target,
+        test_size=test_size,
+        random_state=seed,
+        stratify=data.target,
+    )
+    got = load_digits(test_size=test_size, seed=seed)
+    for name, e, g in zip(("x_train", "x_test", "y_train", "y_test"), expected, got):
+        assert (g.dtype, g.shape, g.strides) == (e.dtype, e.shape, e.strides), name
+        assert g.tobytes() == e.tobytes(), name
+
+
+def test_load_digits_rejects_splits_without_every_class():
+    with pytest.raises(ValueError, match="one per class"):
+        load_digits(test_size=0.005)  # 9 test points for 10 classes
+    with pytest.raises(ValueError, match="one per class"):
+        load_digits(test_size=0.996)
+
+
+def test_load_digits_does_not_import_scikit_learn():
+    code = (
+        "import sys\n"
+        "import adjnets, adjnets.digits\n"
+        "x_train, x_test, y_train, y_test = adjnets.digits.load_digits(0.2, 0)\n"
+        "assert x_train.shape == (1437, 8, 8), x_train.shape\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"sklearn modules imported: {done.stdout}"

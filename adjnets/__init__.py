@@ -1,23 +1,41 @@
 r"""adjnets: neural networks as compositions of maps between inner product spaces.
 
-A NumPy reference implementation of the framework of A. L. Caterini, *A Novel Mathematical
-Framework for the Analysis of Neural Networks* (MMath thesis, University of Waterloo, 2017).
-A network is a composition of parameter-dependent maps :math:`f_i(x; \theta_i)`; everything the
-book computes is built from their derivatives :math:`Df`, the adjoints :math:`D^*f`
-(back-propagation) and the parameter derivatives :math:`\nabla f` and :math:`\nabla^* f`.
+A NumPy reference implementation of the framework of A. L. Caterini, *A Novel
+Mathematical Framework for the Analysis of Neural Networks* (MMath thesis, University of
+Waterloo, 2017). A network is a composition of parameter-dependent maps
+:math:`f_i(x; \theta_i)`; everything the book computes is built from their derivatives
+:math:`Df`, the adjoints :math:`D^*f` (back-propagation) and the parameter derivatives
+:math:`\nabla f` and :math:`\nabla^* f`.
 
 Conventions used throughout the package:
 
-* A point of a space is a NumPy array; a point of a direct product is a tuple (or NamedTuple)
-  of arrays. Inner products are Frobenius: :math:`\langle A, B\rangle = \operatorname{tr}(A B^T)`,
-  summed over the components of a tuple.
-* A batch of :math:`N` points of :math:`E` is an element of :math:`\mathbb{R}^N \otimes E`: an
-  array whose leading axis has length :math:`N`. The loss of a batch is the *sum* of the losses of
-  its points.
+* A point of a space is a NumPy array; a point of a direct product is a tuple (or
+  NamedTuple) of arrays. Inner products are Frobenius:
+  :math:`\langle A, B\rangle = \operatorname{tr}(A B^T)`, summed over the components of
+  a tuple.
+* A batch of :math:`N` points of :math:`E` is an element of
+  :math:`\mathbb{R}^N \otimes E`: an array whose leading axis has length :math:`N`. The
+  loss of a batch is the *sum* of the losses of its points.
 * Everything is float64.
 """
 
-from adjnets import approximation, autoencoder, calculus, check, cnn, optim, gated, rnn_analysis, datasets, depth, digits, rnn, rnn_variants, thesis, training
+from adjnets import (
+    approximation,
+    autoencoder,
+    calculus,
+    check,
+    cnn,
+    optim,
+    gated,
+    rnn_analysis,
+    datasets,
+    depth,
+    digits,
+    rnn,
+    rnn_variants,
+    thesis,
+    training,
+)
 from adjnets.autoencoder import TiedAutoencoder, TiedDense, TiedParams
 from adjnets.gated import GateParams, GRUCell, GRUParams, LSTMCell, LSTMParams, ReadH
 from adjnets.cnn import Conv2d, ConvParams, Flatten, MaxPool2d, conv_layer

@@ -2,9 +2,9 @@ r"""Piecewise-linear interpolation written as a one-hidden-layer ReLU network.
 
 The constructive half of the universal approximation theorem for ReLU networks in one
 dimension (the appendix page *Universal approximation with ReLU hat functions*): the
-interpolant of a function at knots :math:`t_0<\dots<t_n` is, exactly, a network with one hidden
-layer of :math:`n+1` ReLUs placed at the knots and a linear output layer. Nothing is trained;
-every weight is written down from the knots and the values.
+interpolant of a function at knots :math:`t_0<\dots<t_n` is, exactly, a network with one
+hidden layer of :math:`n+1` ReLUs placed at the knots and a linear output layer. Nothing
+is trained; every weight is written down from the knots and the values.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ def hat_slopes(knots: Array, values: Array) -> Array:
     r"""The output weights :math:`c_k = \sigma_k - \sigma_{k-1}` of :func:`hat_network`.
 
     With the segment slopes :math:`\sigma_k = (y_{k+1}-y_k)/(t_{k+1}-t_k)` for
-    :math:`k = 0, \dots, n-1` and :math:`\sigma_{-1} = \sigma_n = 0`, :math:`c_k` is the jump of the
-    interpolant's slope at the knot :math:`t_k` (:math:`k = 0, \dots, n`).
+    :math:`k = 0, \dots, n-1` and :math:`\sigma_{-1} = \sigma_n = 0`, :math:`c_k` is the
+    jump of the interpolant's slope at the knot :math:`t_k` (:math:`k = 0, \dots, n`).
 
     Parameters
     ----------
@@ -42,7 +42,8 @@ def hat_slopes(knots: Array, values: Array) -> Array:
     y = np.asarray(values, dtype=float)
     if t.ndim != 1 or t.shape != y.shape or t.size < 2:
         raise ValueError(
-            f"hat_slopes expected knots and values of the same shape (n + 1,) with n >= 1, "
+            "hat_slopes expected knots and values of the same shape (n + 1,) with n "
+            ">= 1, "
             f"got {t.shape} and {y.shape}"
         )
     if not np.all(np.diff(t) > 0):
@@ -51,7 +52,9 @@ def hat_slopes(knots: Array, values: Array) -> Array:
     return np.diff(np.concatenate([[0.0], s, [0.0]]))
 
 
-def hat_network(knots: Array, values: Array) -> tuple[Network, tuple[DenseParams, DenseParams]]:
+def hat_network(
+    knots: Array, values: Array
+) -> tuple[Network, tuple[DenseParams, DenseParams]]:
     r"""The piecewise-linear interpolant of ``values`` at ``knots`` as a ReLU network.
 
     For knots :math:`t_0<\dots<t_n` and values :math:`y_0, \dots, y_n`, the network
@@ -61,17 +64,19 @@ def hat_network(knots: Array, values: Array) -> tuple[Network, tuple[DenseParams
         \qquad c_k = \sigma_k - \sigma_{k-1},
 
     with the segment slopes :math:`\sigma_k = (y_{k+1}-y_k)/(t_{k+1}-t_k)` and
-    :math:`\sigma_{-1} = \sigma_n = 0`, equals the piecewise-linear interpolant of the points
-    :math:`(t_k, y_k)` on :math:`[t_0, t_n]`, and is constant (:math:`y_0`, resp. :math:`y_n`)
-    outside it, like :func:`numpy.interp`. It is the sum :math:`\sum_k y_k\varphi_k` of the
-    hat functions :math:`\varphi_k` (each a combination of three ReLUs, at :math:`t_{k-1}`,
-    :math:`t_k`, :math:`t_{k+1}`) with the coefficients of equal ReLUs collected.
+    :math:`\sigma_{-1} = \sigma_n = 0`, equals the piecewise-linear interpolant of the
+    points :math:`(t_k, y_k)` on :math:`[t_0, t_n]`, and is constant (:math:`y_0`, resp.
+    :math:`y_n`) outside it, like :func:`numpy.interp`. It is the sum
+    :math:`\sum_k y_k\varphi_k` of the hat functions :math:`\varphi_k` (each a
+    combination of three ReLUs, at :math:`t_{k-1}`, :math:`t_k`, :math:`t_{k+1}`) with
+    the coefficients of equal ReLUs collected.
 
     As layers (:class:`adjnets.layers.Dense`), :math:`N = f_2\circ f_1` with
 
     .. math::
-        f_1(x) = \operatorname{ReLU}(\mathbf 1\,x - t), \quad W_1 = \mathbf 1\in\mathbb R^{(n+1)\times 1},
-        \ b_1 = -t; \qquad
+        f_1(x) = \operatorname{ReLU}(\mathbf 1\,x - t), \quad
+        W_1 = \mathbf 1\in\mathbb R^{(n+1)\times 1},\ b_1 = -t;
+
         f_2(z) = c^T z + y_0, \quad W_2 = c^T\in\mathbb R^{1\times(n+1)},\ b_2 = y_0 .
 
     Parameters
@@ -84,7 +89,8 @@ def hat_network(knots: Array, values: Array) -> tuple[Network, tuple[DenseParams
     Returns
     -------
     network : Network
-        ``Network([Dense(1, n + 1, relu), Dense(n + 1, 1)])``; inputs have shape ``(N, 1)``.
+        ``Network([Dense(1, n + 1, relu), Dense(n + 1, 1)])``; inputs have shape
+        ``(N, 1)``.
     params : tuple of DenseParams
         :math:`((W_1, b_1), (W_2, b_2))` as above.
     """

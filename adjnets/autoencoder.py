@@ -1,35 +1,42 @@
-r"""The deep auto-encoder (DAE) of thesis section 4.3: tied weights as a linear map of the parameters.
+r"""The deep auto-encoder (DAE) of thesis section 4.3: tied weights as a linear map of
+the parameters.
 
-A DAE has :math:`2L` dense layers :math:`f_i(x_i) = \Psi_i(K_i x_i + b_i)` (equation 4.36). The
-first :math:`L` (the encoder) have free weights, :math:`K_i = W_i`; the last :math:`L` (the
-decoder) reuse them, :math:`K_i = \tau_i(W_{\xi(i)})` with :math:`\xi(i) = 2L + 1 - i`
-(equation 4.34) and a linear :math:`\tau_i`, most often the transpose (Lemma 4.3.1). Every bias
-is free. The free parameters are :math:`\theta = (W_1,\dots,W_L, b_1,\dots,b_{2L})`.
+A DAE has :math:`2L` dense layers :math:`f_i(x_i) = \Psi_i(K_i x_i + b_i)` (equation
+4.36). The first :math:`L` (the encoder) have free weights, :math:`K_i = W_i`; the last
+:math:`L` (the decoder) reuse them, :math:`K_i = \tau_i(W_{\xi(i)})` with
+:math:`\xi(i) = 2L + 1 - i` (equation 4.34) and a linear :math:`\tau_i`, most often the
+transpose (Lemma 4.3.1). Every bias is free. The free parameters are
+:math:`\theta = (W_1,\dots,W_L, b_1,\dots,b_{2L})`.
 
-Weight sharing is handled by two instances of one chain rule through a *linear* parameter map
-(Lemma 4.3.2): if :math:`g(x;\theta) = h(x;\tau(\theta))` then :math:`\nabla^* g = \tau^*\nabla^* h`.
+Weight sharing is handled by two instances of one chain rule through a *linear*
+parameter map (Lemma 4.3.2): if :math:`g(x;\theta) = h(x;\tau(\theta))` then
+:math:`\nabla^* g = \tau^*\nabla^* h`.
 
-* Inside a decoder layer, :math:`f(x; W, b) = \Psi(\tau(W)x + b)` is a dense layer evaluated at
-  :math:`(\tau(W), b)`: :class:`TiedDense` (Lemma 4.3.3), built by :func:`reparametrize`.
+* Inside a decoder layer, :math:`f(x; W, b) = \Psi(\tau(W)x + b)` is a dense layer
+  evaluated at :math:`(\tau(W), b)`: :class:`TiedDense` (Lemma 4.3.3), built by
+  :func:`reparametrize`.
 * Across the network, :math:`F(x;\theta) = N(x; S\theta)`, where :math:`N` is the plain
-  :class:`adjnets.network.Network` of the :math:`2L` layers (4.35), whose layer :math:`i` has its
-  own copy of the weight it uses, and the *sharing map*
-  :math:`S\theta = \bigl((W_1,b_1),\dots,(W_L,b_L),(W_L,b_{L+1}),\dots,(W_1,b_{2L})\bigr)` copies
-  :math:`W_i` to the two layers :math:`i` and :math:`\xi(i)` that use it. Its adjoint *adds* the
-  two copies' gradients: that is Lemma 4.3.4,
-  :math:`\nabla^*_{W_i}F = \nabla^*_{W_i}f_{\xi(i)}\cdot D^*\omega_{\xi(i)+1}
+  :class:`adjnets.network.Network` of the :math:`2L` layers (4.35), whose layer
+  :math:`i` has its own copy of the weight it uses, and the *sharing map*
+  :math:`S\theta = \bigl((W_1,b_1),\dots,(W_L,b_L),
+  (W_L,b_{L+1}),\dots,(W_1,b_{2L})\bigr)`
+  copies :math:`W_i` to the two layers :math:`i` and :math:`\xi(i)` that use it. Its
+  adjoint *adds* the two copies' gradients: that is Lemma 4.3.4, :math:`\nabla^*_{W_i}F
+  = \nabla^*_{W_i}f_{\xi(i)}\cdot D^*\omega_{\xi(i)+1}
   + \nabla^*_{W_i}f_i\cdot D^*\omega_{i+1}`.
 
-So forward propagation, back-propagation (Theorem 4.3.6), the loss gradients (Theorem 4.3.5)
-and the higher-order (tangent) loss of section 3.3 all come from :class:`adjnets.network.Network`
-applied at :math:`S\theta`, followed by :math:`S^*`; nothing is differentiated twice.
+So forward propagation, back-propagation (Theorem 4.3.6), the loss gradients (Theorem
+4.3.5) and the higher-order (tangent) loss of section 3.3 all come from
+:class:`adjnets.network.Network` applied at :math:`S\theta`, followed by :math:`S^*`;
+nothing is differentiated twice.
 
-Sizes. Layer :math:`i` maps :math:`\mathbb R^{n_i}\to\mathbb R^{n_{i+1}}`. Since the decoder
-layer :math:`\xi(i)` uses :math:`\tau(W_i)\in\mathbb R^{n_i\times n_{i+1}}`, it maps
-:math:`\mathbb R^{n_{i+1}}\to\mathbb R^{n_i}`, so :math:`n_{\xi(i)} = n_{i+1}` and
-:math:`n_{\xi(i)+1} = n_i`, i.e. :math:`n_j = n_{2L+2-j}` for :math:`j\in[2L+1]`: the widths are
-a palindrome, fixed by the encoder's :math:`(n_1,\dots,n_{L+1})`. (The thesis prints the
-restriction as :math:`n_i = n_{\xi(i)}`, which would force :math:`n_1 = n_2`; see the errata.)
+Sizes. Layer :math:`i` maps :math:`\mathbb R^{n_i}\to\mathbb R^{n_{i+1}}`. Since the
+decoder layer :math:`\xi(i)` uses :math:`\tau(W_i)\in\mathbb R^{n_i\times n_{i+1}}`, it
+maps :math:`\mathbb R^{n_{i+1}}\to\mathbb R^{n_i}`, so :math:`n_{\xi(i)} = n_{i+1}` and
+:math:`n_{\xi(i)+1} = n_i`, i.e. :math:`n_j = n_{2L+2-j}` for :math:`j\in[2L+1]`: the
+widths are a palindrome, fixed by the encoder's :math:`(n_1,\dots,n_{L+1})`. (The thesis
+prints the restriction as :math:`n_i = n_{\xi(i)}`, which would force :math:`n_1 = n_2`;
+see the errata.)
 """
 
 from __future__ import annotations
@@ -62,7 +69,7 @@ __all__ = [
 Array = np.ndarray
 
 
-# -- the weight-sharing map tau ----------------------------------------------------------------
+# -- the weight-sharing map tau --------------------------------------------------------
 
 
 def _swap(U: Array) -> Array:
@@ -71,26 +78,32 @@ def _swap(U: Array) -> Array:
 
 @implements("Lemma 4.3.1")
 def transpose_map() -> LinearMap:
-    r"""The transpose :math:`\tau(U) = U^T`, :math:`\mathbb R^{n\times m}\to\mathbb R^{m\times n}`, and its adjoint (Lemma 4.3.1).
+    r"""The transpose :math:`\tau(U) = U^T`,
+    :math:`\mathbb R^{n\times m}\to\mathbb R^{m\times n}`, and its adjoint (Lemma
+    4.3.1).
 
-    :math:`\langle W, \tau(U)\rangle = \operatorname{tr}(WU) = \langle \tau(W), U\rangle`, so
-    :math:`\tau^*(W) = W^T`: the transpose is its own adjoint. It acts on the last two axes, so a
-    batch of matrices is transposed matrix by matrix.
+    :math:`\langle W, \tau(U)\rangle = \operatorname{tr}(WU)
+    = \langle \tau(W), U\rangle`,
+    so :math:`\tau^*(W) = W^T`: the transpose is its own adjoint. It acts on the last
+    two axes, so a batch of matrices is transposed matrix by matrix.
 
     Returns
     -------
     LinearMap
-        ``tau`` with ``tau.adj`` the transpose :math:`\mathbb R^{m\times n}\to\mathbb R^{n\times m}`.
+        ``tau`` with ``tau.adj`` the transpose
+        :math:`\mathbb R^{m\times n}\to\mathbb R^{n\times m}`.
     """
     return LinearMap(_swap, _swap, "τ")
 
 
 def masked_transpose(mask: Array, scale: float = 1.0) -> LinearMap:
-    r"""A weight-sharing map other than the transpose: :math:`\tau(U) = c\,(U^T\odot M)`.
+    r"""A weight-sharing map other than the transpose:
+    :math:`\tau(U) = c\,(U^T\odot M)`.
 
-    A fixed mask :math:`M\in\mathbb R^{m\times n}` (e.g. of zeros and ones, cutting connections
-    of the decoder) and a scale :math:`c`. Its adjoint is :math:`\tau^*(V) = c\,(V\odot M)^T`,
-    since :math:`\langle V, c\,U^T\odot M\rangle = \langle c\,(V\odot M)^T, U\rangle`.
+    A fixed mask :math:`M\in\mathbb R^{m\times n}` (e.g. of zeros and ones, cutting
+    connections of the decoder) and a scale :math:`c`. Its adjoint is
+    :math:`\tau^*(V) = c\,(V\odot M)^T`, since
+    :math:`\langle V, c\,U^T\odot M\rangle = \langle c\,(V\odot M)^T, U\rangle`.
 
     Parameters
     ----------
@@ -101,25 +114,29 @@ def masked_transpose(mask: Array, scale: float = 1.0) -> LinearMap:
     M = np.asarray(mask, dtype=float)
     if M.ndim != 2:
         raise ValueError(f"masked_transpose expected a 2-d mask, got shape {M.shape}")
-    return LinearMap(lambda U: scale * (_swap(U) * M), lambda V: scale * _swap(V * M), "τ_M")
+    return LinearMap(
+        lambda U: scale * (_swap(U) * M), lambda V: scale * _swap(V * M), "τ_M"
+    )
 
 
-# -- Lemma 4.3.2: a layer evaluated at a linear function of its parameter -----------------------
+# -- Lemma 4.3.2: a layer evaluated at a linear function of its parameter --------------
 
 
 @implements("Lemma 4.3.2")
 def reparametrize(lin: Linearization, tau: LinearMap) -> Linearization:
-    r"""The linearization of :math:`g(x;\theta) = h(x;\tau(\theta))` from that of :math:`h` at :math:`(x,\tau(\theta))` (Lemma 4.3.2).
+    r"""The linearization of :math:`g(x;\theta) = h(x;\tau(\theta))` from that of
+    :math:`h` at :math:`(x,\tau(\theta))` (Lemma 4.3.2).
 
     For linear :math:`\tau`, the chain rule gives
 
     .. math::
         \nabla g(x;\theta)\cdot U = \nabla h(x;\tau(\theta))\cdot\tau(U), \qquad
-        \nabla^* g(x;\theta)\cdot y = \tau^*\bigl(\nabla^* h(x;\tau(\theta))\cdot y\bigr),
+        \nabla^* g(x;\theta)\cdot y
+        = \tau^*\bigl(\nabla^* h(x;\tau(\theta))\cdot y\bigr),
 
     while :math:`Dg = Dh`, :math:`D^2g = D^2h` (the state derivatives do not see the
-    parametrisation) and :math:`D\nabla g\cdot(v, U) = D\nabla h\cdot(v, \tau(U))`, whose left
-    hook has adjoint :math:`\tau^*(v\lrcorner D\nabla h)^*`.
+    parametrisation) and :math:`D\nabla g\cdot(v, U) = D\nabla h\cdot(v, \tau(U))`,
+    whose left hook has adjoint :math:`\tau^*(v\lrcorner D\nabla h)^*`.
 
     Parameters
     ----------
@@ -138,11 +155,12 @@ def reparametrize(lin: Linearization, tau: LinearMap) -> Linearization:
     return Linearization(lin.output, lin.D, lin.grad @ tau, lin.D2, D_grad)
 
 
-# -- Lemma 4.3.3: the tied (decoder) layer ----------------------------------------------------
+# -- Lemma 4.3.3: the tied (decoder) layer ---------------------------------------------
 
 
 def _on_weight(tau: LinearMap) -> LinearMap:
-    r""":math:`\tau\times\mathrm{id}: (W, b)\mapsto(\tau(W), b)`, adjoint :math:`(V, c)\mapsto(\tau^*(V), c)`."""
+    r""":math:`\tau\times\mathrm{id}: (W, b)\mapsto(\tau(W), b)`, adjoint
+    :math:`(V, c)\mapsto(\tau^*(V), c)`."""
     return LinearMap(
         lambda u: DenseParams(tau(u[0]), u[1]),
         lambda w: DenseParams(tau.adj(w[0]), w[1]),
@@ -153,7 +171,8 @@ def _on_weight(tau: LinearMap) -> LinearMap:
 @implements("Lemma 4.3.3")
 @dataclass(frozen=True)
 class TiedDense(Layer):
-    r"""A dense layer whose weight is a linear image of another: :math:`f(x; W, b) = \Psi(\tau(W)x + b)` (Lemma 4.3.3).
+    r"""A dense layer whose weight is a linear image of another:
+    :math:`f(x; W, b) = \Psi(\tau(W)x + b)` (Lemma 4.3.3).
 
     With :math:`x\in\mathbb R^n`, :math:`W\in\mathbb R^{n\times m}`,
     :math:`\tau\in\mathcal L(\mathbb R^{n\times m};\mathbb R^{m\times n})`,
@@ -161,31 +180,32 @@ class TiedDense(Layer):
 
     .. math::
         \nabla_W f\cdot U = D\Psi(z)\cdot\tau(U)\,x \;(4.39),\qquad
-        \nabla_b f = D\Psi(z) \;(4.40),\qquad
-        Df = D\Psi(z)\cdot\tau(W) \;(4.41),
+        \nabla_b f = D\Psi(z) \;(4.40),
 
-        \nabla_W^* f\cdot y = \tau^*\bigl((\Psi'(z)\odot y)\,x^T\bigr) \;(4.42),\qquad
+        Df = D\Psi(z)\cdot\tau(W) \;(4.41),\qquad
+        \nabla_W^* f\cdot y = \tau^*\bigl((\Psi'(z)\odot y)\,x^T\bigr) \;(4.42),
+
         \nabla_b^* f = D\Psi(z) \;(4.43),\qquad
         D^* f = \tau(W)^T\cdot D\Psi(z) \;(4.44).
 
-    (The thesis prints (4.44) as :math:`\tau^*(W)\cdot D\Psi(z)`, which does not type-check:
-    :math:`\tau^*` acts on :math:`\mathbb R^{m\times n}`, not on :math:`W`. The adjoint of
-    :math:`v\mapsto\tau(W)v` is the matrix transpose of :math:`\tau(W)`.)
+    (The thesis prints (4.44) as :math:`\tau^*(W)\cdot D\Psi(z)`, which does not
+    type-check: :math:`\tau^*` acts on :math:`\mathbb R^{m\times n}`, not on :math:`W`.
+    The adjoint of :math:`v\mapsto\tau(W)v` is the matrix transpose of :math:`\tau(W)`.)
 
-    It is :class:`adjnets.layers.Dense` evaluated at :math:`(\tau(W), b)`, passed through
-    :func:`reparametrize` with :math:`\tau\times\mathrm{id}` (Lemma 4.3.2), so :math:`D^2f` and
-    :math:`D\nabla f` (for the higher-order loss) come with it.
+    It is :class:`adjnets.layers.Dense` evaluated at :math:`(\tau(W), b)`, passed
+    through :func:`reparametrize` with :math:`\tau\times\mathrm{id}` (Lemma 4.3.2), so
+    :math:`D^2f` and :math:`D\nabla f` (for the higher-order loss) come with it.
 
     Parameters
     ----------
     n_in, n_out : int
-        :math:`n` and :math:`m`: the layer maps :math:`\mathbb R^n\to\mathbb R^m`; its weight
-        parameter :math:`W` has shape ``(n_in, n_out)``.
+        :math:`n` and :math:`m`: the layer maps :math:`\mathbb R^n\to\mathbb R^m`; its
+        weight parameter :math:`W` has shape ``(n_in, n_out)``.
     activation : Elementwise
         :math:`\Psi`.
     tau : LinearMap
-        :math:`\tau`, taking ``(n_in, n_out)`` matrices to ``(n_out, n_in)``; the transpose by
-        default.
+        :math:`\tau`, taking ``(n_in, n_out)`` matrices to ``(n_out, n_in)``; the
+        transpose by default.
     """
 
     n_in: int
@@ -204,7 +224,8 @@ class TiedDense(Layer):
         return _on_weight(self.tau)
 
     def init(self, rng: np.random.Generator, gain: float = 1.0) -> DenseParams:
-        r"""Weights :math:`N(0, \text{gain}^2/n)` of shape ``(n_in, n_out)``, zero biases."""
+        r"""Weights :math:`N(0, \text{gain}^2/n)` of shape ``(n_in, n_out)``, zero
+        biases."""
         W = gain / np.sqrt(self.n_in) * rng.standard_normal((self.n_in, self.n_out))
         return DenseParams(W, np.zeros(self.n_out))
 
@@ -212,7 +233,8 @@ class TiedDense(Layer):
         W, b = theta
         if np.shape(W) != (self.n_in, self.n_out):
             raise ValueError(
-                f"TiedDense({self.n_in}, {self.n_out}) expected W of shape {(self.n_in, self.n_out)}, "
+                f"TiedDense({self.n_in}, {self.n_out}) expected W of shape "
+                f"{(self.n_in, self.n_out)}, "
                 f"got {np.shape(W)}"
             )
         K = self.tau(np.asarray(W, dtype=float))
@@ -227,10 +249,12 @@ class TiedDense(Layer):
         return self.dense(x, self._untied(theta))
 
     def linearize(self, x: Array, theta: DenseParams) -> Linearization:
-        return reparametrize(self.dense.linearize(x, self._untied(theta)), self.parameter_map)
+        return reparametrize(
+            self.dense.linearize(x, self._untied(theta)), self.parameter_map
+        )
 
 
-# -- an extra loss for inputs in [0, 1] (not in the thesis) --------------------------------------
+# -- an extra loss for inputs in [0, 1] (not in the thesis) ----------------------------
 
 
 def _logistic_value(y_hat: Array, y: Array) -> float:
@@ -243,26 +267,30 @@ logistic_cross_entropy = Loss(
     error=lambda y_hat, y: sigmoid(y_hat) - y,
     predict=sigmoid,
 )
-r"""The Bernoulli cross-entropy of an output of logits, for targets in :math:`[0,1]` (not in the thesis).
+r"""The Bernoulli cross-entropy of an output of logits, for targets in :math:`[0,1]`
+(not in the thesis).
 
-:math:`J = -\langle y, \operatorname{Log}\,s\rangle - \langle \mathbf 1 - y, \operatorname{Log}(\mathbf 1 - s)\rangle`
+:math:`J = -\langle y, \operatorname{Log}\,s\rangle - \langle \mathbf 1
+- y, \operatorname{Log}(\mathbf 1 - s)\rangle`
 with :math:`s` the elementwise logistic sigmoid of :math:`\hat y`, evaluated stably as
-:math:`\sum_k \operatorname{softplus}(\hat y_k) - y_k\hat y_k`; its error is :math:`s - y`. This
-is the loss of the auto-encoder of Hinton and Salakhutdinov (the thesis's [33]). The thesis's own
-(4.46) is the *softmax* cross-entropy :data:`adjnets.losses.cross_entropy` with target :math:`x`,
-whose error is :math:`\langle\mathbf 1, x\rangle\sigma(F) - x`, not the printed
-:math:`\sigma(F) - x`, unless the input sums to one. Use it with an identity last activation.
+:math:`\sum_k \operatorname{softplus}(\hat y_k) - y_k\hat y_k`; its error is
+:math:`s - y`. This is the loss of the auto-encoder of Hinton and Salakhutdinov (the
+thesis's [33]). The thesis's own (4.46) is the *softmax* cross-entropy
+:data:`adjnets.losses.cross_entropy` with target :math:`x`, whose error is
+:math:`\langle\mathbf 1, x\rangle\sigma(F) - x`, not the printed :math:`\sigma(F) - x`,
+unless the input sums to one. Use it with an identity last activation.
 """
 
 
-# -- the DAE -----------------------------------------------------------------------------------
+# -- the DAE ---------------------------------------------------------------------------
 
 
 class TiedParams(NamedTuple):
     r"""The free parameters :math:`\theta = (W_1,\dots,W_L, b_1,\dots,b_{2L})` of a DAE.
 
     ``W[i - 1]`` is :math:`W_i\in\mathbb R^{n_{i+1}\times n_i}`, ``b[i - 1]`` is
-    :math:`b_i\in\mathbb R^{n_{i+1}}` (with the palindromic widths :math:`n_j = n_{2L+2-j}`).
+    :math:`b_i\in\mathbb R^{n_{i+1}}` (with the palindromic widths
+    :math:`n_j = n_{2L+2-j}`).
     """
 
     W: tuple[Array, ...]
@@ -278,27 +306,31 @@ class TiedAutoencoder:
         K_i = \begin{cases} W_i, & i\le L,\\ \tau_i(W_{\xi(i)}), & i\ge L+1,\end{cases}
 
     (equations 4.34 to 4.37), trained to reproduce its input: the target of the loss is
-    :math:`x` itself (4.45, 4.46). The code of :math:`x` is the output of layer :math:`L`.
+    :math:`x` itself (4.45, 4.46). The code of :math:`x` is the output of layer
+    :math:`L`.
 
     Parameters
     ----------
     sizes : sequence of int
-        The encoder's widths :math:`(n_1,\dots,n_{L+1})`; the decoder mirrors them, so the
-        network's widths are :math:`(n_1,\dots,n_{L+1},\dots,n_1)`. The thesis's DAE compresses,
-        :math:`n_1 > \dots > n_{L+1}`, but nothing here needs that.
+        The encoder's widths :math:`(n_1,\dots,n_{L+1})`; the decoder mirrors them, so
+        the network's widths are :math:`(n_1,\dots,n_{L+1},\dots,n_1)`. The thesis's DAE
+        compresses, :math:`n_1 > \dots > n_{L+1}`, but nothing here needs that.
     activations : Elementwise or sequence of Elementwise
-        :math:`\Psi_1,\dots,\Psi_{2L}`, or one function for every layer (default: the sigmoid).
+        :math:`\Psi_1,\dots,\Psi_{2L}`, or one function for every layer (default: the
+        sigmoid).
     tau : LinearMap or sequence of LinearMap, optional
-        :math:`\tau_{L+1},\dots,\tau_{2L}` in layer order (so ``tau[0]`` is :math:`\tau_{L+1}`,
-        which acts on :math:`W_L`), or one map for every decoder layer; the transpose
-        (:func:`transpose_map`) by default. :math:`\tau_i` must take
-        :math:`n_{\xi(i)+1}\times n_{\xi(i)}` matrices to :math:`n_{\xi(i)}\times n_{\xi(i)+1}`.
+        :math:`\tau_{L+1},\dots,\tau_{2L}` in layer order (so ``tau[0]`` is
+        :math:`\tau_{L+1}`, which acts on :math:`W_L`), or one map for every decoder
+        layer; the transpose (:func:`transpose_map`) by default. :math:`\tau_i` must
+        take :math:`n_{\xi(i)+1}\times n_{\xi(i)}` matrices to
+        :math:`n_{\xi(i)}\times n_{\xi(i)+1}`.
 
     Raises
     ------
     ValueError
-        For fewer than two sizes, a size that is not a positive integer, the wrong number of
-        activations or maps :math:`\tau`, or a :math:`\tau_i` whose image has the wrong shape.
+        For fewer than two sizes, a size that is not a positive integer, the wrong
+        number of activations or maps :math:`\tau`, or a :math:`\tau_i` whose image has
+        the wrong shape.
     """
 
     sizes: tuple[int, ...]
@@ -314,10 +346,12 @@ class TiedAutoencoder:
     ):
         sizes = tuple(sizes)
         if len(sizes) < 2 or any(
-            isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1 for n in sizes
+            isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1
+            for n in sizes
         ):
             raise ValueError(
-                f"TiedAutoencoder expected the encoder's widths (n_1, ..., n_(L+1)): at least two "
+                "TiedAutoencoder expected the encoder's widths (n_1, ..., n_(L+1)): "
+                "at least two "
                 f"positive integers, got {sizes}"
             )
         sizes = tuple(int(n) for n in sizes)
@@ -325,20 +359,28 @@ class TiedAutoencoder:
         if isinstance(activations, Elementwise):
             activations = (activations,) * (2 * L)
         activations = tuple(activations)
-        if len(activations) != 2 * L or not all(isinstance(a, Elementwise) for a in activations):
+        if len(activations) != 2 * L or not all(
+            isinstance(a, Elementwise) for a in activations
+        ):
             raise ValueError(
-                f"TiedAutoencoder expected one Elementwise or 2L = {2 * L} of them, got {len(activations)}"
+                f"TiedAutoencoder expected one Elementwise or 2L = {2 * L} of them, "
+                f"got {len(activations)}"
             )
         if tau is None:
             tau = transpose_map()
         taus = (tau,) * L if isinstance(tau, LinearMap) else tuple(tau)
         if len(taus) != L or not all(isinstance(t, LinearMap) for t in taus):
-            raise ValueError(f"TiedAutoencoder expected one LinearMap tau or L = {L} of them, got {len(taus)}")
+            raise ValueError(
+                f"TiedAutoencoder expected one LinearMap tau or L = {L} of them, got "
+                f"{len(taus)}"
+            )
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activations", activations)
         object.__setattr__(self, "taus", taus)
         n = self.widths
-        layers: list[Layer] = [Dense(n[i - 1], n[i], activations[i - 1]) for i in range(1, L + 1)]
+        layers: list[Layer] = [
+            Dense(n[i - 1], n[i], activations[i - 1]) for i in range(1, L + 1)
+        ]
         for i in range(L + 1, 2 * L + 1):  # layer i shares W_xi(i) through tau_i
             t, j = taus[i - L - 1], self.xi(i)
             try:
@@ -346,14 +388,15 @@ class TiedAutoencoder:
             except ValueError as err:
                 image = f"an error ({err})"
             if image != (n[j - 1], n[j]):
+                got = image if isinstance(image, str) else f"an image of shape {image}"
                 raise ValueError(
-                    f"TiedAutoencoder expected tau_{i} to map {n[j]}x{n[j - 1]} matrices (W_{j}) to "
-                    f"{n[j - 1]}x{n[j]}, got {image if isinstance(image, str) else f'an image of shape {image}'}"
+                    f"TiedAutoencoder expected tau_{i} to map {n[j]}x{n[j - 1]} "
+                    f"matrices (W_{j}) to {n[j - 1]}x{n[j]}, got {got}"
                 )
             layers.append(TiedDense(n[i - 1], n[i], activations[i - 1], t))
         object.__setattr__(self, "network", Network(layers))
 
-    # -- structure --------------------------------------------------------------------------
+    # -- structure ---------------------------------------------------------------------
 
     @property
     def L(self) -> int:
@@ -362,17 +405,20 @@ class TiedAutoencoder:
 
     @property
     def widths(self) -> tuple[int, ...]:
-        r""":math:`(n_1,\dots,n_{2L+1})`, with :math:`n_j = n_{2L+2-j}` (so :math:`n_{\xi(i)+1} = n_i`)."""
+        r""":math:`(n_1,\dots,n_{2L+1})`, with :math:`n_j = n_{2L+2-j}` (so
+        :math:`n_{\xi(i)+1} = n_i`)."""
         return self.sizes + self.sizes[-2::-1]
 
     def xi(self, i: int) -> int:
-        r""":math:`\xi(i) = 2L + 1 - i` (equation 4.34): the layer that shares layer :math:`i`'s weights."""
+        r""":math:`\xi(i) = 2L + 1 - i` (equation 4.34): the layer that shares layer
+        :math:`i`'s weights."""
         if not 1 <= i <= 2 * self.L:
             raise ValueError(f"xi is defined on [2L] = 1..{2 * self.L}, got {i}")
         return 2 * self.L + 1 - i
 
     def init(self, rng: np.random.Generator) -> TiedParams:
-        r"""Encoder weights :math:`W_i\sim N(0, 1/n_i)` and zero biases :math:`b_1,\dots,b_{2L}`."""
+        r"""Encoder weights :math:`W_i\sim N(0, 1/n_i)` and zero biases
+        :math:`b_1,\dots,b_{2L}`."""
         Ws = tuple(layer.init(rng).W for layer in self.network.layers[: self.L])
         return TiedParams(Ws, tuple(np.zeros(n) for n in self.widths[1:]))
 
@@ -383,84 +429,109 @@ class TiedAutoencoder:
         ok = ok and isinstance(theta[1], tuple) and len(theta[1]) == 2 * L
         if not ok:
             raise ValueError(
-                f"TiedAutoencoder expected parameters TiedParams(W, b) with {L} weights and "
+                f"TiedAutoencoder expected parameters TiedParams(W, b) with {L} "
+                "weights and "
                 f"{2 * L} biases, got {type(theta).__name__}"
             )
         for i, W in enumerate(theta[0], 1):
             if np.shape(W) != (n[i], n[i - 1]):
-                raise ValueError(f"TiedAutoencoder expected W_{i} of shape {(n[i], n[i - 1])}, got {np.shape(W)}")
+                raise ValueError(
+                    f"TiedAutoencoder expected W_{i} of shape {(n[i], n[i - 1])}, got "
+                    f"{np.shape(W)}"
+                )
         for i, b in enumerate(theta[1], 1):
             if np.shape(b) != (n[i],):
-                raise ValueError(f"TiedAutoencoder expected b_{i} of shape {(n[i],)}, got {np.shape(b)}")
+                raise ValueError(
+                    f"TiedAutoencoder expected b_{i} of shape {(n[i],)}, got "
+                    f"{np.shape(b)}"
+                )
 
-    # -- the sharing map S and its adjoint ----------------------------------------------------
+    # -- the sharing map S and its adjoint ---------------------------------------------
 
     def share(self, theta: TiedParams) -> tuple[DenseParams, ...]:
-        r""":math:`S\theta`: each layer's own parameter, :math:`(W_i, b_i)` for :math:`i\le L` and :math:`(W_{\xi(i)}, b_i)` for :math:`i > L`.
+        r""":math:`S\theta`: each layer's own parameter, :math:`(W_i, b_i)` for
+        :math:`i\le L` and :math:`(W_{\xi(i)}, b_i)` for :math:`i > L`.
 
-        The maps :math:`\tau_i` are applied inside the decoder layers (:class:`TiedDense`), so
-        :math:`S` only copies each :math:`W_i` to the two layers that use it.
+        The maps :math:`\tau_i` are applied inside the decoder layers
+        (:class:`TiedDense`), so :math:`S` only copies each :math:`W_i` to the two
+        layers that use it.
         """
         self._check(theta)
         Ws, bs = theta
-        return tuple(DenseParams(Ws[min(i, self.xi(i)) - 1], bs[i - 1]) for i in range(1, 2 * self.L + 1))
+        return tuple(
+            DenseParams(Ws[min(i, self.xi(i)) - 1], bs[i - 1])
+            for i in range(1, 2 * self.L + 1)
+        )
 
     @implements("Lemma 4.3.2", "Lemma 4.3.4")
     def free_gradient(self, full: Sequence[DenseParams]) -> TiedParams:
-        r""":math:`S^*`: from a gradient in every layer's parameter to the gradient in :math:`\theta` (Lemmas 4.3.2, 4.3.4).
+        r""":math:`S^*`: from a gradient in every layer's parameter to the gradient in
+        :math:`\theta` (Lemmas 4.3.2, 4.3.4).
 
-        Since :math:`F(x;\theta) = N(x; S\theta)` with :math:`S` linear, Lemma 4.3.2 gives
-        :math:`\nabla^*_\theta F = S^*\nabla^* N(x; S\theta)`, and the adjoint of the copy map
-        adds the copies: the weight :math:`W_i` receives
+        Since :math:`F(x;\theta) = N(x; S\theta)` with :math:`S` linear, Lemma 4.3.2
+        gives :math:`\nabla^*_\theta F = S^*\nabla^* N(x; S\theta)`, and the adjoint of
+        the copy map adds the copies: the weight :math:`W_i` receives
 
         .. math:: U_i + U_{\xi(i)}, \qquad i\in[L],
 
-        the contribution of layer :math:`i` and that of layer :math:`\xi(i)`, the latter already
-        :math:`\tau_{\xi(i)}^*(\cdot)` by Lemma 4.3.3: this is (4.47) of Lemma 4.3.4. Biases are
-        not shared and pass through.
+        the contribution of layer :math:`i` and that of layer :math:`\xi(i)`, the latter
+        already :math:`\tau_{\xi(i)}^*(\cdot)` by Lemma 4.3.3: this is (4.47) of Lemma
+        4.3.4. Biases are not shared and pass through.
 
         Parameters
         ----------
         full : sequence of 2L DenseParams
-            :math:`(U_i, c_i)_{i=1}^{2L}`, with :math:`U_i` shaped like layer :math:`i`'s weight
-            parameter (``W_i`` for :math:`i\le L`, ``W_ξ(i)`` for :math:`i > L`).
+            :math:`(U_i, c_i)_{i=1}^{2L}`, with :math:`U_i` shaped like layer
+            :math:`i`'s weight parameter (``W_i`` for :math:`i\le L`, ``W_ξ(i)`` for
+            :math:`i > L`).
         """
         if len(full) != 2 * self.L:
-            raise ValueError(f"free_gradient expected {2 * self.L} layer gradients, got {len(full)}")
-        Ws = tuple(full[i - 1][0] + full[self.xi(i) - 1][0] for i in range(1, self.L + 1))
+            raise ValueError(
+                f"free_gradient expected {2 * self.L} layer gradients, got {len(full)}"
+            )
+        Ws = tuple(
+            full[i - 1][0] + full[self.xi(i) - 1][0] for i in range(1, self.L + 1)
+        )
         return TiedParams(Ws, tuple(g[1] for g in full))
 
     @property
     def sharing(self) -> LinearMap:
-        r"""The sharing map :math:`S` as a :class:`~adjnets.linear.LinearMap`, with adjoint :meth:`free_gradient`."""
+        r"""The sharing map :math:`S` as a :class:`~adjnets.linear.LinearMap`, with
+        adjoint :meth:`free_gradient`."""
         return LinearMap(self.share, self.free_gradient, "S")
 
-    # -- the network --------------------------------------------------------------------------
+    # -- the network -------------------------------------------------------------------
 
     def __call__(self, x: Array, theta: TiedParams) -> Array:
         r""":math:`F(x;\theta) = (f_{2L}\circ\dots\circ f_1)(x)` (equation 4.37)."""
         return self.network(x, self.share(theta))
 
     def encode(self, x: Array, theta: TiedParams) -> Array:
-        r"""The code :math:`\alpha_L(x) = (f_L\circ\dots\circ f_1)(x)`, of width :math:`n_{L+1}`."""
+        r"""The code :math:`\alpha_L(x) = (f_L\circ\dots\circ f_1)(x)`, of width
+        :math:`n_{L+1}`."""
         return self.network.head(self.L, self.share(theta))(x)
 
     def decode(self, code: Array, theta: TiedParams) -> Array:
-        r""":math:`\omega_{L+1}(c) = (f_{2L}\circ\dots\circ f_{L+1})(c)`, from a code back to the input space."""
+        r""":math:`\omega_{L+1}(c) = (f_{2L}\circ\dots\circ f_{L+1})(c)`, from a code
+        back to the input space."""
         return self.network.tail(self.L + 1, self.share(theta))(code)
 
     def forward(self, x: Array, theta: TiedParams) -> Forward:
-        r"""Forward propagation through the :math:`2L` layers (lines 2 to 9 of Algorithm 4.3.1)."""
+        r"""Forward propagation through the :math:`2L` layers (lines 2 to 9 of Algorithm
+        4.3.1)."""
         return self.network.forward(x, self.share(theta))
 
     @implements("Theorem 4.3.6")
     def backpropagate(self, fwd: Forward, e: Array) -> list[Array]:
-        r"""Back-propagation in the DAE (Theorem 4.3.6): that of the :math:`2L`-layer network.
+        r"""Back-propagation in the DAE (Theorem 4.3.6): that of the :math:`2L`-layer
+        network.
 
         Returns :math:`e_i = D^*\omega_{i+1}(x_{i+1})\cdot e` for :math:`i\in[2L]`, by
-        :math:`D^*\omega_i(x_i)\cdot e = K_i^T\bigl(\Psi_i'(z_i)\odot D^*\omega_{i+1}(x_{i+1})\cdot e\bigr)`,
-        :math:`z_i = K_ix_i + b_i`: each layer's :math:`D^*f_i` is that of a dense layer with
-        weight :math:`K_i` (equation 4.44, corrected), whether or not :math:`K_i` is shared.
+        :math:`D^*\omega_i(x_i)\cdot e
+        = K_i^T\bigl(\Psi_i'(z_i)\odot D^*\omega_{i+1}(x_{i+1})\cdot e\bigr)`,
+        :math:`z_i = K_ix_i + b_i`: each layer's :math:`D^*f_i` is that of a dense layer
+        with weight :math:`K_i` (equation 4.44, corrected), whether or not :math:`K_i`
+        is shared.
         """
         return self.network.backpropagate(fwd, e)
 
@@ -469,48 +540,66 @@ class TiedAutoencoder:
         r""":math:`\nabla^*_\theta F(x;\theta)\cdot e` (Lemma 4.3.4, equation 4.47).
 
         .. math::
-            \nabla^*_{W_i}F\cdot e = \nabla^*_{W_i}f_{\xi(i)}(x_{\xi(i)})\cdot D^*\omega_{\xi(i)+1}(x_{\xi(i)+1})\cdot e
+            \nabla^*_{W_i}F\cdot e
+            = \nabla^*_{W_i}f_{\xi(i)}(x_{\xi(i)})\cdot
+            D^*\omega_{\xi(i)+1}(x_{\xi(i)+1})\cdot e
             + \nabla^*_{W_i}f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})\cdot e,
 
-        and :math:`\nabla^*_{b_i}F\cdot e = \nabla^*_{b_i}f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})\cdot e`:
+        and
+        :math:`\nabla^*_{b_i}F\cdot e
+        = \nabla^*_{b_i}f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})\cdot e`:
         :meth:`free_gradient` of the network's per-layer :math:`\nabla^*`.
         """
         return self.free_gradient(self.network.grad_adjoint(fwd, e))
 
-    # -- losses, gradient steps ---------------------------------------------------------------
+    # -- losses, gradient steps --------------------------------------------------------
 
-    def _decay(self, value: float, grads: TiedParams, theta: TiedParams, lam: float) -> tuple[float, TiedParams]:
-        r"""Add :math:`\tfrac\lambda2\lVert\theta\rVert^2` (on the *free* parameters) and :math:`\lambda\theta`."""
+    def _decay(
+        self, value: float, grads: TiedParams, theta: TiedParams, lam: float
+    ) -> tuple[float, TiedParams]:
+        r"""Add :math:`\tfrac\lambda2\lVert\theta\rVert^2` (on the *free* parameters)
+        and :math:`\lambda\theta`."""
         if not lam:
             return value, grads
-        return value + 0.5 * lam * inner(theta, theta), tree_map(lambda g, th: g + lam * th, grads, theta)
+        return value + 0.5 * lam * inner(theta, theta), tree_map(
+            lambda g, th: g + lam * th, grads, theta
+        )
 
     @implements("Theorem 4.3.5")
     def loss_and_gradient(
-        self, x: Array, theta: TiedParams, loss: Loss = squared, weight_decay: float = 0.0
+        self,
+        x: Array,
+        theta: TiedParams,
+        loss: Loss = squared,
+        weight_decay: float = 0.0,
     ) -> tuple[float, TiedParams]:
-        r"""The reconstruction loss of a batch and its gradient in :math:`\theta` (Theorem 4.3.5).
+        r"""The reconstruction loss of a batch and its gradient in :math:`\theta`
+        (Theorem 4.3.5).
 
-        :math:`J_R = \tfrac12\lVert F(x;\theta) - x\rVert^2` (4.45) with ``loss=squared``;
-        :math:`J_C = -\langle x, (\operatorname{Log}\circ\sigma)(F(x;\theta))\rangle` (4.46), the
-        softmax cross-entropy, with ``loss=cross_entropy``; any :class:`adjnets.losses.Loss`
-        (e.g. :data:`logistic_cross_entropy`) with the input as target. With the errors
-        :math:`e_i = D^*\omega_{i+1}(x_{i+1})\cdot e` of :meth:`backpropagate`,
+        :math:`J_R = \tfrac12\lVert F(x;\theta) - x\rVert^2` (4.45) with
+        ``loss=squared``;
+        :math:`J_C = -\langle x, (\operatorname{Log}\circ\sigma)(F(x;\theta))\rangle`
+        (4.46), the softmax cross-entropy, with ``loss=cross_entropy``; any
+        :class:`adjnets.losses.Loss` (e.g. :data:`logistic_cross_entropy`) with the
+        input as target. With the errors :math:`e_i = D^*\omega_{i+1}(x_{i+1})\cdot e`
+        of :meth:`backpropagate`,
 
         .. math::
             \nabla_{W_i}J = (\Psi_i'(z_i)\odot e_i)\,x_i^T
-              + \tau_{\xi(i)}^*\bigl[(\Psi_{\xi(i)}'(z_{\xi(i)})\odot e_{\xi(i)})\,x_{\xi(i)}^T\bigr]
-              \;(4.48),\qquad
+              + \tau_{\xi(i)}^*\bigl[(\Psi_{\xi(i)}'(z_{\xi(i)})\odot
+              e_{\xi(i)})\,x_{\xi(i)}^T\bigr]
+              \;(4.48),
+
             \nabla_{b_i}J = \Psi_i'(z_i)\odot e_i \;(4.50),
 
         summed over the batch, where :math:`e = F - x` for the squared loss and
-        :math:`e = \langle\mathbf 1, x\rangle\sigma(F) - x` for (4.46) (the thesis's (4.49) prints
-        :math:`\sigma(F) - x`, right only when the input sums to one). The minimiser of (4.46) is
-        :math:`\sigma(F) = x/\langle\mathbf 1, x\rangle`: it reconstructs the input only up to its
-        total, so for inputs in :math:`[0,1]` :data:`logistic_cross_entropy` is the usual choice.
-        With ``weight_decay``
-        :math:`\lambda` the objective gains :math:`\tfrac\lambda2\lVert\theta\rVert^2` over the free
-        parameters (each :math:`W_i` once).
+        :math:`e = \langle\mathbf 1, x\rangle\sigma(F) - x` for (4.46) (the thesis's
+        (4.49) prints :math:`\sigma(F) - x`, right only when the input sums to one). The
+        minimiser of (4.46) is :math:`\sigma(F) = x/\langle\mathbf 1, x\rangle`: it
+        reconstructs the input only up to its total, so for inputs in :math:`[0,1]`
+        :data:`logistic_cross_entropy` is the usual choice. With ``weight_decay``
+        :math:`\lambda` the objective gains :math:`\tfrac\lambda2\lVert\theta\rVert^2`
+        over the free parameters (each :math:`W_i` once).
 
         Returns
         -------
@@ -522,22 +611,32 @@ class TiedAutoencoder:
 
     @implements("Algorithm 4.3.1")
     def gradient_step(
-        self, x: Array, theta: TiedParams, eta: float, loss: Loss = squared, weight_decay: float = 0.0
+        self,
+        x: Array,
+        theta: TiedParams,
+        eta: float,
+        loss: Loss = squared,
+        weight_decay: float = 0.0,
     ) -> tuple[TiedParams, float]:
-        r"""One step of gradient descent, :math:`\theta\leftarrow\theta - \eta\nabla_\theta J` (Algorithm 4.3.1).
+        r"""One step of gradient descent,
+        :math:`\theta\leftarrow\theta - \eta\nabla_\theta J` (Algorithm 4.3.1).
 
-        Every gradient is computed at the old parameters before any is changed. (Algorithm 4.3.1
-        interleaves the updates with back-propagation; it stays correct because line 16 uses the
-        matrices :math:`K_{i+1}` stored by the forward pass, not the updated :math:`W_{i+1}`.)
-        Returns the new parameters and the loss at the old ones.
+        Every gradient is computed at the old parameters before any is changed.
+        (Algorithm 4.3.1 interleaves the updates with back-propagation; it stays correct
+        because line 16 uses the matrices :math:`K_{i+1}` stored by the forward pass,
+        not the updated :math:`W_{i+1}`.) Returns the new parameters and the loss at the
+        old ones.
         """
         value, grads = self.loss_and_gradient(x, theta, loss, weight_decay)
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
 
-    # -- the higher-order (tangent) loss of section 3.3 ---------------------------------------
+    # -- the higher-order (tangent) loss of section 3.3 --------------------------------
 
-    def tangent_penalty(self, x: Array, v: Array, beta: Array, theta: TiedParams) -> float:
-        r""":math:`R = \frac1{2K}\sum_k\lVert DF(x;\theta)\cdot v_k - \beta_k\rVert^2` (equation 3.14)."""
+    def tangent_penalty(
+        self, x: Array, v: Array, beta: Array, theta: TiedParams
+    ) -> float:
+        r""":math:`R = \frac1{2K}\sum_k\lVert DF(x;\theta)\cdot v_k - \beta_k\rVert^2`
+        (equation 3.14)."""
         return self.network.tangent_penalty(x, v, beta, self.share(theta))
 
     @implements("Lemma 4.3.2")
@@ -551,11 +650,13 @@ class TiedAutoencoder:
         loss: Loss = squared,
         weight_decay: float = 0.0,
     ) -> tuple[float, TiedParams]:
-        r""":math:`J + \mu R` with target :math:`x`, and its gradient in :math:`\theta` (section 3.3, Lemma 4.3.2).
+        r""":math:`J + \mu R` with target :math:`x`, and its gradient in :math:`\theta`
+        (section 3.3, Lemma 4.3.2).
 
-        The network's :meth:`~adjnets.network.Network.tangent_loss_and_gradient` (Theorems 3.3.1
-        and 3.3.4) at :math:`S\theta`, followed by :math:`S^*`: the objective is a function of
-        :math:`S\theta`, so its gradient in :math:`\theta` is :math:`S^*` of its gradient there.
+        The network's :meth:`~adjnets.network.Network.tangent_loss_and_gradient`
+        (Theorems 3.3.1 and 3.3.4) at :math:`S\theta`, followed by :math:`S^*`: the
+        objective is a function of :math:`S\theta`, so its gradient in :math:`\theta` is
+        :math:`S^*` of its gradient there.
 
         Parameters
         ----------
@@ -564,7 +665,9 @@ class TiedAutoencoder:
             :math:`K` tangent directions at each point and their target images under
             :math:`DF(x;\theta)`.
         """
-        value, full = self.network.tangent_loss_and_gradient(x, x, v, beta, self.share(theta), mu, loss)
+        value, full = self.network.tangent_loss_and_gradient(
+            x, x, v, beta, self.share(theta), mu, loss
+        )
         return self._decay(value, self.free_gradient(full), theta, weight_decay)
 
     def tangent_step(
@@ -578,6 +681,9 @@ class TiedAutoencoder:
         loss: Loss = squared,
         weight_decay: float = 0.0,
     ) -> tuple[TiedParams, float]:
-        r"""One step of gradient descent on :math:`J + \mu R` (Algorithm 3.3.1 for the DAE); returns new parameters and old objective."""
-        value, grads = self.tangent_loss_and_gradient(x, v, beta, theta, mu, loss, weight_decay)
+        r"""One step of gradient descent on :math:`J + \mu R` (Algorithm 3.3.1 for the
+        DAE); returns new parameters and old objective."""
+        value, grads = self.tangent_loss_and_gradient(
+            x, v, beta, theta, mu, loss, weight_decay
+        )
         return tree_map(lambda th, g: th - eta * g, theta, grads), value

@@ -7,8 +7,8 @@ r"""Numerical checks used by every page and test of the book.
   :math:`Df(x)\cdot v` against :math:`\bigl(f(x+hv) - f(x-hv)\bigr)/2h`, whose error is
   :math:`O(h^2)`.
 
-Each check raises ``AssertionError`` with the measured error when it fails, and returns that
-error when it passes, so a page can show it.
+Each check raises ``AssertionError`` with the measured error when it fails, and returns
+that error when it passes, so a page can show it.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ ADJOINT_RTOL = 1e-12
 
 
 def adjoint_error(L: LinearMap, v: Tree, w: Tree) -> float:
-    r"""Relative mismatch of :math:`\langle w, Lv\rangle` and :math:`\langle L^*w, v\rangle`.
+    r"""Relative mismatch of :math:`\langle w, Lv\rangle` and
+    :math:`\langle L^*w, v\rangle`.
 
-    The difference is divided by :math:`\lVert w\rVert\lVert Lv\rVert +
-    \lVert L^*w\rVert\lVert v\rVert`, the size of the terms summed by the two inner products, so
-    that the measure does not blow up when the inner product itself is close to zero.
+    The difference is divided by
+    :math:`\lVert w\rVert\lVert Lv\rVert + \lVert L^*w\rVert\lVert v\rVert`, the size of
+    the terms summed by the two inner products, so that the measure does not blow up
+    when the inner product itself is close to zero.
     """
     Lv, Ladj_w = L(v), L.adj(w)
     left, right = inner(w, Lv), inner(Ladj_w, v)
@@ -38,7 +40,8 @@ def adjoint_error(L: LinearMap, v: Tree, w: Tree) -> float:
 
 
 def assert_adjoint(L: LinearMap, v: Tree, w: Tree, rtol: float = ADJOINT_RTOL) -> float:
-    r"""Assert :math:`\langle w, Lv\rangle = \langle L^*w, v\rangle` to relative ``rtol``.
+    r"""Assert :math:`\langle w, Lv\rangle = \langle L^*w, v\rangle` to relative
+    ``rtol``.
 
     Parameters
     ----------
@@ -54,11 +57,15 @@ def assert_adjoint(L: LinearMap, v: Tree, w: Tree, rtol: float = ADJOINT_RTOL) -
     """
     err = adjoint_error(L, v, w)
     if not err <= rtol:
-        raise AssertionError(f"adjoint identity fails for {L!r}: relative error {err:.3e} > {rtol:.0e}")
+        raise AssertionError(
+            f"adjoint identity fails for {L!r}: relative error {err:.3e} > {rtol:.0e}"
+        )
     return err
 
 
-def central_difference(f: Callable[[Tree], Tree], x: Tree, v: Tree, h: float = 1e-6) -> Tree:
+def central_difference(
+    f: Callable[[Tree], Tree], x: Tree, v: Tree, h: float = 1e-6
+) -> Tree:
     r"""The central difference :math:`\bigl(f(x+hv) - f(x-hv)\bigr)/(2h)`."""
     plus = f(tree_map(lambda a, b: a + h * b, x, v))
     minus = f(tree_map(lambda a, b: a - h * b, x, v))
@@ -73,7 +80,8 @@ def assert_directional(
     rtol: float = 1e-7,
     h: float = 1e-6,
 ) -> float:
-    r"""Assert that ``derivative`` equals :math:`Df(x)\cdot v`, against a central difference.
+    r"""Assert that ``derivative`` equals :math:`Df(x)\cdot v`, against a central
+    difference.
 
     Parameters
     ----------
@@ -98,7 +106,8 @@ def assert_directional(
     err = norm(diff) / max(norm(fd), np.finfo(float).tiny)
     if not err <= rtol:
         raise AssertionError(
-            f"directional derivative disagrees with the central difference: relative error "
+            "directional derivative disagrees with the central difference: relative "
+            "error "
             f"{err:.3e} > {rtol:.0e}"
         )
     return err
@@ -113,11 +122,13 @@ def assert_second_directional(
     rtol: float = 1e-5,
     h: float = 1e-4,
 ) -> float:
-    r"""Assert that ``second`` equals :math:`D^2f(x)\cdot(v_1, v_2)`, against nested central differences.
+    r"""Assert that ``second`` equals :math:`D^2f(x)\cdot(v_1, v_2)`, against nested
+    central differences.
 
-    The reference is the central difference along :math:`v_1` of the central difference along
-    :math:`v_2`, whose error is :math:`O(h^2)`; rounding limits it to about :math:`\epsilon/h^2`,
-    hence the larger default step and tolerance than :func:`assert_directional`.
+    The reference is the central difference along :math:`v_1` of the central difference
+    along :math:`v_2`, whose error is :math:`O(h^2)`; rounding limits it to about
+    :math:`\epsilon/h^2`, hence the larger default step and tolerance than
+    :func:`assert_directional`.
     """
     inner_fd = lambda z: central_difference(f, z, v2, h)  # noqa: E731
     return assert_directional(inner_fd, second, x, v1, rtol=rtol, h=h)
@@ -146,7 +157,8 @@ def assert_gradient(
     err = abs(predicted - fd) / max(abs(fd), np.finfo(float).tiny)
     if not err <= rtol:
         raise AssertionError(
-            f"gradient disagrees with the directional difference: <grad, v> = {predicted:.12g}, "
+            "gradient disagrees with the directional difference: <grad, v> = "
+            f"{predicted:.12g}, "
             f"difference {fd:.12g}, relative error {err:.3e} > {rtol:.0e}"
         )
     return err

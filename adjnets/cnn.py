@@ -1,36 +1,40 @@
-r"""The convolutional network of thesis section 4.2: cropping, convolution, max-pooling, the CNN layer.
+r"""The convolutional network of thesis section 4.2: cropping, convolution, max-pooling,
+the CNN layer.
 
-Layout. A multi-channel image :math:`x\in\mathbb R^{n\times\ell}\otimes\mathbb R^{m}` is an array
-of shape ``(..., n, l, m)``: channels **last**, in the order of the tensor product, so that
-``x[..., j]`` is the feature map :math:`x_j` of :math:`x = \sum_j x_j\otimes e_j`. Leading axes are
-batch (and tangent) axes, as everywhere in adjnets. A filter bank is an array ``(p, q, m1, m2)``
-(a point of :math:`\mathbb R^{p\times q}\otimes\mathbb R^{m_1}\otimes\mathbb R^{m_2}`).
+Layout. A multi-channel image :math:`x\in\mathbb R^{n\times\ell}\otimes\mathbb R^{m}` is
+an array of shape ``(..., n, l, m)``: channels **last**, in the order of the tensor
+product, so that ``x[..., j]`` is the feature map :math:`x_j` of
+:math:`x = \sum_j x_j\otimes e_j`. Leading axes are batch (and tangent) axes, as
+everywhere in adjnets. A filter bank is an array ``(p, q, m1, m2)`` (a point of
+:math:`\mathbb R^{p\times q}\otimes\mathbb R^{m_1}\otimes\mathbb R^{m_2}`).
 
 The module has two halves.
 
-* **Literal renderings** of the thesis's definitions, with its 1-based indices and explicit
-  basis elements: :func:`kappa` and :func:`crop` (equations 4.12-4.13), :func:`embed` (4.14),
-  :func:`crop_adjoint` (Lemma 4.2.1), :func:`thesis_convolve` (4.15-4.16) and the adjoints of
-  Theorems 4.2.2 and 4.2.3, :func:`thesis_max`, :func:`window_argmax` and :func:`max_derivative`
-  (4.20, Lemma 4.2.4, Remark 4.2.5), :func:`gamma_prime` (Lemma 4.2.6) and :func:`thesis_pool`
-  with its derivative and adjoint (4.19, Theorem 4.2.7). They loop over pixels: they are for
-  small inputs, for checks and for the book's pages.
-* **Vectorised maps**, which the network uses: :func:`crops` (every window at once, as a strided
-  view), :func:`convolve` and its two hook adjoints :func:`conv_input_adjoint` (the "transposed
-  convolution") and :func:`conv_filter_adjoint`, the layer :class:`Conv2d`, the state maps
-  :class:`MaxPool2d` and :class:`Flatten`, the CNN layer :func:`conv_layer` (equation 4.28) and
-  the network builder :func:`cnn`.
+* **Literal renderings** of the thesis's definitions, with its 1-based indices and
+  explicit basis elements: :func:`kappa` and :func:`crop` (equations 4.12-4.13),
+  :func:`embed` (4.14), :func:`crop_adjoint` (Lemma 4.2.1), :func:`thesis_convolve`
+  (4.15-4.16) and the adjoints of Theorems 4.2.2 and 4.2.3, :func:`thesis_max`,
+  :func:`window_argmax` and :func:`max_derivative` (4.20, Lemma 4.2.4, Remark 4.2.5),
+  :func:`gamma_prime` (Lemma 4.2.6) and :func:`thesis_pool` with its derivative and
+  adjoint (4.19, Theorem 4.2.7). They loop over pixels: they are for small inputs, for
+  checks and for the book's pages.
+* **Vectorised maps**, which the network uses: :func:`crops` (every window at once, as a
+  strided view), :func:`convolve` and its two hook adjoints :func:`conv_input_adjoint`
+  (the "transposed convolution") and :func:`conv_filter_adjoint`, the layer
+  :class:`Conv2d`, the state maps :class:`MaxPool2d` and :class:`Flatten`, the CNN layer
+  :func:`conv_layer` (equation 4.28) and the network builder :func:`cnn`.
 
 Two departures from the thesis, both generalisations that contain it as a special case:
 
-* the thesis's cropping operator :math:`\mathcal K` *sums* the crops over input channels, so its
-  convolution uses one :math:`p\times q` filter per output channel, shared by all input channels;
-  :class:`Conv2d` is the standard convolution with one filter per pair of channels, and
-  :func:`thesis_filter` embeds the thesis's filters into it;
-* the thesis assumes that the sizes are divisible by the stride and the pooling size (its
-  footnotes 4 and 5); here any sizes are allowed, with zero padding, the output-size rule
-  :math:`\hat n = \lfloor (n + 2\,\mathrm{pad} - p)/\Delta\rfloor + 1`, and pooling that drops
-  the rows and columns that do not fill a window.
+* the thesis's cropping operator :math:`\mathcal K` *sums* the crops over input
+  channels, so its convolution uses one :math:`p\times q` filter per output channel,
+  shared by all input channels; :class:`Conv2d` is the standard convolution with one
+  filter per pair of channels, and :func:`thesis_filter` embeds the thesis's filters
+  into it;
+* the thesis assumes that the sizes are divisible by the stride and the pooling size
+  (its footnotes 4 and 5); here any sizes are allowed, with zero padding, the
+  output-size rule :math:`\hat n = \lfloor (n + 2\,\mathrm{pad} - p)/\Delta\rfloor + 1`,
+  and pooling that drops the rows and columns that do not fill a window.
 """
 
 from __future__ import annotations
@@ -82,17 +86,20 @@ __all__ = [
 Array = np.ndarray
 
 
-# -- literal renderings of the thesis's definitions (1-based indices, small inputs) ----------
+# -- literal renderings of the thesis's definitions (1-based indices, small inputs) ----
 
 
 def _basis(shape: tuple[int, int], i: int, j: int) -> Array:
-    r"""The standard basis element :math:`E_{i,j}` of :math:`\mathbb R^{n\times\ell}` (1-based)."""
+    r"""The standard basis element :math:`E_{i,j}` of :math:`\mathbb R^{n\times\ell}`
+    (1-based)."""
     E = np.zeros(shape)
     E[i - 1, j - 1] = 1.0
     return E
 
 
-def _check_window(size: tuple[int, int], window: tuple[int, int], k: int, l: int) -> None:
+def _check_window(
+    size: tuple[int, int], window: tuple[int, int], k: int, l: int
+) -> None:
     (n, ell), (p, q) = size, window
     if not (1 <= k <= n - p + 1 and 1 <= l <= ell - q + 1):
         raise ValueError(
@@ -102,15 +109,17 @@ def _check_window(size: tuple[int, int], window: tuple[int, int], k: int, l: int
 
 
 def kappa(x_j: Array, k: int, l: int, p: int, q: int) -> Array:
-    r"""The crop :math:`\kappa_{k,l}(x_j)\in\mathbb R^{p\times q}` of one feature map (equation 4.13).
+    r"""The crop :math:`\kappa_{k,l}(x_j)\in\mathbb R^{p\times q}` of one feature map
+    (equation 4.13).
 
     .. math::
-        \kappa_{k,l}(x_j) = \sum_{s=1}^p\sum_{t=1}^q \langle x_j, E_{k+s-1,\,l+t-1}\rangle\,
+        \kappa_{k,l}(x_j) = \sum_{s=1}^p\sum_{t=1}^q \langle x_j,
+        E_{k+s-1,\,l+t-1}\rangle\,
         \tilde E_{s,t},
 
-    the :math:`p\times q` submatrix of :math:`x_j` whose top-left entry is :math:`(k, l)`
-    (1-based), for :math:`k\in[n-p+1]`, :math:`l\in[\ell-q+1]`. Literal: it builds every basis
-    element.
+    the :math:`p\times q` submatrix of :math:`x_j` whose top-left entry is
+    :math:`(k, l)` (1-based), for :math:`k\in[n-p+1]`, :math:`l\in[\ell-q+1]`. Literal:
+    it builds every basis element.
 
     Parameters
     ----------
@@ -127,18 +136,25 @@ def kappa(x_j: Array, k: int, l: int, p: int, q: int) -> Array:
     out = np.zeros((p, q))
     for s in range(1, p + 1):
         for t in range(1, q + 1):
-            out += np.vdot(x_j, _basis(x_j.shape, k + s - 1, l + t - 1)) * _basis((p, q), s, t)
+            out += np.vdot(x_j, _basis(x_j.shape, k + s - 1, l + t - 1)) * _basis(
+                (p, q), s, t
+            )
     return out
 
 
 def crop(x: Array, k: int, l: int, p: int, q: int) -> Array:
-    r"""The cropping operator :math:`\mathcal K_{k,l}(x)\in\mathbb R^{p\times q}` (equation 4.12).
+    r"""The cropping operator :math:`\mathcal K_{k,l}(x)\in\mathbb R^{p\times q}`
+    (equation 4.12).
 
-    .. math:: \mathcal K_{k,l}\Bigl(\sum_{j=1}^{m_1} x_j\otimes e_j\Bigr) = \sum_{j=1}^{m_1}\kappa_{k,l}(x_j).
+    .. math::
+
+        \mathcal K_{k,l}\Bigl(\sum_{j=1}^{m_1} x_j\otimes e_j\Bigr)
+        = \sum_{j=1}^{m_1}\kappa_{k,l}(x_j).
 
     Note the **sum over the input channels**: :math:`\mathcal K_{k,l}` maps
-    :math:`\mathbb R^{n_1\times\ell_1}\otimes\mathbb R^{m_1}` to :math:`\mathbb R^{p\times q}`, so the
-    thesis's convolution (4.16) applies one filter to all input channels alike.
+    :math:`\mathbb R^{n_1\times\ell_1}\otimes\mathbb R^{m_1}` to
+    :math:`\mathbb R^{p\times q}`, so the thesis's convolution (4.16) applies one filter
+    to all input channels alike.
 
     Parameters
     ----------
@@ -147,17 +163,27 @@ def crop(x: Array, k: int, l: int, p: int, q: int) -> Array:
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 3:
-        raise ValueError(f"crop expected one image of shape (n, l, m), got shape {x.shape}")
-    return sum((kappa(x[..., j], k, l, p, q) for j in range(x.shape[-1])), start=np.zeros((p, q)))
+        raise ValueError(
+            f"crop expected one image of shape (n, l, m), got shape {x.shape}"
+        )
+    return sum(
+        (kappa(x[..., j], k, l, p, q) for j in range(x.shape[-1])),
+        start=np.zeros((p, q)),
+    )
 
 
 def embed(y: Array, k: int, l: int, n: int, ell: int) -> Array:
-    r"""The embedding operator :math:`\mathrm{Em}_{k,l}(y)\in\mathbb R^{n\times\ell}` (equation 4.14).
+    r"""The embedding operator :math:`\mathrm{Em}_{k,l}(y)\in\mathbb R^{n\times\ell}`
+    (equation 4.14).
 
-    .. math:: \mathrm{Em}_{k,l}(y) = \sum_{s=1}^p\sum_{t=1}^q\langle y, \tilde E_{s,t}\rangle\, E_{k+s-1,\,l+t-1}:
+    .. math::
 
-    :math:`y\in\mathbb R^{p\times q}` placed into the zero :math:`n\times\ell` matrix with its
-    top-left entry at :math:`(k, l)`; it is :math:`\kappa_{k,l}^*` (proof of Lemma 4.2.1).
+        \mathrm{Em}_{k,l}(y) = \sum_{s=1}^p\sum_{t=1}^q\langle y,
+        \tilde E_{s,t}\rangle\, E_{k+s-1,\,l+t-1}:
+
+    :math:`y\in\mathbb R^{p\times q}` placed into the zero :math:`n\times\ell` matrix
+    with its top-left entry at :math:`(k, l)`; it is :math:`\kappa_{k,l}^*` (proof of
+    Lemma 4.2.1).
     """
     y = np.asarray(y, dtype=float)
     if y.ndim != 2:
@@ -167,7 +193,9 @@ def embed(y: Array, k: int, l: int, n: int, ell: int) -> Array:
     out = np.zeros((n, ell))
     for s in range(1, p + 1):
         for t in range(1, q + 1):
-            out += np.vdot(y, _basis((p, q), s, t)) * _basis((n, ell), k + s - 1, l + t - 1)
+            out += np.vdot(y, _basis((p, q), s, t)) * _basis(
+                (n, ell), k + s - 1, l + t - 1
+            )
     return out
 
 
@@ -177,8 +205,8 @@ def crop_adjoint(y: Array, k: int, l: int, in_shape: tuple[int, int, int]) -> Ar
 
     .. math:: \mathcal K_{k,l}^*(y) = \sum_{j=1}^{m_1}\mathrm{Em}_{k,l}(y)\otimes e_j:
 
-    the same embedded matrix in every input channel, because :math:`\mathcal K_{k,l}` sums the
-    channels' crops.
+    the same embedded matrix in every input channel, because :math:`\mathcal K_{k,l}`
+    sums the channels' crops.
 
     Parameters
     ----------
@@ -194,31 +222,38 @@ def crop_adjoint(y: Array, k: int, l: int, in_shape: tuple[int, int, int]) -> Ar
     """
     n, ell, m = in_shape
     em = embed(y, k, l, n, ell)
-    return sum((np.multiply.outer(em, np.eye(m)[j]) for j in range(m)), start=np.zeros(in_shape))
+    return sum(
+        (np.multiply.outer(em, np.eye(m)[j]) for j in range(m)),
+        start=np.zeros(in_shape),
+    )
 
 
 def gamma(k: int, l: int, delta: int) -> tuple[int, int]:
-    r""":math:`\gamma(k, l, \Delta) = (1 + (k-1)\Delta,\ 1 + (l-1)\Delta)` (equation 4.17), 1-based.
+    r""":math:`\gamma(k, l, \Delta) = (1 + (k-1)\Delta,\ 1 + (l-1)\Delta)` (equation
+    4.17), 1-based.
 
-    The top-left entry of the :math:`(k, l)`-th window of a convolution (or pooling) with stride
-    :math:`\Delta`.
+    The top-left entry of the :math:`(k, l)`-th window of a convolution (or pooling)
+    with stride :math:`\Delta`.
     """
     return 1 + (k - 1) * delta, 1 + (l - 1) * delta
 
 
 @implements("Lemma 4.2.6")
 def gamma_prime(k: int, l: int, k_: int, l_: int, r: int) -> tuple[int, int]:
-    r""":math:`\gamma'(k, l, k', l', r) = (k' + (k-1)r,\ l' + (l-1)r)` (equation 4.23), 1-based.
+    r""":math:`\gamma'(k, l, k', l', r) = (k' + (k-1)r,\ l' + (l-1)r)` (equation 4.23),
+    1-based.
 
-    Lemma 4.2.6: entry :math:`(k', l')` of the crop :math:`\kappa_{\gamma(k,l,r)}(z)\in\mathbb
-    R^{r\times r}` is entry :math:`\gamma'(k, l, k', l', r)` of :math:`z`,
+    Lemma 4.2.6: entry :math:`(k', l')` of the crop
+    :math:`\kappa_{\gamma(k,l,r)}(z)\in\mathbb R^{r\times r}` is entry
+    :math:`\gamma'(k, l, k', l', r)` of :math:`z`,
 
     .. math:: \langle\kappa_{\gamma(k,l,r)}(z), \check E_{k',l'}\rangle
               = \langle z, \widehat E_{\gamma'(k,l,k',l',r)}\rangle,
 
-    for every window :math:`(k, l)\in[n_2]\times[\ell_2]` and every :math:`(k', l')\in[r]\times[r]`:
-    the map from (window, position in the window) to the position in the feature map that
-    max-pooling uses to route its derivative (Theorem 4.2.7).
+    for every window :math:`(k, l)\in[n_2]\times[\ell_2]` and every
+    :math:`(k', l')\in[r]\times[r]`: the map from (window, position in the window) to
+    the position in the feature map that max-pooling uses to route its derivative
+    (Theorem 4.2.7).
     """
     return k_ + (k - 1) * r, l_ + (l - 1) * r
 
@@ -226,25 +261,30 @@ def gamma_prime(k: int, l: int, k_: int, l_: int, r: int) -> tuple[int, int]:
 def _check_thesis_conv(W: Array, x: Array, stride: int) -> tuple[int, int]:
     if W.ndim != 3 or x.ndim != 3:
         raise ValueError(
-            f"the thesis's convolution expected filters (p, q, m2) and an image (n1, l1, m1), got "
+            "the thesis's convolution expected filters (p, q, m2) and an image (n1, "
+            "l1, m1), got "
             f"shapes {W.shape} and {x.shape}"
         )
-    return conv_output_size(x.shape[0], W.shape[0], stride), conv_output_size(x.shape[1], W.shape[1], stride)
+    return conv_output_size(x.shape[0], W.shape[0], stride), conv_output_size(
+        x.shape[1], W.shape[1], stride
+    )
 
 
 def thesis_convolve(W: Array, x: Array, stride: int = 1) -> Array:
-    r"""The thesis's convolution :math:`\mathcal C(W, x)` (equations 4.15-4.17), literally.
+    r"""The thesis's convolution :math:`\mathcal C(W, x)` (equations 4.15-4.17),
+    literally.
 
     .. math::
         \mathcal C(W, x) = \sum_{j=1}^{m_2} c_j(W, x)\otimes\bar e_j, \qquad
         c_j(W, x) = \sum_{k=1}^{\hat n_1}\sum_{l=1}^{\hat\ell_1}
         \langle W_j, \mathcal K_{\gamma(k,l,\Delta)}(x)\rangle\,\widehat E_{k,l},
 
-    with :math:`\hat n_1 = \lfloor(n_1-p)/\Delta\rfloor + 1` windows per column (and the same for
-    rows): the windows that fit. (The thesis's footnote 4 says :math:`n_1 = \Delta\hat n_1`, which
-    makes the last windows overrun the image whenever :math:`p > \Delta`.) Each filter
-    :math:`W_j\in\mathbb R^{p\times q}` meets the *sum* of the input channels' crops, so this is
-    :func:`convolve` with the filter :func:`thesis_filter` ``(W, m1)``.
+    with :math:`\hat n_1 = \lfloor(n_1-p)/\Delta\rfloor + 1` windows per column (and the
+    same for rows): the windows that fit. (The thesis's footnote 4 says
+    :math:`n_1 = \Delta\hat n_1`, which makes the last windows overrun the image
+    whenever :math:`p > \Delta`.) Each filter :math:`W_j\in\mathbb R^{p\times q}` meets
+    the *sum* of the input channels' crops, so this is :func:`convolve` with the filter
+    :func:`thesis_filter` ``(W, m1)``.
 
     Parameters
     ----------
@@ -264,21 +304,27 @@ def thesis_convolve(W: Array, x: Array, stride: int = 1) -> Array:
     for j in range(m2):
         for k in range(1, nh + 1):
             for l in range(1, lh + 1):
-                out[..., j] += np.vdot(W[..., j], crop(x, *gamma(k, l, stride), p, q)) * _basis((nh, lh), k, l)
+                out[..., j] += np.vdot(
+                    W[..., j], crop(x, *gamma(k, l, stride), p, q)
+                ) * _basis((nh, lh), k, l)
     return out
 
 
 @implements("Theorem 4.2.2")
-def thesis_filter_adjoint(x: Array, y: Array, kernel: tuple[int, int], stride: int = 1) -> Array:
-    r"""The filter adjoint :math:`(\mathcal C\llcorner x)^*\cdot y` of Theorem 4.2.2, literally.
+def thesis_filter_adjoint(
+    x: Array, y: Array, kernel: tuple[int, int], stride: int = 1
+) -> Array:
+    r"""The filter adjoint :math:`(\mathcal C\llcorner x)^*\cdot y` of Theorem 4.2.2,
+    literally.
 
     .. math::
         (\mathcal C\llcorner x)^*\cdot y = \sum_{j=1}^{m_2}\Bigl\{\sum_{k=1}^{\hat n_1}
-        \sum_{l=1}^{\hat\ell_1}\langle y_j,\widehat E_{k,l}\rangle\,\mathcal K_{\gamma(k,l,\Delta)}(x)
+        \sum_{l=1}^{\hat\ell_1}\langle y_j,\widehat E_{k,l}\rangle\,\mathcal
+        K_{\gamma(k,l,\Delta)}(x)
         \Bigr\}\otimes\bar e_j,
 
-    the gradient of :math:`U\mapsto\langle y, \mathcal C(U, x)\rangle` for the thesis's filters
-    :math:`U\in\mathbb R^{p\times q}\otimes\mathbb R^{m_2}`.
+    the gradient of :math:`U\mapsto\langle y, \mathcal C(U, x)\rangle` for the thesis's
+    filters :math:`U\in\mathbb R^{p\times q}\otimes\mathbb R^{m_2}`.
 
     Parameters
     ----------
@@ -294,22 +340,30 @@ def thesis_filter_adjoint(x: Array, y: Array, kernel: tuple[int, int], stride: i
     p, q = kernel
     nh, lh = _check_thesis_conv(np.zeros((p, q, 1)), x, stride)
     if y.ndim != 3 or y.shape[:2] != (nh, lh):
-        raise ValueError(f"thesis_filter_adjoint expected y of shape ({nh}, {lh}, m2), got {y.shape}")
+        raise ValueError(
+            f"thesis_filter_adjoint expected y of shape ({nh}, {lh}, m2), got {y.shape}"
+        )
     out = np.zeros((p, q, y.shape[-1]))
     for j in range(y.shape[-1]):
         for k in range(1, nh + 1):
             for l in range(1, lh + 1):
-                out[..., j] += np.vdot(y[..., j], _basis((nh, lh), k, l)) * crop(x, *gamma(k, l, stride), p, q)
+                out[..., j] += np.vdot(y[..., j], _basis((nh, lh), k, l)) * crop(
+                    x, *gamma(k, l, stride), p, q
+                )
     return out
 
 
 @implements("Theorem 4.2.3")
-def thesis_input_adjoint(W: Array, z: Array, in_shape: tuple[int, int, int], stride: int = 1) -> Array:
-    r"""The input adjoint :math:`(W\lrcorner\mathcal C)^*\cdot z` of Theorem 4.2.3, literally.
+def thesis_input_adjoint(
+    W: Array, z: Array, in_shape: tuple[int, int, int], stride: int = 1
+) -> Array:
+    r"""The input adjoint :math:`(W\lrcorner\mathcal C)^*\cdot z` of Theorem 4.2.3,
+    literally.
 
     .. math::
         (W\lrcorner c_j)^*\cdot y = \sum_{k=1}^{\hat n_1}\sum_{l=1}^{\hat\ell_1}
-        \langle y, \widehat E_{k,l}\rangle\,\mathcal K^*_{\gamma(k,l,\Delta)}(W_j), \qquad
+        \langle y, \widehat E_{k,l}\rangle\,\mathcal K^*_{\gamma(k,l,\Delta)}(W_j),
+        \qquad
         (W\lrcorner\mathcal C)^*\cdot z = \sum_{j=1}^{m_2}(W\lrcorner c_j)^*\cdot z_j,
 
     with :math:`\mathcal K^*` from Lemma 4.2.1 (:func:`crop_adjoint`).
@@ -327,84 +381,112 @@ def thesis_input_adjoint(W: Array, z: Array, in_shape: tuple[int, int, int], str
     W, z = np.asarray(W, dtype=float), np.asarray(z, dtype=float)
     nh, lh = _check_thesis_conv(W, np.zeros(in_shape), stride)
     if z.ndim != 3 or z.shape != (nh, lh, W.shape[-1]):
-        raise ValueError(f"thesis_input_adjoint expected z of shape {(nh, lh, W.shape[-1])}, got {z.shape}")
+        raise ValueError(
+            f"thesis_input_adjoint expected z of shape {(nh, lh, W.shape[-1])}, got "
+            f"{z.shape}"
+        )
     out = np.zeros(in_shape)
     for j in range(W.shape[-1]):
         for k in range(1, nh + 1):
             for l in range(1, lh + 1):
                 coefficient = np.vdot(z[..., j], _basis((nh, lh), k, l))
-                out += coefficient * crop_adjoint(W[..., j], *gamma(k, l, stride), in_shape)
+                out += coefficient * crop_adjoint(
+                    W[..., j], *gamma(k, l, stride), in_shape
+                )
     return out
 
 
 def thesis_max(z: Array) -> float:
-    r""":math:`\max(z) = \max_{(k,l)\in[r]\times[r]}\langle z, \check E_{k,l}\rangle` (equation 4.20)."""
+    r""":math:`\max(z) = \max_{(k,l)\in[r]\times[r]}\langle z, \check E_{k,l}\rangle`
+    (equation 4.20)."""
     z = np.asarray(z, dtype=float)
-    return max(float(np.vdot(z, _basis(z.shape, k, l))) for k in range(1, z.shape[0] + 1) for l in range(1, z.shape[1] + 1))
+    return max(
+        float(np.vdot(z, _basis(z.shape, k, l)))
+        for k in range(1, z.shape[0] + 1)
+        for l in range(1, z.shape[1] + 1)
+    )
 
 
 @implements("Remark 4.2.5")
 def window_argmax(z: Array) -> tuple[int, int]:
-    r"""The maximiser :math:`(k^*, l^*)` of a window (Lemma 4.2.4), with a deterministic tie rule.
+    r"""The maximiser :math:`(k^*, l^*)` of a window (Lemma 4.2.4), with a deterministic
+    tie rule.
 
-    Remark 4.2.5 lets ties be broken by averaging or at random, and the thesis picks a random
-    maximiser. We take the **first maximiser in row-major order** (the smallest :math:`k^*`, then
-    the smallest :math:`l^*`), so that every derivative is reproducible; it is also what
-    ``numpy.argmax`` returns on the flattened window, which :class:`MaxPool2d` uses. The value of
-    the max does not depend on the rule; only its derivative on a tie does (where the max is not
-    differentiable). Returns 1-based indices.
+    Remark 4.2.5 lets ties be broken by averaging or at random, and the thesis picks a
+    random maximiser. We take the **first maximiser in row-major order** (the smallest
+    :math:`k^*`, then the smallest :math:`l^*`), so that every derivative is
+    reproducible; it is also what ``numpy.argmax`` returns on the flattened window,
+    which :class:`MaxPool2d` uses. The value of the max does not depend on the rule;
+    only its derivative on a tie does (where the max is not differentiable). Returns
+    1-based indices.
     """
     z = np.asarray(z, dtype=float)
     best, where = -np.inf, None
     for k in range(1, z.shape[0] + 1):
         for l in range(1, z.shape[1] + 1):
             value = float(np.vdot(z, _basis(z.shape, k, l)))
-            if where is None or value > best:  # strictly greater: the first maximiser stays
+            # strictly greater: the first maximiser stays
+            if where is None or value > best:
                 best, where = value, (k, l)
     return where
 
 
 @implements("Lemma 4.2.4")
 def max_derivative(z: Array, v: Array) -> float:
-    r""":math:`D\max(z)\cdot v = \langle v, \check E_{k^*,l^*}\rangle` (Lemma 4.2.4, equation 4.21).
+    r""":math:`D\max(z)\cdot v = \langle v, \check E_{k^*,l^*}\rangle` (Lemma 4.2.4,
+    equation 4.21).
 
-    :math:`(k^*, l^*)` is the maximiser of :math:`z` (:func:`window_argmax`; first in row-major
-    order on ties, Remark 4.2.5). Where the maximiser is unique this is the derivative; on a tie
-    the max has no derivative, and this is the one-sided derivative along the chosen entry.
+    :math:`(k^*, l^*)` is the maximiser of :math:`z` (:func:`window_argmax`; first in
+    row-major order on ties, Remark 4.2.5). Where the maximiser is unique this is the
+    derivative; on a tie the max has no derivative, and this is the one-sided derivative
+    along the chosen entry.
     """
     return float(np.vdot(v, _basis(np.shape(z), *window_argmax(z))))
 
 
 def _pool_sizes(y_j: Array, r: int) -> tuple[int, int]:
     if np.ndim(y_j) != 2:
-        raise ValueError(f"the thesis's pooling expected a matrix (n_hat, l_hat), got shape {np.shape(y_j)}")
+        raise ValueError(
+            "the thesis's pooling expected a matrix (n_hat, l_hat), got shape "
+            f"{np.shape(y_j)}"
+        )
     n2, l2 = y_j.shape[0] // r, y_j.shape[1] // r
     if n2 < 1 or l2 < 1:
-        raise ValueError(f"pooling with r = {r} expected a feature map of at least {r}x{r}, got {y_j.shape}")
+        raise ValueError(
+            f"pooling with r = {r} expected a feature map of at least {r}x{r}, got "
+            f"{y_j.shape}"
+        )
     return n2, l2
 
 
 def thesis_pool(y_j: Array, r: int) -> Array:
     r"""Max-pooling of one feature map, :math:`\phi(y_j)` (equation 4.19), literally.
 
-    .. math:: \phi(y_j) = \sum_{k=1}^{n_2}\sum_{l=1}^{\ell_2}\max\bigl(\kappa_{\gamma(k,l,r)}(y_j)\bigr)\,\bar E_{k,l},
+    .. math::
 
-    with :math:`\kappa_{\gamma(k,l,r)}(y_j)\in\mathbb R^{r\times r}` (the thesis's text after
-    (4.19) gives its codomain as :math:`\mathbb R^{n_2\times\ell_2}`), :math:`n_2 =
-    \lfloor\hat n_1/r\rfloor` and :math:`\ell_2 = \lfloor\hat\ell_1/r\rfloor`: rows and columns
-    that do not fill a window are dropped. :math:`\Phi` (4.18) applies :math:`\phi` to each channel.
+        \phi(y_j) = \sum_{k=1}^{n_2}\sum_{l=1}^{\ell_2}
+        \max\bigl(\kappa_{\gamma(k,l,r)}(y_j)\bigr)\,\bar E_{k,l},
+
+    with :math:`\kappa_{\gamma(k,l,r)}(y_j)\in\mathbb R^{r\times r}` (the thesis's text
+    after (4.19) gives its codomain as :math:`\mathbb R^{n_2\times\ell_2}`),
+    :math:`n_2 = \lfloor\hat n_1/r\rfloor` and
+    :math:`\ell_2 = \lfloor\hat\ell_1/r\rfloor`: rows and columns that do not fill a
+    window are dropped. :math:`\Phi` (4.18) applies :math:`\phi` to each channel.
     """
     y_j = np.asarray(y_j, dtype=float)
     n2, l2 = _pool_sizes(y_j, r)
     out = np.zeros((n2, l2))
     for k in range(1, n2 + 1):
         for l in range(1, l2 + 1):
-            out += thesis_max(kappa(y_j, *gamma(k, l, r), r, r)) * _basis((n2, l2), k, l)
+            out += thesis_max(kappa(y_j, *gamma(k, l, r), r, r)) * _basis(
+                (n2, l2), k, l
+            )
     return out
 
 
 def _pool_routes(y_j: Array, r: int):
-    """For each window (k, l), 1-based, the position gamma'(k, l, k*, l*, r) of its maximiser."""
+    """For each window (k, l), 1-based, the position gamma'(k, l, k*, l*, r) of its
+    maximiser."""
     n2, l2 = _pool_sizes(y_j, r)
     for k in range(1, n2 + 1):
         for l in range(1, l2 + 1):
@@ -419,8 +501,9 @@ def thesis_pool_derivative(y_j: Array, v_j: Array, r: int) -> Array:
     .. math:: D\phi(y_j)\cdot v_j = \sum_{k=1}^{n_2}\sum_{l=1}^{\ell_2}
               \langle v_j, \widehat E_{\gamma'(k,l,k^*,l^*,r)}\rangle\,\bar E_{k,l},
 
-    where :math:`(k^*, l^*)` maximises :math:`\langle y_j, \widehat E_{\gamma'(k,l,k',l',r)}\rangle`
-    over :math:`(k', l')\in[r]\times[r]` (it depends on the window :math:`(k, l)`).
+    where :math:`(k^*, l^*)` maximises
+    :math:`\langle y_j, \widehat E_{\gamma'(k,l,k',l',r)}\rangle` over
+    :math:`(k', l')\in[r]\times[r]` (it depends on the window :math:`(k, l)`).
     """
     y_j, v_j = np.asarray(y_j, dtype=float), np.asarray(v_j, dtype=float)
     shape = _pool_sizes(y_j, r)
@@ -437,8 +520,8 @@ def thesis_pool_adjoint(y_j: Array, z_j: Array, r: int) -> Array:
     .. math:: D^*\phi(y_j)\cdot z_j = \sum_{k=1}^{n_2}\sum_{l=1}^{\ell_2}
               \langle z_j, \bar E_{k,l}\rangle\,\widehat E_{\gamma'(k,l,k^*,l^*,r)}:
 
-    each window's cotangent goes to its maximiser; every other entry (and every dropped row or
-    column) gets zero.
+    each window's cotangent goes to its maximiser; every other entry (and every dropped
+    row or column) gets zero.
     """
     y_j, z_j = np.asarray(y_j, dtype=float), np.asarray(z_j, dtype=float)
     shape = _pool_sizes(y_j, r)
@@ -448,18 +531,21 @@ def thesis_pool_adjoint(y_j: Array, z_j: Array, r: int) -> Array:
     return out
 
 
-# -- vectorised cropping and convolution --------------------------------------------------------
+# -- vectorised cropping and convolution -----------------------------------------------
 
 
 def _pair(value: int | Sequence[int], what: str, minimum: int) -> tuple[int, int]:
     pair = (value, value) if np.isscalar(value) else tuple(value)
     if len(pair) != 2 or any(int(v) != v or v < minimum for v in pair):
-        raise ValueError(f"{what} expected an integer >= {minimum} or a pair of them, got {value!r}")
+        raise ValueError(
+            f"{what} expected an integer >= {minimum} or a pair of them, got {value!r}"
+        )
     return int(pair[0]), int(pair[1])
 
 
 def conv_output_size(n: int, p: int, stride: int = 1, pad: int = 0) -> int:
-    r"""The number of windows along one axis: :math:`\hat n = \lfloor(n + 2\,\mathrm{pad} - p)/\Delta\rfloor + 1`.
+    r"""The number of windows along one axis:
+    :math:`\hat n = \lfloor(n + 2\,\mathrm{pad} - p)/\Delta\rfloor + 1`.
 
     Raises
     ------
@@ -468,7 +554,8 @@ def conv_output_size(n: int, p: int, stride: int = 1, pad: int = 0) -> int:
     """
     if n + 2 * pad < p:
         raise ValueError(
-            f"a window of size {p} does not fit an axis of length {n} with padding {pad} "
+            f"a window of size {p} does not fit an axis of length {n} with padding "
+            f"{pad} "
             f"(expected n + 2 pad >= p)"
         )
     return (n + 2 * pad - p) // stride + 1
@@ -485,12 +572,12 @@ def _pad_spatial(x: Array, pad: tuple[int, int]) -> Array:
 def crops(x: Array, kernel: int | tuple[int, int], stride: int = 1) -> Array:
     r"""Every window of a (batch of) multi-channel image(s) at once, as a strided view.
 
-    ``crops(x, (p, q), stride)[..., k-1, l-1, :, :, j]`` is :math:`\kappa_{\gamma(k,l,\Delta)}(x_j)`
-    (equation 4.13), so summing the last axis gives the thesis's
-    :math:`\mathcal K_{\gamma(k,l,\Delta)}(x)` (4.12). Only windows that fit are kept:
-    :math:`\hat n = \lfloor(n-p)/\Delta\rfloor + 1` of them per column. No data is copied
-    (``numpy.lib.stride_tricks.sliding_window_view``, then a strided slice): the result is a
-    read-only view.
+    ``crops(x, (p, q), stride)[..., k-1, l-1, :, :, j]`` is
+    :math:`\kappa_{\gamma(k,l,\Delta)}(x_j)` (equation 4.13), so summing the last axis
+    gives the thesis's :math:`\mathcal K_{\gamma(k,l,\Delta)}(x)` (4.12). Only windows
+    that fit are kept: :math:`\hat n = \lfloor(n-p)/\Delta\rfloor + 1` of them per
+    column. No data is copied (``numpy.lib.stride_tricks.sliding_window_view``, then a
+    strided slice): the result is a read-only view.
 
     Parameters
     ----------
@@ -508,24 +595,30 @@ def crops(x: Array, kernel: int | tuple[int, int], stride: int = 1) -> Array:
     if int(stride) != stride or stride < 1:
         raise ValueError(f"crops expected a stride >= 1, got {stride!r}")
     if x.ndim < 3:
-        raise ValueError(f"crops expected images of shape (..., n, l, m), got shape {x.shape}")
+        raise ValueError(
+            f"crops expected images of shape (..., n, l, m), got shape {x.shape}"
+        )
     conv_output_size(x.shape[-3], p, stride)  # raises if no window fits
     conv_output_size(x.shape[-2], q, stride)
-    windows = np.lib.stride_tricks.sliding_window_view(x, (p, q), axis=(-3, -2))  # (..., n-p+1, l-q+1, m, p, q)
+    # (..., n-p+1, l-q+1, m, p, q)
+    windows = np.lib.stride_tricks.sliding_window_view(x, (p, q), axis=(-3, -2))
     return np.moveaxis(windows[..., ::stride, ::stride, :, :, :], -3, -1)
 
 
-def convolve(W: Array, x: Array, stride: int = 1, pad: int | tuple[int, int] = 0) -> Array:
-    r"""The multi-channel convolution (a cross-correlation) :math:`\mathcal C(W, x)`, vectorised.
+def convolve(
+    W: Array, x: Array, stride: int = 1, pad: int | tuple[int, int] = 0
+) -> Array:
+    r"""The multi-channel convolution (a cross-correlation) :math:`\mathcal C(W, x)`,
+    vectorised.
 
     .. math::
         \mathcal C(W, x)_{k,l,j} = \sum_{s=1}^{p}\sum_{t=1}^{q}\sum_{i=1}^{m_1}
         W_{s,t,i,j}\, x_{\gamma(k,l,\Delta) + (s-1, t-1),\, i}
         = \sum_i\langle W_{\cdot,\cdot,i,j}, \kappa_{\gamma(k,l,\Delta)}(x_i)\rangle,
 
-    on the zero-padded image. It is bilinear in :math:`(W, x)`; the thesis's :math:`\mathcal C`
-    (4.15-4.16) is the case :math:`W_{\cdot,\cdot,i,j} = W_j` for all :math:`i`
-    (:func:`thesis_filter`).
+    on the zero-padded image. It is bilinear in :math:`(W, x)`; the thesis's
+    :math:`\mathcal C` (4.15-4.16) is the case :math:`W_{\cdot,\cdot,i,j} = W_j` for all
+    :math:`i` (:func:`thesis_filter`).
 
     Parameters
     ----------
@@ -538,13 +631,14 @@ def convolve(W: Array, x: Array, stride: int = 1, pad: int | tuple[int, int] = 0
     Returns
     -------
     array, shape (..., n_hat, l_hat, m2)
-        :math:`\hat n = \lfloor(n + 2\,\mathrm{pad} - p)/\Delta\rfloor + 1`, and the same for
-        :math:`\hat\ell`.
+        :math:`\hat n = \lfloor(n + 2\,\mathrm{pad} - p)/\Delta\rfloor + 1`, and the
+        same for :math:`\hat\ell`.
     """
     W, x = np.asarray(W, dtype=float), np.asarray(x, dtype=float)
     if W.ndim != 4 or x.ndim < 3 or x.shape[-1] != W.shape[2]:
         raise ValueError(
-            f"convolve expected filters (p, q, m1, m2) and images (..., n, l, m1) with the same m1, "
+            "convolve expected filters (p, q, m1, m2) and images (..., n, l, m1) with "
+            "the same m1, "
             f"got shapes {W.shape} and {x.shape}"
         )
     return np.tensordot(_windows(x, W.shape[:2], stride, pad, "convolve"), W, axes=3)
@@ -553,36 +647,46 @@ def convolve(W: Array, x: Array, stride: int = 1, pad: int | tuple[int, int] = 0
 def _windows(x: Array, kernel, stride: int, pad, who: str) -> Array:
     r"""Every window of the zero-padded image(s), copied once into one contiguous array.
 
-    The "im2col" matrix of :math:`x`, shape (..., n_hat, l_hat, p, q, m1): :math:`\mathcal C(W, x)`
-    and the filter adjoint :math:`(\mathcal C\llcorner x)^*` are each one matrix product with it,
-    so a layer that needs both at the same :math:`x` builds it once (:meth:`Conv2d.linearize`).
+    The "im2col" matrix of :math:`x`, shape (..., n_hat, l_hat, p, q, m1):
+    :math:`\mathcal C(W, x)` and the filter adjoint :math:`(\mathcal C\llcorner x)^*`
+    are each one matrix product with it, so a layer that needs both at the same
+    :math:`x` builds it once (:meth:`Conv2d.linearize`).
     """
-    return np.ascontiguousarray(crops(_pad_spatial(x, _pair(pad, f"{who}: pad", 0)), kernel, stride))
+    return np.ascontiguousarray(
+        crops(_pad_spatial(x, _pair(pad, f"{who}: pad", 0)), kernel, stride)
+    )
 
 
 @implements("Theorem 4.2.3")
 def conv_input_adjoint(
-    W: Array, z: Array, in_size: tuple[int, int], stride: int = 1, pad: int | tuple[int, int] = 0
+    W: Array,
+    z: Array,
+    in_size: tuple[int, int],
+    stride: int = 1,
+    pad: int | tuple[int, int] = 0,
 ) -> Array:
-    r"""The input adjoint :math:`(W\lrcorner\mathcal C)^*\cdot z`, the "transposed convolution" (Theorem 4.2.3).
+    r"""The input adjoint :math:`(W\lrcorner\mathcal C)^*\cdot z`, the "transposed
+    convolution" (Theorem 4.2.3).
 
     .. math::
-        (W\lrcorner\mathcal C)^*\cdot z = \sum_{k,l}\sum_{j}\langle z_j, \widehat E_{k,l}\rangle\,
+        (W\lrcorner\mathcal C)^*\cdot z
+        = \sum_{k,l}\sum_{j}\langle z_j, \widehat E_{k,l}\rangle\,
         \mathcal K^*_{\gamma(k,l,\Delta)}(W_{\cdot,\cdot,\cdot,j}),
 
-    where now :math:`\mathcal K^*` embeds each input channel's filter in its own channel. It is
-    computed by one loop over the :math:`p\times q` kernel offsets :math:`(s, t)`: offset
-    :math:`(s, t)` of every window receives :math:`z\,W_{s,t}^T` at once, through a strided slice
-    of the padded image; the padding is then cut off. Rows and columns that no window reaches
-    (when :math:`\Delta` does not divide :math:`n + 2\,\mathrm{pad} - p`) get zero.
+    where now :math:`\mathcal K^*` embeds each input channel's filter in its own
+    channel. It is computed by one loop over the :math:`p\times q` kernel offsets
+    :math:`(s, t)`: offset :math:`(s, t)` of every window receives :math:`z\,W_{s,t}^T`
+    at once, through a strided slice of the padded image; the padding is then cut off.
+    Rows and columns that no window reaches (when :math:`\Delta` does not divide
+    :math:`n + 2\,\mathrm{pad} - p`) get zero.
 
     Parameters
     ----------
     W : array, shape (p, q, m1, m2)
     z : array, shape (..., n_hat, l_hat, m2)
     in_size : (n, l)
-        The spatial size of the input; it is not determined by ``z`` when the stride does not
-        divide it.
+        The spatial size of the input; it is not determined by ``z`` when the stride
+        does not divide it.
 
     Returns
     -------
@@ -593,7 +697,10 @@ def conv_input_adjoint(
     (n, ell), (ph, pw) = in_size, _pair(pad, "conv_input_adjoint: pad", 0)
     nh, lh = conv_output_size(n, p, stride, ph), conv_output_size(ell, q, stride, pw)
     if z.ndim < 3 or z.shape[-3:] != (nh, lh, m2):
-        raise ValueError(f"conv_input_adjoint expected z of shape (..., {nh}, {lh}, {m2}), got {z.shape}")
+        raise ValueError(
+            f"conv_input_adjoint expected z of shape (..., {nh}, {lh}, {m2}), got "
+            f"{z.shape}"
+        )
     out = np.zeros(z.shape[:-3] + (n + 2 * ph, ell + 2 * pw, m1))
     rows, cols = stride * (nh - 1) + 1, stride * (lh - 1) + 1
     for s in range(p):
@@ -604,19 +711,26 @@ def conv_input_adjoint(
 
 @implements("Theorem 4.2.2")
 def conv_filter_adjoint(
-    x: Array, z: Array, kernel: int | tuple[int, int], stride: int = 1, pad: int | tuple[int, int] = 0
+    x: Array,
+    z: Array,
+    kernel: int | tuple[int, int],
+    stride: int = 1,
+    pad: int | tuple[int, int] = 0,
 ) -> Array:
-    r"""The filter adjoint :math:`(\mathcal C\llcorner x)^*\cdot z`, the gradient in the filters (Theorem 4.2.2).
+    r"""The filter adjoint :math:`(\mathcal C\llcorner x)^*\cdot z`, the gradient in the
+    filters (Theorem 4.2.2).
 
     .. math::
-        (\mathcal C\llcorner x)^*\cdot z = \sum_{k,l}\sum_j\langle z_j,\widehat E_{k,l}\rangle\,
+        (\mathcal C\llcorner x)^*\cdot z
+        = \sum_{k,l}\sum_j\langle z_j,\widehat E_{k,l}\rangle\,
         \Bigl(\sum_i\kappa_{\gamma(k,l,\Delta)}(x_i)\otimes e_i\Bigr)\otimes\bar e_j,
 
-    one tensor contraction of the windows (:func:`crops`) with :math:`z`. It sums over all leading
-    axes (the parameter is shared by the batch); if ``z`` has more leading axes than ``x`` (a
-    tangent axis :math:`K` in front), those are summed first, since :math:`x` does not depend on
-    them. The thesis's version keeps only :math:`\sum_i\kappa(x_i)`, the sum over the last axis of
-    this result (:func:`thesis_filter_adjoint`).
+    one tensor contraction of the windows (:func:`crops`) with :math:`z`. It sums over
+    all leading axes (the parameter is shared by the batch); if ``z`` has more leading
+    axes than ``x`` (a tangent axis :math:`K` in front), those are summed first, since
+    :math:`x` does not depend on them. The thesis's version keeps only
+    :math:`\sum_i\kappa(x_i)`, the sum over the last axis of this result
+    (:func:`thesis_filter_adjoint`).
 
     Parameters
     ----------
@@ -629,15 +743,19 @@ def conv_filter_adjoint(
     array, shape (p, q, m1, m2)
     """
     x = np.asarray(x, dtype=float)
-    return _filter_adjoint_of_windows(_windows(x, kernel, stride, pad, "conv_filter_adjoint"), z)
+    return _filter_adjoint_of_windows(
+        _windows(x, kernel, stride, pad, "conv_filter_adjoint"), z
+    )
 
 
 def _filter_adjoint_of_windows(X: Array, z: Array) -> Array:
-    r""":func:`conv_filter_adjoint` from the windows ``X`` of :math:`x` (:func:`_windows`)."""
+    r""":func:`conv_filter_adjoint` from the windows ``X`` of :math:`x`
+    (:func:`_windows`)."""
     z = np.asarray(z, dtype=float)
     if z.ndim < 3 or z.shape[-3:-1] != X.shape[-5:-3]:
         raise ValueError(
-            f"conv_filter_adjoint expected z of shape (..., {X.shape[-5]}, {X.shape[-4]}, m2), got {z.shape}"
+            f"conv_filter_adjoint expected z of shape (..., {X.shape[-5]}, "
+            f"{X.shape[-4]}, m2), got {z.shape}"
         )
     extra = z.ndim - (X.ndim - 2)  # X has the two window axes (p, q) more than x
     if extra > 0:
@@ -646,25 +764,33 @@ def _filter_adjoint_of_windows(X: Array, z: Array) -> Array:
         X = X.sum(axis=tuple(range(-extra)))
     if X.shape[:-3] != z.shape[:-1]:
         raise ValueError(
-            f"conv_filter_adjoint expected the leading axes of x {X.shape[:-5]} and z {z.shape[:-3]} to match"
+            f"conv_filter_adjoint expected the leading axes of x {X.shape[:-5]} and z "
+            f"{z.shape[:-3]} to match"
         )
     lead = z.ndim - 1
     return np.tensordot(X, z, axes=(list(range(lead)), list(range(lead))))
 
 
 def convolution(
-    in_size: tuple[int, int], kernel: int | tuple[int, int], stride: int = 1, pad: int | tuple[int, int] = 0
+    in_size: tuple[int, int],
+    kernel: int | tuple[int, int],
+    stride: int = 1,
+    pad: int | tuple[int, int] = 0,
 ) -> BilinearMap:
-    r"""The convolution :math:`\mathcal C(W, x)` as a bilinear map, with the adjoints of its two hooks.
+    r"""The convolution :math:`\mathcal C(W, x)` as a bilinear map, with the adjoints of
+    its two hooks.
 
-    :math:`\mathcal C\in\mathcal L(\mathbb R^{p\times q}\otimes\mathbb R^{m_1}\otimes\mathbb R^{m_2},
-    \mathbb R^{n\times\ell}\otimes\mathbb R^{m_1};\ \mathbb R^{\hat n\times\hat\ell}\otimes\mathbb R^{m_2})`:
+    :math:`\mathcal C\in\mathcal L(\mathbb R^{p\times q}\otimes\mathbb
+    R^{m_1}\otimes\mathbb R^{m_2},
+    \mathbb R^{n\times\ell}\otimes\mathbb R^{m_1};\ \mathbb R^{\hat
+    n\times\hat\ell}\otimes\mathbb R^{m_2})`:
 
-    * ``left_hook(W)`` is :math:`(W\lrcorner\mathcal C): x\mapsto\mathcal C(W, x)`, whose adjoint
-      is the transposed convolution :func:`conv_input_adjoint` (Theorem 4.2.3), so
-      :math:`D^*` of a layer;
-    * ``right_hook(x)`` is :math:`(\mathcal C\llcorner x): W\mapsto\mathcal C(W, x)`, whose adjoint
-      is :func:`conv_filter_adjoint` (Theorem 4.2.2), so :math:`\nabla^*` of a layer.
+    * ``left_hook(W)`` is :math:`(W\lrcorner\mathcal C): x\mapsto\mathcal C(W, x)`,
+      whose adjoint is the transposed convolution :func:`conv_input_adjoint` (Theorem
+      4.2.3), so :math:`D^*` of a layer;
+    * ``right_hook(x)`` is :math:`(\mathcal C\llcorner x): W\mapsto\mathcal C(W, x)`,
+      whose adjoint is :func:`conv_filter_adjoint` (Theorem 4.2.2), so :math:`\nabla^*`
+      of a layer.
 
     Parameters
     ----------
@@ -684,14 +810,17 @@ def convolution(
 
 
 def thesis_filter(W: Array, m_in: int) -> Array:
-    r"""The general filter bank of the thesis's filters :math:`W = \sum_j W_j\otimes\bar e_j`.
+    r"""The general filter bank of the thesis's filters
+    :math:`W = \sum_j W_j\otimes\bar e_j`.
 
-    The thesis's cropping operator sums over input channels, so its :math:`c_j(W, x) =
-    \sum_{k,l}\langle W_j, \sum_i\kappa_{\gamma(k,l,\Delta)}(x_i)\rangle\widehat E_{k,l}` is the
-    standard convolution with the filter :math:`\sum_{i,j} W_j\otimes e_i\otimes\bar e_j`, the
-    same :math:`W_j` for every input channel :math:`i`:
-    ``thesis_convolve(W, x, stride) == convolve(thesis_filter(W, m1), x, stride)``.
-    This map is linear; its adjoint sums the last-but-one axis, which turns
+    The thesis's cropping operator sums over input channels, so its
+    :math:`c_j(W, x) = \sum_{k,l}\langle W_j,
+    \sum_i\kappa_{\gamma(k,l,\Delta)}(x_i)\rangle\widehat E_{k,l}`
+    is the standard convolution with the filter
+    :math:`\sum_{i,j} W_j\otimes e_i\otimes\bar e_j`, the same :math:`W_j` for every
+    input channel :math:`i`:
+    ``thesis_convolve(W, x, stride) == convolve(thesis_filter(W, m1), x, stride)``. This
+    map is linear; its adjoint sums the last-but-one axis, which turns
     :func:`conv_filter_adjoint` into :func:`thesis_filter_adjoint`.
 
     Parameters
@@ -706,22 +835,28 @@ def thesis_filter(W: Array, m_in: int) -> Array:
     """
     W = np.asarray(W, dtype=float)
     if W.ndim != 3:
-        raise ValueError(f"thesis_filter expected the thesis's filters (p, q, m2), got shape {W.shape}")
+        raise ValueError(
+            "thesis_filter expected the thesis's filters (p, q, m2), got shape "
+            f"{W.shape}"
+        )
     return np.repeat(W[:, :, None, :], m_in, axis=2)
 
 
-# -- layers and state maps -------------------------------------------------------------------
+# -- layers and state maps -------------------------------------------------------------
 
 
 def _lead(a: Array, core: int) -> tuple[int, ...]:
     return np.shape(a)[: np.ndim(a) - core]
 
 
-def _zero_bilinear(in_core: tuple[int, ...], out_core: tuple[int, ...], name: str) -> BilinearMap:
-    r"""The zero bilinear map :math:`E\times E\to F` (the second derivative of a piecewise linear map).
+def _zero_bilinear(
+    in_core: tuple[int, ...], out_core: tuple[int, ...], name: str
+) -> BilinearMap:
+    r"""The zero bilinear map :math:`E\times E\to F` (the second derivative of a
+    piecewise linear map).
 
-    Its values and hook adjoints are zeros shaped like the points they stand for, with the leading
-    axes of the arguments broadcast.
+    Its values and hook adjoints are zeros shaped like the points they stand for, with
+    the leading axes of the arguments broadcast.
     """
 
     def apply(v1: Array, v2: Array) -> Array:
@@ -736,7 +871,9 @@ def _zero_bilinear(in_core: tuple[int, ...], out_core: tuple[int, ...], name: st
 
 
 class ConvParams(NamedTuple):
-    r"""Parameters of a convolution layer: a point of :math:`(\mathbb R^{p\times q}\otimes\mathbb R^{m_1}\otimes\mathbb R^{m_2})\times\mathbb R^{m_2}`."""
+    r"""Parameters of a convolution layer: a point of
+    :math:`(\mathbb R^{p\times q}\otimes\mathbb R^{m_1}\otimes\mathbb
+    R^{m_2})\times\mathbb R^{m_2}`."""
 
     W: Array
     b: Array
@@ -744,31 +881,41 @@ class ConvParams(NamedTuple):
 
 @dataclass(frozen=True)
 class Conv2d(Layer):
-    r"""The convolution layer :math:`h(x; W, b) = \mathcal C(W, x) + b` (thesis equations 4.15-4.16, with a bias).
+    r"""The convolution layer :math:`h(x; W, b) = \mathcal C(W, x) + b` (thesis
+    equations 4.15-4.16, with a bias).
 
-    :math:`\mathcal C` is the standard multi-channel cross-correlation (:func:`convolve`) with
-    filters :math:`W\in\mathbb R^{p\times q}\otimes\mathbb R^{m_1}\otimes\mathbb R^{m_2}`, stride
-    :math:`\Delta` and zero padding; the bias :math:`b\in\mathbb R^{m_2}` is added to every pixel
-    of channel :math:`j`. The thesis's convolution is the special case whose filter is the same for
-    every input channel (:math:`W_j\in\mathbb R^{p\times q}` only, because its cropping operator
+    :math:`\mathcal C` is the standard multi-channel cross-correlation
+    (:func:`convolve`) with filters
+    :math:`W\in\mathbb R^{p\times q}\otimes\mathbb R^{m_1}\otimes\mathbb R^{m_2}`,
+    stride :math:`\Delta` and zero padding; the bias :math:`b\in\mathbb R^{m_2}` is
+    added to every pixel of channel :math:`j`. The thesis's convolution is the special
+    case whose filter is the same for every input channel
+    (:math:`W_j\in\mathbb R^{p\times q}` only, because its cropping operator
     :math:`\mathcal K` sums the crops over channels): see :func:`thesis_filter`.
 
-    Output size: an input ``(..., n, l, m_in)`` gives ``(..., n_hat, l_hat, m_out)`` with
-
-    .. math:: \hat n = \Bigl\lfloor\frac{n + 2\,\mathrm{pad} - p}{\Delta}\Bigr\rfloor + 1,
-              \qquad \hat\ell = \Bigl\lfloor\frac{\ell + 2\,\mathrm{pad} - q}{\Delta}\Bigr\rfloor + 1
-
-    (a ``ValueError`` if no window fits). The thesis assumes :math:`\Delta` divides the sizes;
-    otherwise the last rows and columns that no window reaches are ignored, as in every library.
-
-    The layer is affine in :math:`x` and in :math:`(W, b)`, and :math:`\mathcal C` is bilinear, so
-    (with the hooks of :func:`convolution`)
+    Output size: an input ``(..., n, l, m_in)`` gives ``(..., n_hat, l_hat, m_out)``
+    with
 
     .. math::
-        Dh = (W\lrcorner\mathcal C),\quad D^*h = (W\lrcorner\mathcal C)^*\ \text{(Theorem 4.2.3)},
-        \qquad \nabla h\cdot(U, c) = \mathcal C(U, x) + c,\quad
-        \nabla^*h\cdot z = \bigl((\mathcal C\llcorner x)^* z,\ \textstyle\sum_{k,l} z_{k,l}\bigr)
-        \ \text{(Theorem 4.2.2)},
+
+        \hat n = \Bigl\lfloor\frac{n + 2\,\mathrm{pad} - p}{\Delta}\Bigr\rfloor + 1,
+              \qquad \hat\ell = \Bigl\lfloor\frac{\ell
+              + 2\,\mathrm{pad} - q}{\Delta}\Bigr\rfloor + 1
+
+    (a ``ValueError`` if no window fits). The thesis assumes :math:`\Delta` divides the
+    sizes; otherwise the last rows and columns that no window reaches are ignored, as in
+    every library.
+
+    The layer is affine in :math:`x` and in :math:`(W, b)`, and :math:`\mathcal C` is
+    bilinear, so (with the hooks of :func:`convolution`)
+
+    .. math::
+        Dh = (W\lrcorner\mathcal C),\quad
+        D^*h = (W\lrcorner\mathcal C)^*\ \text{(Theorem 4.2.3)},
+
+        \nabla h\cdot(U, c) = \mathcal C(U, x) + c,\quad
+        \nabla^*h\cdot z = \bigl((\mathcal C\llcorner x)^* z,\
+        \textstyle\sum_{k,l} z_{k,l}\bigr)\ \text{(Theorem 4.2.2)},
 
         D^2 h = 0, \qquad D\nabla h\cdot(v, (U, c)) = \mathcal C(U, v).
 
@@ -793,7 +940,9 @@ class Conv2d(Layer):
         for name in ("m_in", "m_out", "stride"):
             value = getattr(self, name)
             if int(value) != value or value < 1:
-                raise ValueError(f"Conv2d expected {name} to be a positive integer, got {value!r}")
+                raise ValueError(
+                    f"Conv2d expected {name} to be a positive integer, got {value!r}"
+                )
         object.__setattr__(self, "kernel", _pair(self.kernel, "Conv2d: kernel", 1))
         object.__setattr__(self, "pad", _pair(self.pad, "Conv2d: pad", 0))
 
@@ -808,7 +957,11 @@ class Conv2d(Layer):
         if m != self.m_in:
             raise ValueError(f"{self!r} expected {self.m_in} input channels, got {m}")
         (p, q), (ph, pw) = self.kernel, self.pad
-        return conv_output_size(n, p, self.stride, ph), conv_output_size(ell, q, self.stride, pw), self.m_out
+        return (
+            conv_output_size(n, p, self.stride, ph),
+            conv_output_size(ell, q, self.stride, pw),
+            self.m_out,
+        )
 
     def init(self, rng: np.random.Generator, gain: float = 1.0) -> ConvParams:
         r"""Filters :math:`N(0, \text{gain}^2/(p\,q\,m_1))`, zero biases."""
@@ -820,12 +973,14 @@ class Conv2d(Layer):
         W, b = theta
         if np.shape(W) != self.filter_shape or np.shape(b) != (self.m_out,):
             raise ValueError(
-                f"{self!r} expected W of shape {self.filter_shape} and b of shape {(self.m_out,)}, "
+                f"{self!r} expected W of shape {self.filter_shape} and b of shape "
+                f"{(self.m_out,)}, "
                 f"got {np.shape(W)} and {np.shape(b)}"
             )
         if np.ndim(x) < 3 or np.shape(x)[-1] != self.m_in:
             raise ValueError(
-                f"{self!r} expected images of shape (..., n, l, {self.m_in}), got shape {np.shape(x)}"
+                f"{self!r} expected images of shape (..., n, l, {self.m_in}), got "
+                f"shape {np.shape(x)}"
             )
         return self.output_shape(np.shape(x)[-3:])
 
@@ -839,12 +994,15 @@ class Conv2d(Layer):
         W, b = theta
         in_core = x.shape[-3:]
         C = convolution(in_core[:2], self.kernel, self.stride, self.pad)
-        X = _windows(x, self.kernel, self.stride, self.pad, repr(self))  # shared by C(W, x) and its adjoint
+        # shared by C(W, x) and its adjoint
+        X = _windows(x, self.kernel, self.stride, self.pad, repr(self))
         output = np.tensordot(X, W, axes=3) + b
 
         def grad_adjoint(z: Array) -> ConvParams:
             z = np.asarray(z, dtype=float)
-            return ConvParams(_filter_adjoint_of_windows(X, z), z.reshape(-1, self.m_out).sum(axis=0))
+            return ConvParams(
+                _filter_adjoint_of_windows(X, z), z.reshape(-1, self.m_out).sum(axis=0)
+            )
 
         def dgrad_left_adjoint(v: Array, z: Array) -> ConvParams:
             return ConvParams(C.right_adjoint(v, z), np.zeros(self.m_out))
@@ -855,39 +1013,48 @@ class Conv2d(Layer):
             grad=LinearMap(lambda u: C(u.W, x) + u.b, grad_adjoint, "∇h(x)"),
             D2=_zero_bilinear(in_core, out_core, "D²h(x) = 0"),
             D_grad=BilinearMap(
-                lambda v, u: C(u.W, v), dgrad_left_adjoint, lambda u, z: C.left_adjoint(u.W, z), "D∇h(x)"
+                lambda v, u: C(u.W, v),
+                dgrad_left_adjoint,
+                lambda u, z: C.left_adjoint(u.W, z),
+                "D∇h(x)",
             ),
         )
 
     def __repr__(self) -> str:
-        return f"Conv2d({self.m_in}, {self.m_out}, kernel={self.kernel}, stride={self.stride}, pad={self.pad})"
+        return (
+            f"Conv2d({self.m_in}, {self.m_out}, kernel={self.kernel}, "
+            f"stride={self.stride}, pad={self.pad})"
+        )
 
 
 @dataclass(frozen=True)
 class MaxPool2d(StateMap):
-    r"""Max-pooling :math:`\Phi` over disjoint :math:`r\times r` windows (equations 4.18-4.20; Theorem 4.2.7).
+    r"""Max-pooling :math:`\Phi` over disjoint :math:`r\times r` windows (equations
+    4.18-4.20; Theorem 4.2.7).
 
     .. math:: \Phi(y)_{k,l,j} = \max\bigl(\kappa_{\gamma(k,l,r)}(y_j)\bigr),
 
     windows with stride :math:`r`, channel by channel. An input ``(..., n, l, m)`` gives
-    ``(..., n // r, l // r, m)``: when :math:`r` does not divide a size, the last rows (columns)
-    that do not fill a window are **dropped**, as in most libraries; the derivative and its
-    adjoint give them zero. (The thesis assumes :math:`r` divides the sizes, footnote 5.)
+    ``(..., n // r, l // r, m)``: when :math:`r` does not divide a size, the last rows
+    (columns) that do not fill a window are **dropped**, as in most libraries; the
+    derivative and its adjoint give them zero. (The thesis assumes :math:`r` divides the
+    sizes, footnote 5.)
 
-    Derivative (Lemma 4.2.4 and Theorem 4.2.7): :math:`D\Phi(y)` picks from each window of
-    :math:`v` the entry at the window's maximiser :math:`\gamma'(k,l,k^*,l^*,r)` of :math:`y`, and
-    :math:`D^*\Phi(y)` puts each window's cotangent back at that entry, with zeros elsewhere.
+    Derivative (Lemma 4.2.4 and Theorem 4.2.7): :math:`D\Phi(y)` picks from each window
+    of :math:`v` the entry at the window's maximiser :math:`\gamma'(k,l,k^*,l^*,r)` of
+    :math:`y`, and :math:`D^*\Phi(y)` puts each window's cotangent back at that entry,
+    with zeros elsewhere.
 
-    Ties (Remark 4.2.5): the thesis picks a random maximiser; we pick the **first maximiser in
-    row-major order** within the window (``numpy.argmax`` on the flattened window), so derivatives
-    reproduce. JAX's own rule may differ on ties.
+    Ties (Remark 4.2.5): the thesis picks a random maximiser; we pick the **first
+    maximiser in row-major order** within the window (``numpy.argmax`` on the flattened
+    window), so derivatives reproduce. JAX's own rule may differ on ties.
 
-    Second derivative: max-pooling is piecewise linear, that is, the input space is covered by
-    finitely many regions (one for each choice of maximiser in each window) on each of which
-    :math:`\Phi` is linear. Wherever each window's maximiser is unique, :math:`y` lies inside
-    one region, :math:`D\Phi` is locally constant and :math:`D^2\Phi(y) = 0`; on a tie
-    :math:`\Phi` is not differentiable and neither derivative exists. We return
-    :math:`D^2\Phi = 0` everywhere.
+    Second derivative: max-pooling is piecewise linear, that is, the input space is
+    covered by finitely many regions (one for each choice of maximiser in each window)
+    on each of which :math:`\Phi` is linear. Wherever each window's maximiser is unique,
+    :math:`y` lies inside one region, :math:`D\Phi` is locally constant and
+    :math:`D^2\Phi(y) = 0`; on a tie :math:`\Phi` is not differentiable and neither
+    derivative exists. We return :math:`D^2\Phi = 0` everywhere.
 
     Parameters
     ----------
@@ -899,13 +1066,17 @@ class MaxPool2d(StateMap):
 
     def __post_init__(self) -> None:
         if int(self.r) != self.r or self.r < 1:
-            raise ValueError(f"MaxPool2d expected a positive integer window size, got {self.r!r}")
+            raise ValueError(
+                f"MaxPool2d expected a positive integer window size, got {self.r!r}"
+            )
 
     def _windows(self, z: Array) -> Array:
-        """The disjoint windows, flattened row-major: shape (..., n // r, l // r, m, r * r)."""
+        """The disjoint windows, flattened row-major: shape (..., n // r, l // r, m, r *
+        r)."""
         if np.ndim(z) < 3 or np.shape(z)[-3] < self.r or np.shape(z)[-2] < self.r:
             raise ValueError(
-                f"{self!r} expected feature maps of shape (..., n, l, m) with n, l >= {self.r}, "
+                f"{self!r} expected feature maps of shape (..., n, l, m) with n, l >= "
+                f"{self.r}, "
                 f"got shape {np.shape(z)}"
             )
         w = np.moveaxis(crops(z, self.r, self.r), -1, -3)  # (..., n2, l2, m, r, r)
@@ -916,23 +1087,31 @@ class MaxPool2d(StateMap):
 
     @implements("Theorem 4.2.7", "Lemma 4.2.4", "Remark 4.2.5")
     def linearize(self, z: Array) -> StateLinearization:
-        r"""Value, :math:`D\Phi(z)` (4.24), :math:`D^*\Phi(z)` (4.26-4.27) and :math:`D^2\Phi(z) = 0`."""
+        r"""Value, :math:`D\Phi(z)` (4.24), :math:`D^*\Phi(z)` (4.26-4.27) and
+        :math:`D^2\Phi(z) = 0`."""
         z = np.asarray(z, dtype=float)
         r, in_core = self.r, z.shape[-3:]
         windows = self._windows(z)
-        argmax = windows.argmax(axis=-1)[..., None]  # the first maximiser in row-major order
-        selector = np.arange(r * r) == argmax  # (..., n2, l2, m, r*r): one True per window
+        # the first maximiser in row-major order
+        argmax = windows.argmax(axis=-1)[..., None]
+        # (..., n2, l2, m, r*r): one True per window
+        selector = np.arange(r * r) == argmax
         out = np.take_along_axis(windows, argmax, axis=-1)[..., 0]
         n2, l2, m = out.shape[-3:]
 
         def apply(v: Array) -> Array:
             vw = self._windows(v)
-            return np.take_along_axis(vw, np.broadcast_to(argmax, vw.shape[:-1] + (1,)), axis=-1)[..., 0]
+            return np.take_along_axis(
+                vw, np.broadcast_to(argmax, vw.shape[:-1] + (1,)), axis=-1
+            )[..., 0]
 
         def adjoint(w: Array) -> Array:
             w = np.asarray(w, dtype=float)
-            routed = (selector * w[..., None]).reshape(w.shape + (r, r))  # (..., n2, l2, m, r, r)
-            routed = np.moveaxis(routed, (-2, -1), (-4, -2)).reshape(w.shape[:-3] + (n2 * r, l2 * r, m))
+            # (..., n2, l2, m, r, r)
+            routed = (selector * w[..., None]).reshape(w.shape + (r, r))
+            routed = np.moveaxis(routed, (-2, -1), (-4, -2)).reshape(
+                w.shape[:-3] + (n2 * r, l2 * r, m)
+            )
             if (n2 * r, l2 * r) == in_core[:2]:
                 return routed
             full = np.zeros(w.shape[:-3] + in_core)
@@ -951,17 +1130,22 @@ class MaxPool2d(StateMap):
 
 @dataclass(frozen=True)
 class Flatten(StateMap):
-    r"""The isometry :math:`\mathbb R^{n\times\ell}\otimes\mathbb R^{m}\to\mathbb R^{n\ell m}`: ``(..., n, l, m) -> (..., n*l*m)``.
+    r"""The isometry
+    :math:`\mathbb R^{n\times\ell}\otimes\mathbb R^{m}\to\mathbb R^{n\ell m}`:
+    ``(..., n, l, m) -> (..., n*l*m)``.
 
-    Row-major order (channels fastest). It maps the standard basis to the standard basis, so its
-    adjoint is its inverse, the reshape back; :math:`D^2 = 0`. It joins the last convolution layer
-    to the fully-connected final layer of a CNN (thesis section 4.2.2).
+    Row-major order (channels fastest). It maps the standard basis to the standard
+    basis, so its adjoint is its inverse, the reshape back; :math:`D^2 = 0`. It joins
+    the last convolution layer to the fully-connected final layer of a CNN (thesis
+    section 4.2.2).
     """
 
     def __call__(self, z: Array) -> Array:
         z = np.asarray(z, dtype=float)
         if z.ndim < 3:
-            raise ValueError(f"Flatten expected images of shape (..., n, l, m), got shape {z.shape}")
+            raise ValueError(
+                f"Flatten expected images of shape (..., n, l, m), got shape {z.shape}"
+            )
         return z.reshape(z.shape[:-3] + (-1,))
 
     def linearize(self, z: Array) -> StateLinearization:
@@ -972,12 +1156,19 @@ class Flatten(StateMap):
         def adjoint(w: Array) -> Array:
             w = np.asarray(w, dtype=float)
             if w.shape[-1:] != (size,):
-                raise ValueError(f"Flatten's adjoint expected a last axis of length {size}, got shape {w.shape}")
+                raise ValueError(
+                    f"Flatten's adjoint expected a last axis of length {size}, got "
+                    f"shape {w.shape}"
+                )
             return w.reshape(w.shape[:-1] + in_core)
 
         return StateLinearization(
             output=out,
-            D=LinearMap(lambda v: np.reshape(v, np.shape(v)[:-3] + (size,)), adjoint, "D flatten"),
+            D=LinearMap(
+                lambda v: np.reshape(v, np.shape(v)[:-3] + (size,)),
+                adjoint,
+                "D flatten",
+            ),
             D2=_zero_bilinear(in_core, (size,), "D² flatten = 0"),
         )
 
@@ -985,7 +1176,7 @@ class Flatten(StateMap):
         return "Flatten()"
 
 
-# -- the CNN layer and network ---------------------------------------------------------------
+# -- the CNN layer and network ---------------------------------------------------------
 
 
 @implements("Theorem 4.2.8")
@@ -998,11 +1189,13 @@ def conv_layer(
     stride: int = 1,
     pad: int | tuple[int, int] = 0,
 ) -> Then:
-    r"""The CNN layer :math:`f(x; W, b) = \Phi(\Psi(\mathcal C(W, x) + b))` (equations 4.28-4.29, with a bias).
+    r"""The CNN layer :math:`f(x; W, b) = \Phi(\Psi(\mathcal C(W, x) + b))` (equations
+    4.28-4.29, with a bias).
 
     A :class:`adjnets.layers.Then` of :class:`Conv2d`, the activation :math:`\Psi` and
-    :class:`MaxPool2d` (``pool = 1``: no pooling). Its derivatives are those of Theorem 4.2.8,
-    assembled by the chain rules in ``Then``; with :math:`z = \mathcal C(W, x) + b`,
+    :class:`MaxPool2d` (``pool = 1``: no pooling). Its derivatives are those of Theorem
+    4.2.8, assembled by the chain rules in ``Then``; with
+    :math:`z = \mathcal C(W, x) + b`,
 
     .. math::
         Df(x) = D\Phi(\Psi(z))\cdot D\Psi(z)\cdot(W\lrcorner\mathcal C), \qquad
@@ -1013,8 +1206,8 @@ def conv_layer(
 
     (The thesis's (4.30)-(4.33) print the two hooked maps the other way round:
     :math:`(W\lrcorner\mathcal C)` is a map of :math:`x` and belongs to :math:`Df`;
-    :math:`(\mathcal C\llcorner x)` is a map of :math:`W` and belongs to :math:`\nabla_W f`, as in
-    Theorems 4.2.2-4.2.3 and Algorithm 4.2.1.)
+    :math:`(\mathcal C\llcorner x)` is a map of :math:`W` and belongs to
+    :math:`\nabla_W f`, as in Theorems 4.2.2-4.2.3 and Algorithm 4.2.1.)
 
     Parameters
     ----------
@@ -1025,15 +1218,20 @@ def conv_layer(
     pool : int
         :math:`r`, the max-pooling window.
     """
-    maps: tuple[StateMap, ...] = (activation,) if pool == 1 else (activation, MaxPool2d(pool))
+    maps: tuple[StateMap, ...] = (
+        (activation,) if pool == 1 else (activation, MaxPool2d(pool))
+    )
     return Then(Conv2d(m_in, m_out, kernel, stride, pad), maps)
 
 
 def _per_layer(value, n: int, what: str) -> list:
-    """A list gives one value per convolution layer; anything else is used by every layer."""
+    """A list gives one value per convolution layer; anything else is used by every
+    layer."""
     if isinstance(value, list):
         if len(value) != n:
-            raise ValueError(f"cnn expected {n} {what} (one per convolution layer), got {len(value)}")
+            raise ValueError(
+                f"cnn expected {n} {what} (one per convolution layer), got {len(value)}"
+            )
         return value
     return [value] * n
 
@@ -1050,18 +1248,24 @@ def cnn(
     pads: int | tuple[int, int] | list = 0,
     output: Elementwise = identity,
 ) -> Network:
-    r"""A small CNN: convolution layers (4.29), then a fully-connected final layer (thesis section 4.2.2).
+    r"""A small CNN: convolution layers (4.29), then a fully-connected final layer
+    (thesis section 4.2.2).
 
-    :math:`F = f_L\circ\dots\circ f_1` with :math:`f_i = \Phi_i\circ\Psi_i\circ\mathcal C_i(W_i,\cdot)`
-    (:func:`conv_layer`) for :math:`i < L`, a :class:`Flatten` at the end of the last convolution
-    layer, and a :class:`adjnets.layers.Dense` final layer :math:`f_L(x) = \Psi_L(W_Lx + b_L)`.
-    (The thesis makes its last layer "fully connected" by letting a filter cover its whole input;
-    with its channel-shared filters that layer would only see the sum of the channels, so we use a
-    dense layer.) The result is an :class:`adjnets.network.Network`, so one step of Algorithm
-    4.2.1 is :meth:`~adjnets.network.Network.gradient_step`: its backward pass applies
-    :math:`D^*f_{i+1} = (W_{i+1}\lrcorner\mathcal C_{i+1})^*\cdot D\Psi_{i+1}\cdot D^*\Phi_{i+1}`
-    (line 13) and :math:`\nabla^*_{W_i}f_i = (\mathcal C_i\llcorner x_i)^*\cdot D\Psi_i\cdot
-    D^*\Phi_i` (line 15).
+    :math:`F = f_L\circ\dots\circ f_1` with
+    :math:`f_i = \Phi_i\circ\Psi_i\circ\mathcal C_i(W_i,\cdot)` (:func:`conv_layer`) for
+    :math:`i < L`, a :class:`Flatten` at the end of the last convolution layer, and a
+    :class:`adjnets.layers.Dense` final layer :math:`f_L(x) = \Psi_L(W_Lx + b_L)`. (The
+    thesis makes its last layer "fully connected" by letting a filter cover its whole
+    input; with its channel-shared filters that layer would only see the sum of the
+    channels, so we use a dense layer.) The result is an
+    :class:`adjnets.network.Network`, so one step of Algorithm 4.2.1 is
+    :meth:`~adjnets.network.Network.gradient_step`: its backward pass applies
+    :math:`D^*f_{i+1} = (W_{i+1}\lrcorner\mathcal C_{i+1})^*\cdot D\Psi_{i+1}\cdot
+    D^*\Phi_{i+1}`
+    (line 13) and
+    :math:`\nabla^*_{W_i}f_i
+    = (\mathcal C_i\llcorner x_i)^*\cdot D\Psi_i\cdot D^*\Phi_i`
+    (line 15).
 
     Parameters
     ----------
@@ -1072,8 +1276,8 @@ def cnn(
     n_out : int
         The size of the output.
     kernels, pools, strides, pads
-        One value for all convolution layers, or a list of one per layer (a kernel or a pad may
-        be a pair).
+        One value for all convolution layers, or a list of one per layer (a kernel or a
+        pad may be a pair).
     activation : Elementwise or list of them
         :math:`\Psi_i` of the convolution layers.
     output : Elementwise
@@ -1090,11 +1294,16 @@ def cnn(
     activations = _per_layer(activation, L, "activations")
     layers: list[Layer] = []
     for i, m_next in enumerate(channels):
-        layer = conv_layer(m, m_next, kernels[i], activations[i], pools[i], strides[i], pads[i])
+        layer = conv_layer(
+            m, m_next, kernels[i], activations[i], pools[i], strides[i], pads[i]
+        )
         n, ell, m = layer.first.output_shape((n, ell, m))
         r = pools[i]
         if n < r or ell < r:
-            raise ValueError(f"cnn: the pooling window {r} of layer {i + 1} does not fit its {n}x{ell} feature maps")
+            raise ValueError(
+                f"cnn: the pooling window {r} of layer {i + 1} does not fit its "
+                f"{n}x{ell} feature maps"
+            )
         n, ell = n // r, ell // r
         if i == L - 1:
             layer = Then(layer.first, (*layer.maps, Flatten()))

@@ -1,14 +1,14 @@
 r"""Small synthetic data sets for the book's training examples (thesis chapter 3).
 
-Every generator is seeded: ``rng`` may be a :class:`numpy.random.Generator` or an integer seed
-for :func:`numpy.random.default_rng`, so a page that passes the same seed gets the same points on
-every machine. Inputs are float64 arrays with the batch as the leading axis, as everywhere in
-:mod:`adjnets`.
+Every generator is seeded: ``rng`` may be a :class:`numpy.random.Generator` or an
+integer seed for :func:`numpy.random.default_rng`, so a page that passes the same seed
+gets the same points on every machine. Inputs are float64 arrays with the batch as the
+leading axis, as everywhere in :mod:`adjnets`.
 
-* :func:`noisy_curve`: a 1-d regression problem, :math:`y = g(x) + \varepsilon` with the smooth
-  curve :func:`curve`.
-* :func:`two_moons` and :func:`two_spirals`: 2-d binary classification problems whose classes
-  are not linearly separable, with integer labels (turn them into targets with
+* :func:`noisy_curve`: a 1-d regression problem, :math:`y = g(x) + \varepsilon` with the
+  smooth curve :func:`curve`.
+* :func:`two_moons` and :func:`two_spirals`: 2-d binary classification problems whose
+  classes are not linearly separable, with integer labels (turn them into targets with
   :func:`adjnets.losses.one_hot`).
 """
 
@@ -23,12 +23,19 @@ Array = np.ndarray
 
 def _check_size(name: str, n: object, minimum: int = 1) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ValueError(f"{name} expected an integer number of points >= {minimum}, got {n!r}")
+        raise ValueError(
+            f"{name} expected an integer number of points >= {minimum}, got {n!r}"
+        )
     return int(n)
 
 
 def _check_noise(name: str, noise: object) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not np.isfinite(noise) or noise < 0:
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or not np.isfinite(noise)
+        or noise < 0
+    ):
         raise ValueError(f"{name} expected a finite noise level >= 0, got {noise!r}")
     return float(noise)
 
@@ -51,12 +58,17 @@ def curve(x: Array) -> Array:
 
 
 def noisy_curve(
-    n: int, noise: float = 0.1, rng: np.random.Generator | int = 0, low: float = -1.0, high: float = 1.0
+    n: int,
+    noise: float = 0.1,
+    rng: np.random.Generator | int = 0,
+    low: float = -1.0,
+    high: float = 1.0,
 ) -> tuple[Array, Array]:
     r"""Points of a noisy 1-d curve: :math:`y_j = g(x_j) + \varepsilon_j` (regression).
 
-    The inputs :math:`x_j` are uniform on ``[low, high]``, :math:`g` is :func:`curve` and the
-    noise :math:`\varepsilon_j \sim N(0, \text{noise}^2)` is independent of them.
+    The inputs :math:`x_j` are uniform on ``[low, high]``, :math:`g` is :func:`curve`
+    and the noise :math:`\varepsilon_j \sim N(0, \text{noise}^2)` is independent of
+    them.
 
     Parameters
     ----------
@@ -72,7 +84,8 @@ def noisy_curve(
     Returns
     -------
     x, y : numpy.ndarray
-        Both of shape ``(n, 1)``: a batch of points of :math:`E_1 = E_{L+1} = \mathbb R`.
+        Both of shape ``(n, 1)``: a batch of points of
+        :math:`E_1 = E_{L+1} = \mathbb R`.
 
     Raises
     ------
@@ -82,21 +95,27 @@ def noisy_curve(
     n = _check_size("noisy_curve", n)
     noise = _check_noise("noisy_curve", noise)
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(f"noisy_curve expected an interval low < high, got [{low}, {high}]")
+        raise ValueError(
+            f"noisy_curve expected an interval low < high, got [{low}, {high}]"
+        )
     rng = np.random.default_rng(rng)
     x = rng.uniform(low, high, size=(n, 1))
     y = curve(x) + noise * rng.standard_normal((n, 1))
     return x, y
 
 
-def two_moons(n: int, noise: float = 0.1, rng: np.random.Generator | int = 0) -> tuple[Array, Array]:
-    r"""Two interleaved half circles in the plane, one per class (binary classification).
+def two_moons(
+    n: int, noise: float = 0.1, rng: np.random.Generator | int = 0
+) -> tuple[Array, Array]:
+    r"""Two interleaved half circles in the plane, one per class (binary
+    classification).
 
-    Class 0 lies on the upper half of the unit circle, :math:`(\cos t, \sin t)`, and class 1 on
-    the lower half circle :math:`(1 - \cos t,\ \tfrac12 - \sin t)`, with :math:`t` uniform on
-    :math:`[0, \pi]`; Gaussian noise of standard deviation ``noise`` is added to both coordinates.
-    The points are centred (the mean of the two curves, :math:`(\tfrac12, \tfrac14)`, is
-    subtracted) so that they suit a network without input normalisation.
+    Class 0 lies on the upper half of the unit circle, :math:`(\cos t, \sin t)`, and
+    class 1 on the lower half circle :math:`(1 - \cos t,\ \tfrac12 - \sin t)`, with
+    :math:`t` uniform on :math:`[0, \pi]`; Gaussian noise of standard deviation
+    ``noise`` is added to both coordinates. The points are centred (the mean of the two
+    curves, :math:`(\tfrac12, \tfrac14)`, is subtracted) so that they suit a network
+    without input normalisation.
 
     Parameters
     ----------
@@ -137,10 +156,12 @@ def two_spirals(
 ) -> tuple[Array, Array]:
     r"""Two interleaved spirals in the plane, one per class (binary classification).
 
-    Class 0 is the spiral :math:`r(\cos\varphi, \sin\varphi)` with :math:`r = \varphi/\varphi_{\max}`
-    and :math:`\varphi` uniform on :math:`[\pi/4, \varphi_{\max}]`, :math:`\varphi_{\max} =
-    \pi/4 + 2\pi\,\text{turns}`; class 1 is the same spiral turned by :math:`\pi`. Gaussian noise
-    of standard deviation ``noise`` is added to both coordinates.
+    Class 0 is the spiral :math:`r(\cos\varphi, \sin\varphi)` with
+    :math:`r = \varphi/\varphi_{\max}` and :math:`\varphi` uniform on
+    :math:`[\pi/4, \varphi_{\max}]`,
+    :math:`\varphi_{\max} = \pi/4 + 2\pi\,\text{turns}`; class 1 is the same spiral
+    turned by :math:`\pi`. Gaussian noise of standard deviation ``noise`` is added to
+    both coordinates.
 
     Parameters
     ----------
@@ -163,12 +184,19 @@ def two_spirals(
     Raises
     ------
     ValueError
-        If ``n`` is not an integer >= 2, ``noise`` is negative or ``turns`` is not positive.
+        If ``n`` is not an integer >= 2, ``noise`` is negative or ``turns`` is not
+        positive.
     """
     n = _check_size("two_spirals", n, minimum=2)
     noise = _check_noise("two_spirals", noise)
-    if isinstance(turns, bool) or not isinstance(turns, numbers.Real) or not 0 < turns < np.inf:
-        raise ValueError(f"two_spirals expected a positive number of turns, got {turns!r}")
+    if (
+        isinstance(turns, bool)
+        or not isinstance(turns, numbers.Real)
+        or not 0 < turns < np.inf
+    ):
+        raise ValueError(
+            f"two_spirals expected a positive number of turns, got {turns!r}"
+        )
     rng = np.random.default_rng(rng)
     labels = np.arange(n) % 2
     phi_max = np.pi / 4 + 2 * np.pi * turns

@@ -1,26 +1,31 @@
-r"""How a back-propagated vector shrinks or grows through a deep network (thesis section 1.2.2).
+r"""How a back-propagated vector shrinks or grows through a deep network (thesis section
+1.2.2).
 
-The chain rule writes the derivative of :math:`F = f_L\circ\dots\circ f_1` as the composition
+The chain rule writes the derivative of :math:`F = f_L\circ\dots\circ f_1` as the
+composition
 
 .. math:: DF(x_1) = Df_L(x_L)\cdot\,\cdots\,\cdot Df_1(x_1), \qquad x_{i+1} = f_i(x_i),
 
-so, by the reversing rule :math:`(L_2 L_1)^* = L_1^* L_2^*` of adjoints (thesis section 2.1),
-back-propagation applies the adjoints in the reverse order,
+so, by the reversing rule :math:`(L_2 L_1)^* = L_1^* L_2^*` of adjoints (thesis section
+2.1), back-propagation applies the adjoints in the reverse order,
 
 .. math:: D^*F(x_1)\cdot w = D^*f_1(x_1)\cdot\,\cdots\,\cdot D^*f_L(x_L)\cdot w .
 
 The indexing is the thesis's (chapter 3): the input is :math:`x_1`, layer :math:`i` maps
-:math:`x_i` to :math:`x_{i+1}`, and the error :math:`e_L` at the output is pulled back by
-:math:`e_{i-1} = D^*f_i(x_i)\cdot e_i` (Theorem 3.2.5), so that :math:`e_0 = D^*F(x_1)\cdot e_L`.
+:math:`x_i` to :math:`x_{i+1}`, and the error :math:`e_L` at the output is pulled back
+by :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i` (Theorem 3.2.5), so that
+:math:`e_0 = D^*F(x_1)\cdot e_L`.
 
-When every factor scales its argument by about :math:`\lambda`, the product scales it by about
-:math:`\lambda^L`: it vanishes for :math:`|\lambda| < 1` and explodes for :math:`|\lambda| > 1`.
+When every factor scales its argument by about :math:`\lambda`, the product scales it by
+about :math:`\lambda^L`: it vanishes for :math:`|\lambda| < 1` and explodes for
+:math:`|\lambda| > 1`.
 
-This module builds the layers :math:`f_i(x) = \Psi(W_i x)` of a plain deep network without
-biases and measures the back-propagated vector at every depth. The layer derivative is the
-composition :math:`Df_i(x) = D\Psi(W_i x)\cdot W_i`, so its adjoint is
-:math:`D^*f_i(x) = W_i^T\cdot D\Psi(W_i x)`, where :math:`D\Psi(z)\cdot v = \Psi'(z)\odot v` is
-self-adjoint (thesis Proposition 2.4.1). Hence
+This module builds the layers :math:`f_i(x) = \Psi(W_i x)` of a plain deep network
+without biases and measures the back-propagated vector at every depth. The layer
+derivative is the composition :math:`Df_i(x) = D\Psi(W_i x)\cdot W_i`, so its adjoint is
+:math:`D^*f_i(x) = W_i^T\cdot D\Psi(W_i x)`, where
+:math:`D\Psi(z)\cdot v = \Psi'(z)\odot v` is self-adjoint (thesis Proposition 2.4.1).
+Hence
 
 .. math:: \lVert D^*f_i(x)\cdot e\rVert \le \lVert W_i\rVert_2 \,
           \sup_t |\psi'(t)| \, \lVert e\rVert,
@@ -28,7 +33,8 @@ self-adjoint (thesis Proposition 2.4.1). Hence
 which for the sigmoid, with :math:`\sup_t\psi'(t) = 1/4`, is at most
 :math:`\lVert W_i\rVert_2 / 4` per layer.
 
-Batches follow the package's convention: the leading axis indexes the points of the batch.
+Batches follow the package's convention: the leading axis indexes the points of the
+batch.
 """
 
 from __future__ import annotations
@@ -44,12 +50,14 @@ from adjnets.linear import LinearMap
 def random_weights(
     rng: np.random.Generator, width: int, depth: int, gain: float = 1.0
 ) -> list[np.ndarray]:
-    r"""Square weight matrices with independent :math:`N(0, \text{gain}^2/\text{width})` entries.
+    r"""Square weight matrices with independent :math:`N(0, \text{gain}^2/\text{width})`
+    entries.
 
-    With this scaling, :math:`\mathbb{E}\,\lVert W^T e\rVert^2 = \text{gain}^2\,\lVert e\rVert^2`
-    for a fixed vector :math:`e`. ``gain = 1`` is the usual choice for :math:`\tanh` and the
-    sigmoid (LeCun/Glorot initialisation); ``gain = sqrt(2)`` compensates for the ReLU zeroing
-    half of its inputs (He initialisation).
+    With this scaling,
+    :math:`\mathbb{E}\,\lVert W^T e\rVert^2 = \text{gain}^2\,\lVert e\rVert^2` for a
+    fixed vector :math:`e`. ``gain = 1`` is the usual choice for :math:`\tanh` and the
+    sigmoid (LeCun/Glorot initialisation); ``gain = sqrt(2)`` compensates for the ReLU
+    zeroing half of its inputs (He initialisation).
 
     Parameters
     ----------
@@ -70,11 +78,13 @@ def random_weights(
     Raises
     ------
     ValueError
-        If ``width`` or ``depth`` is not a positive integer, or ``gain`` is not positive.
+        If ``width`` or ``depth`` is not a positive integer, or ``gain`` is not
+        positive.
     """
     if int(width) != width or int(depth) != depth or width < 1 or depth < 1:
         raise ValueError(
-            f"random_weights expected positive integers width and depth, got {width!r}, {depth!r}"
+            "random_weights expected positive integers width and depth, got "
+            f"{width!r}, {depth!r}"
         )
     if not gain > 0:
         raise ValueError(f"random_weights expected a positive gain, got {gain!r}")
@@ -83,8 +93,11 @@ def random_weights(
     return [scale * rng.standard_normal((width, width)) for _ in range(depth)]
 
 
-def _check_chain(weights: Sequence[np.ndarray], x: np.ndarray, caller: str) -> list[np.ndarray]:
-    """Validate a batch ``x`` of shape (N, n_1) and weights W_i of shapes (n_{i+1}, n_i)."""
+def _check_chain(
+    weights: Sequence[np.ndarray], x: np.ndarray, caller: str
+) -> list[np.ndarray]:
+    """Validate a batch ``x`` of shape (N, n_1) and weights W_i of shapes (n_{i+1},
+    n_i)."""
     weights = [np.asarray(W, dtype=float) for W in weights]
     shapes = [W.shape for W in weights]
     if x.ndim != 2:
@@ -96,7 +109,8 @@ def _check_chain(weights: Sequence[np.ndarray], x: np.ndarray, caller: str) -> l
     for i, W in enumerate(weights, start=1):
         if W.ndim != 2 or W.shape[1] != n:
             raise ValueError(
-                f"{caller} expected weight W_{i} of shape (n_{i + 1}, {n}) to act on vectors "
+                f"{caller} expected weight W_{i} of shape (n_{i + 1}, {n}) to act on "
+                "vectors "
                 f"of size {n}, got weights of shapes {shapes}"
             )
         n = W.shape[0]
@@ -106,12 +120,14 @@ def _check_chain(weights: Sequence[np.ndarray], x: np.ndarray, caller: str) -> l
 def layer_derivatives(
     weights: Sequence[np.ndarray], activation: Elementwise, x: np.ndarray
 ) -> list[LinearMap]:
-    r"""The layer derivatives :math:`Df_i(x_i) = D\Psi(W_i x_i)\cdot W_i` along a forward pass.
+    r"""The layer derivatives :math:`Df_i(x_i) = D\Psi(W_i x_i)\cdot W_i` along a
+    forward pass.
 
-    The network is :math:`x_{i+1} = f_i(x_i) = \Psi(W_i x_i)` for :math:`i = 1, \dots, L`,
-    starting from the input :math:`x_1`. Each returned map holds its adjoint
-    :math:`D^*f_i(x_i) = W_i^T\cdot D\Psi(W_i x_i)`, built by the reversing rule of adjoints
-    (thesis section 2.1) from the self-adjoint :math:`D\Psi` (Proposition 2.4.1).
+    The network is :math:`x_{i+1} = f_i(x_i) = \Psi(W_i x_i)` for
+    :math:`i = 1, \dots, L`, starting from the input :math:`x_1`. Each returned map
+    holds its adjoint :math:`D^*f_i(x_i) = W_i^T\cdot D\Psi(W_i x_i)`, built by the
+    reversing rule of adjoints (thesis section 2.1) from the self-adjoint :math:`D\Psi`
+    (Proposition 2.4.1).
 
     Parameters
     ----------
@@ -126,7 +142,8 @@ def layer_derivatives(
     -------
     list of LinearMap
         :math:`Df_1(x_1), \dots, Df_L(x_L)`, in forward order; each acts on batches, the
-        :math:`i`-th from :math:`\mathbb{R}^{N\times n_i}` to :math:`\mathbb{R}^{N\times n_{i+1}}`.
+        :math:`i`-th from :math:`\mathbb{R}^{N\times n_i}` to
+        :math:`\mathbb{R}^{N\times n_{i+1}}`.
 
     Raises
     ------
@@ -150,27 +167,30 @@ def backward_norms(
 
     With :math:`e_L = w` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i` (one step of
     back-propagation, thesis Theorem 3.2.5), returns
-    :math:`\lVert e_i\rVert / \lVert e_L\rVert` for :math:`i = L, L-1, \dots, 0`, per point of
-    the batch. The last one is :math:`\lVert D^*F(x_1)\cdot w\rVert / \lVert w\rVert`.
+    :math:`\lVert e_i\rVert / \lVert e_L\rVert` for :math:`i = L, L-1, \dots, 0`, per
+    point of the batch. The last one is
+    :math:`\lVert D^*F(x_1)\cdot w\rVert / \lVert w\rVert`.
 
     Parameters
     ----------
     weights, activation, x
         As for :func:`layer_derivatives`.
     w : (N, n_{L+1}) array
-        The output cotangents, one nonzero vector per point (for instance the error of a loss).
+        The output cotangents, one nonzero vector per point (for instance the error of a
+        loss).
 
     Returns
     -------
     (L + 1, N) array
-        Row ``k`` holds :math:`\lVert e_{L-k}\rVert/\lVert e_L\rVert`, the norm after ``k``
-        layers of back-propagation: row 0 is the output (all ones), the last row the input.
+        Row ``k`` holds :math:`\lVert e_{L-k}\rVert/\lVert e_L\rVert`, the norm after
+        ``k`` layers of back-propagation: row 0 is the output (all ones), the last row
+        the input.
 
     Raises
     ------
     ValueError
-        If the shapes do not chain (see :func:`layer_derivatives`), if ``w`` is not of shape
-        ``(N, n_{L+1})``, or if a row of ``w`` is zero.
+        If the shapes do not chain (see :func:`layer_derivatives`), if ``w`` is not of
+        shape ``(N, n_{L+1})``, or if a row of ``w`` is zero.
 
     Examples
     --------
@@ -186,12 +206,15 @@ def backward_norms(
     out_dim = np.shape(weights[-1])[0] if len(weights) else x.shape[1]
     if w.shape != (x.shape[0], out_dim):
         raise ValueError(
-            f"backward_norms expected w of shape (N, n_(L+1)) = {(x.shape[0], out_dim)}, "
+            "backward_norms expected w of shape (N, n_(L+1)) = "
+            f"{(x.shape[0], out_dim)}, "
             f"got {w.shape}"
         )
     start = np.linalg.norm(w, axis=1)
     if not np.all(start > 0):
-        raise ValueError("backward_norms expected a nonzero cotangent w for every point")
+        raise ValueError(
+            "backward_norms expected a nonzero cotangent w for every point"
+        )
     norms = [np.ones_like(start)]
     for Df in reversed(maps):
         w = Df.adj(w)  # e_{i-1} = D*f_i(x_i) . e_i

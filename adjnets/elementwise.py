@@ -1,16 +1,17 @@
-r"""Elementwise functions :math:`\Psi` built from a scalar operation :math:`\psi` (thesis section 2.4).
+r"""Elementwise functions :math:`\Psi` built from a scalar operation :math:`\psi`
+(thesis section 2.4).
 
 :math:`\Psi(z)` applies :math:`\psi` to every entry of :math:`z`. Its derivative is the
 Hadamard product with the elementwise first derivative (Proposition 2.4.1),
 
 .. math:: D\Psi(z)\cdot v = \Psi'(z)\odot v, \qquad D^*\Psi(z) = D\Psi(z),
 
-and its second derivative multiplies by the elementwise second derivative (Proposition 2.4.2),
-:math:`D^2\Psi(z)\cdot(v_1, v_2) = \Psi''(z)\odot v_1\odot v_2`.
+and its second derivative multiplies by the elementwise second derivative (Proposition
+2.4.2), :math:`D^2\Psi(z)\cdot(v_1, v_2) = \Psi''(z)\odot v_1\odot v_2`.
 
 Each function is evaluated stably for inputs of any size: ``sigmoid`` from
-:math:`e^{-|z|}`, which cannot overflow (and keeps full relative precision in both tails),
-``softplus`` through ``logaddexp``.
+:math:`e^{-|z|}`, which cannot overflow (and keeps full relative precision in both
+tails), ``softplus`` through ``logaddexp``.
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ class Elementwise(StateMap):
     ----------
     name : str
     psi, dpsi, d2psi : callable
-        The scalar operation :math:`\psi`, and :math:`\psi'`, :math:`\psi''`, all vectorised
-        over arrays.
+        The scalar operation :math:`\psi`, and :math:`\psi'`, :math:`\psi''`, all
+        vectorised over arrays.
     dpsi_of_value : callable, optional
-        :math:`\psi'` as a function of the value :math:`\psi(z)` when it is one (:math:`1-y^2`
-        for tanh, :math:`y(1-y)` for the sigmoid), so that :meth:`value_and_derivative` needs one
-        evaluation of :math:`\psi` instead of two.
+        :math:`\psi'` as a function of the value :math:`\psi(z)` when it is one
+        (:math:`1-y^2` for tanh, :math:`y(1-y)` for the sigmoid), so that
+        :meth:`value_and_derivative` needs one evaluation of :math:`\psi` instead of
+        two.
     """
 
     name: str
@@ -57,9 +59,9 @@ class Elementwise(StateMap):
     def derivative(self, z: Array, value: Array | None = None) -> Array:
         r"""The elementwise first derivative :math:`\Psi'(z)`.
 
-        If the value :math:`\Psi(z)` is at hand, pass it as ``value``: where ``dpsi_of_value``
-        exists (tanh, the sigmoid) the derivative is then taken from it, without evaluating
-        :math:`\psi` again.
+        If the value :math:`\Psi(z)` is at hand, pass it as ``value``: where
+        ``dpsi_of_value`` exists (tanh, the sigmoid) the derivative is then taken from
+        it, without evaluating :math:`\psi` again.
         """
         if value is not None and self.dpsi_of_value is not None:
             return self.dpsi_of_value(np.asarray(value, dtype=float))
@@ -70,14 +72,16 @@ class Elementwise(StateMap):
         return self.d2psi(np.asarray(z, dtype=float))
 
     def value_and_derivative(self, z: Array) -> tuple[Array, Array]:
-        r""":math:`\Psi(z)` and :math:`\Psi'(z)` together, the latter from the former where ``dpsi_of_value`` allows."""
+        r""":math:`\Psi(z)` and :math:`\Psi'(z)` together, the latter from the former
+        where ``dpsi_of_value`` allows."""
         z = np.asarray(z, dtype=float)
         y = self.psi(z)
         return y, self.derivative(z, y)
 
     @implements("Proposition 2.4.1")
     def D(self, z: Array, value: Array | None = None) -> LinearMap:
-        r""":math:`D\Psi(z)`: :math:`v\mapsto\Psi'(z)\odot v`, self-adjoint (Proposition 2.4.1).
+        r""":math:`D\Psi(z)`: :math:`v\mapsto\Psi'(z)\odot v`, self-adjoint (Proposition
+        2.4.1).
 
         ``value``, if given, is :math:`\Psi(z)` (see :meth:`derivative`).
         """
@@ -86,12 +90,15 @@ class Elementwise(StateMap):
 
     @implements("Proposition 2.4.2")
     def D2(self, z: Array) -> BilinearMap:
-        r""":math:`D^2\Psi(z)`: :math:`(v_1, v_2)\mapsto\Psi''(z)\odot v_1\odot v_2` (Proposition 2.4.2).
+        r""":math:`D^2\Psi(z)`: :math:`(v_1, v_2)\mapsto\Psi''(z)\odot v_1\odot v_2`
+        (Proposition 2.4.2).
 
-        Both hooks, :math:`(v_1\lrcorner D^2\Psi(z))` and :math:`(D^2\Psi(z)\llcorner v_2)`, are
-        self-adjoint: each multiplies by :math:`\Psi''(z)\odot v`.
+        Both hooks, :math:`(v_1\lrcorner D^2\Psi(z))` and
+        :math:`(D^2\Psi(z)\llcorner v_2)`, are self-adjoint: each multiplies by
+        :math:`\Psi''(z)\odot v`.
         """
-        curvature = functools.cache(lambda: self.second_derivative(z))  # on first use only: a
+        # on first use only: a
+        curvature = functools.cache(lambda: self.second_derivative(z))
         # plain gradient never needs it
 
         def hooked(v: Array, w: Array) -> Array:
@@ -100,7 +107,8 @@ class Elementwise(StateMap):
         return BilinearMap(hooked, hooked, hooked, f"D²{self.name}(z)")
 
     def linearize(self, z: Array) -> StateLinearization:
-        r""":math:`\Psi(z)`, :math:`D\Psi(z)` and :math:`D^2\Psi(z)`, as a map placed after a layer."""
+        r""":math:`\Psi(z)`, :math:`D\Psi(z)` and :math:`D^2\Psi(z)`, as a map placed
+        after a layer."""
         y = self(z)
         return StateLinearization(y, self.D(z, y), self.D2(z))
 
@@ -109,7 +117,8 @@ class Elementwise(StateMap):
 
 
 def _sigmoid(z: Array) -> Array:
-    # e = exp(-|z|) never overflows; both branches keep full relative precision in their tail
+    # e = exp(-|z|) never overflows; both branches keep full relative precision in their
+    # tail
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
@@ -136,8 +145,11 @@ def _d2tanh(z: Array) -> Array:
 identity = Elementwise("identity", lambda z: z, np.ones_like, np.zeros_like)
 """The identity :math:`\\psi(z) = z`."""
 
-sigmoid = Elementwise("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, lambda s: s * (1.0 - s))
-r"""The logistic sigmoid :math:`\psi(z) = 1/(1+e^{-z})`, :math:`\psi' = \psi(1-\psi)`."""
+sigmoid = Elementwise(
+    "sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, lambda s: s * (1.0 - s)
+)
+r"""The logistic sigmoid :math:`\psi(z) = 1/(1+e^{-z})`,
+:math:`\psi' = \psi(1-\psi)`."""
 
 tanh = Elementwise("tanh", np.tanh, _dtanh, _d2tanh, lambda t: 1.0 - t**2)
 r"""The hyperbolic tangent, :math:`\psi' = 1-\tanh^2`."""
@@ -178,11 +190,13 @@ def _hadamard_adjoint(a: Array, w: Array) -> Array:
 
 
 hadamard = BilinearMap(lambda a, b: a * b, _hadamard_adjoint, _hadamard_adjoint, "⊙")
-r"""The Hadamard product :math:`\odot` (thesis equation 2.12) as a symmetric bilinear map.
+r"""The Hadamard product :math:`\odot` (thesis equation 2.12) as a symmetric bilinear
+map.
 
 In the standard basis it multiplies entries; both hooks :math:`(a\lrcorner\odot)` and
-:math:`(\odot\llcorner a)` are multiplication by :math:`a` and so are self-adjoint, which is the
-property :math:`\langle y, v\odot v'\rangle = \langle v\odot y, v'\rangle` of (2.13).
+:math:`(\odot\llcorner a)` are multiplication by :math:`a` and so are self-adjoint,
+which is the property :math:`\langle y, v\odot v'\rangle = \langle v\odot y, v'\rangle`
+of (2.13).
 """
 
 ELEMENTWISE: dict[str, Elementwise] = {

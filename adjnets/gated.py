@@ -1,34 +1,38 @@
-r"""Gated transition cells: the GRU and the LSTM (the thesis's section 5.3.1, left there as future work).
+r"""Gated transition cells: the GRU and the LSTM (the thesis's section 5.3.1, left there
+as future work).
 
-The thesis names gated RNNs as the answer to vanishing and exploding gradients but does not put
-them in its framework. Here they are two more :class:`adjnets.rnn.Cell` s: each returns its
-value, its state derivative :math:`D_hf` with the adjoint, its parameter derivative
-:math:`\nabla_\theta f` with the adjoint, and the per-sequence parameter adjoint RTRL needs, so
-the generic :meth:`adjnets.rnn.RNN.loss_and_gradient_bptt` (Theorem 5.1.7) and
-:meth:`adjnets.rnn.RNN.loss_and_gradient_rtrl` (Theorem 5.1.3) train them unchanged.
+The thesis names gated RNNs as the answer to vanishing and exploding gradients but does
+not put them in its framework. Here they are two more :class:`adjnets.rnn.Cell` s: each
+returns its value, its state derivative :math:`D_hf` with the adjoint, its parameter
+derivative :math:`\nabla_\theta f` with the adjoint, and the per-sequence parameter
+adjoint RTRL needs, so the generic :meth:`adjnets.rnn.RNN.loss_and_gradient_bptt`
+(Theorem 5.1.7) and :meth:`adjnets.rnn.RNN.loss_and_gradient_rtrl` (Theorem 5.1.3) train
+them unchanged.
 
 Every derivative is composed by hand from the pieces of thesis chapter 2:
 
-* an affine gate :math:`a = Wh + Ux + b` (a :class:`GateParams`) is linear in :math:`h` with
-  adjoint :math:`W^T`, and linear in :math:`(W, U, b)` with adjoint
+* an affine gate :math:`a = Wh + Ux + b` (a :class:`GateParams`) is linear in :math:`h`
+  with adjoint :math:`W^T`, and linear in :math:`(W, U, b)` with adjoint
   :math:`\delta\mapsto(\delta h^T, \delta x^T, \delta)` (the two hooks of :math:`Wh`);
-* an elementwise :math:`\Psi` has :math:`D\Psi(a)\cdot v = \Psi'(a)\odot v`, self-adjoint
-  (Proposition 2.4.1), with :math:`\sigma' = \sigma(1-\sigma)` and :math:`\tanh' = 1-\tanh^2`;
-* the Hadamard product is bilinear, :math:`D(p\odot q) = dp\odot q + p\odot dq`, and each of its
-  hooks :math:`v\mapsto p\odot v` is self-adjoint.
+* an elementwise :math:`\Psi` has :math:`D\Psi(a)\cdot v = \Psi'(a)\odot v`,
+  self-adjoint (Proposition 2.4.1), with :math:`\sigma' = \sigma(1-\sigma)` and
+  :math:`\tanh' = 1-\tanh^2`;
+* the Hadamard product is bilinear, :math:`D(p\odot q) = dp\odot q + p\odot dq`, and
+  each of its hooks :math:`v\mapsto p\odot v` is self-adjoint.
 
 The adjoints are computed as one backward sweep through those pieces: the cotangents
 :math:`\delta` of the gate pre-activations are found once, and both :math:`D^*_hf` and
 :math:`\nabla^*_\theta f` are read off them.
 
-Arrays: hidden states ``(N, n_state)`` and inputs ``(N, n_x)`` (or any common leading axes in
-place of ``N``); tangents and cotangents may carry more leading axes in front of the batch (RTRL applies :math:`D^*_hf` to a stack of basis
-vectors of shape ``(n_state, N, n_state)``). :math:`\nabla^*_\theta f` sums over all leading axes,
-since the parameters are shared.
+Arrays: hidden states ``(N, n_state)`` and inputs ``(N, n_x)`` (or any common leading
+axes in place of ``N``); tangents and cotangents may carry more leading axes in front of
+the batch (RTRL applies :math:`D^*_hf` to a stack of basis vectors of shape
+``(n_state, N, n_state)``). :math:`\nabla^*_\theta f` sums over all leading axes, since
+the parameters are shared.
 
-The LSTM's state is the pair :math:`(h, c)`; the RNN core holds one array, so the LSTM state is
-the concatenation :math:`s = [h; c]\in\mathbb R^{2n}`, and :class:`ReadH` reads a prediction from
-the :math:`h` half only.
+The LSTM's state is the pair :math:`(h, c)`; the RNN core holds one array, so the LSTM
+state is the concatenation :math:`s = [h; c]\in\mathbb R^{2n}`, and :class:`ReadH` reads
+a prediction from the :math:`h` half only.
 """
 
 from __future__ import annotations
@@ -52,7 +56,8 @@ Array = np.ndarray
 class GateParams(NamedTuple):
     r"""One affine gate :math:`a = Wh + Ux + b`.
 
-    :math:`(W, U, b)\in\mathbb R^{n\times n_{in}}\times\mathbb R^{n\times n_x}\times\mathbb R^n`.
+    :math:`(W, U, b)\in\mathbb R^{n\times n_{in}}\times\mathbb R^{n\times
+    n_x}\times\mathbb R^n`.
     """
 
     W: Array
@@ -60,49 +65,76 @@ class GateParams(NamedTuple):
     b: Array
 
 
-def _gate_init(rng: np.random.Generator, n: int, n_in: int, n_x: int, bias: float = 0.0) -> GateParams:
+def _gate_init(
+    rng: np.random.Generator, n: int, n_in: int, n_x: int, bias: float = 0.0
+) -> GateParams:
     W = rng.standard_normal((n, n_in)) / np.sqrt(n_in)
     U = rng.standard_normal((n, n_x)) / np.sqrt(n_x)
     return GateParams(W, U, np.full(n, float(bias)))
 
 
-def _gate_check(name: str, gate: str, p: GateParams, n: int, n_in: int, n_x: int) -> None:
+def _gate_check(
+    name: str, gate: str, p: GateParams, n: int, n_in: int, n_x: int
+) -> None:
     expected = ((n, n_in), (n, n_x), (n,))
     got = tuple(np.shape(a) for a in p)
     if got != expected:
-        raise ValueError(f"{name} expected gate {gate} with W, U, b of shapes {expected}, got {got}")
+        raise ValueError(
+            f"{name} expected gate {gate} with W, U, b of shapes {expected}, got {got}"
+        )
 
 
 def _affine(p: GateParams, h: Array, x: Array) -> Array:
-    r""":math:`Wh + Ux + b`; also :math:`\nabla_\theta a\cdot(dW, dU, db)` when ``p`` is a tangent."""
+    r""":math:`Wh + Ux + b`; also :math:`\nabla_\theta a\cdot(dW, dU, db)` when ``p`` is
+    a tangent."""
     return h @ p.W.T + x @ p.U.T + p.b
 
 
 def _affine_adjoint(delta: Array, h: Array, x: Array) -> GateParams:
-    r""":math:`\nabla^*_\theta a\cdot\delta = (\delta h^T, \delta x^T, \delta)`, summed over all leading axes."""
-    return GateParams(sum_outer(delta, h), sum_outer(delta, x), delta.reshape(-1, delta.shape[-1]).sum(axis=0))
+    r""":math:`\nabla^*_\theta a\cdot\delta = (\delta h^T, \delta x^T, \delta)`, summed
+    over all leading axes."""
+    return GateParams(
+        sum_outer(delta, h),
+        sum_outer(delta, x),
+        delta.reshape(-1, delta.shape[-1]).sum(axis=0),
+    )
 
 
 def _affine_adjoint_each(delta: Array, h: Array, x: Array) -> GateParams:
-    r"""The same per point, not summed: leaves ``(..., N, n, n_in)``, ``(..., N, n, n_x)``, ``(..., N, n)``."""
-    return GateParams(delta[..., :, None] * h[..., None, :], delta[..., :, None] * x[..., None, :], delta)
+    r"""The same per point, not summed: leaves ``(..., N, n, n_in)``,
+    ``(..., N, n, n_x)``, ``(..., N, n)``."""
+    return GateParams(
+        delta[..., :, None] * h[..., None, :],
+        delta[..., :, None] * x[..., None, :],
+        delta,
+    )
 
 
-def _check_state(name: str, h: Array, x: Array, n_state: int, n_x: int) -> tuple[Array, Array]:
+def _check_state(
+    name: str, h: Array, x: Array, n_state: int, n_x: int
+) -> tuple[Array, Array]:
     h, x = np.asarray(h, dtype=float), np.asarray(x, dtype=float)
-    if h.ndim < 1 or x.ndim < 1 or h.shape[-1] != n_state or x.shape[-1] != n_x or h.shape[:-1] != x.shape[:-1]:
+    if (
+        h.ndim < 1
+        or x.ndim < 1
+        or h.shape[-1] != n_state
+        or x.shape[-1] != n_x
+        or h.shape[:-1] != x.shape[:-1]
+    ):
         raise ValueError(
-            f"{name} expected states (..., {n_state}) and inputs (..., {n_x}) with the same leading "
+            f"{name} expected states (..., {n_state}) and inputs (..., {n_x}) with the "
+            "same leading "
             f"axes, got {h.shape} and {x.shape}"
         )
     return h, x
 
 
-# --------------------------------------------------------------------------------------------- GRU
+# ---------------------------------------------------------------------------------- GRU
 
 
 class GRUParams(NamedTuple):
-    r"""GRU parameters: the reset gate :math:`r`, the update gate :math:`u` and the candidate :math:`c`."""
+    r"""GRU parameters: the reset gate :math:`r`, the update gate :math:`u` and the
+    candidate :math:`c`."""
 
     r: GateParams
     u: GateParams
@@ -111,7 +143,8 @@ class GRUParams(NamedTuple):
 
 @dataclass(frozen=True)
 class GRUCell(Cell):
-    r"""The gated recurrent unit (Cho et al. 2014 [11]; Chung et al. 2014 [12]) as a transition map.
+    r"""The gated recurrent unit (Cho et al. 2014 [11]; Chung et al. 2014 [12]) as a
+    transition map.
 
     .. math::
         r &= \sigma(W_rh + U_rx + b_r), \qquad u = \sigma(W_uh + U_ux + b_u),\\
@@ -119,32 +152,34 @@ class GRUCell(Cell):
         f(h; x; \theta) &= (1-u)\odot h + u\odot c = h + u\odot(c - h).
 
     Convention: the reset gate multiplies the state *before* the matrix product,
-    :math:`W_c(r\odot h)`, as in Cho et al. (2014) and Chung et al. (2014); the other common
-    variant (cuDNN, PyTorch's ``nn.GRU``) applies it after, :math:`r\odot(W_ch + b'_c)`, and is a
-    different map. The interpolation is written as in Chung et al. (2014), :math:`u` weighting the
-    candidate; Cho et al. write :math:`z\odot h + (1-z)\odot\tilde h`, the same family with
-    :math:`z = 1-u` (flip the signs of :math:`W_u, U_u, b_u`).
+    :math:`W_c(r\odot h)`, as in Cho et al. (2014) and Chung et al. (2014); the other
+    common variant (cuDNN, PyTorch's ``nn.GRU``) applies it after,
+    :math:`r\odot(W_ch + b'_c)`, and is a different map. The interpolation is written as
+    in Chung et al. (2014), :math:`u` weighting the candidate; Cho et al. write
+    :math:`z\odot h + (1-z)\odot\tilde h`, the same family with :math:`z = 1-u` (flip
+    the signs of :math:`W_u, U_u, b_u`).
 
     Derivatives, with :math:`a_r, a_u, a_c` the three pre-activations,
-    :math:`s_r = \sigma'(a_r) = r\odot(1-r)`, :math:`s_u = u\odot(1-u)`, :math:`s_c = 1-c\odot c`.
-    The state derivative is the sum of the three paths by which :math:`h` enters (directly, through
-    :math:`u`, and through :math:`c`, itself both directly and through :math:`r`):
+    :math:`s_r = \sigma'(a_r) = r\odot(1-r)`, :math:`s_u = u\odot(1-u)`,
+    :math:`s_c = 1-c\odot c`. The state derivative is the sum of the three paths by
+    which :math:`h` enters (directly, through :math:`u`, and through :math:`c`, itself
+    both directly and through :math:`r`):
 
     .. math::
         Df(h)\cdot v = (1-u)\odot v + (c-h)\odot s_u\odot W_uv
             + u\odot s_c\odot W_c\bigl(r\odot v + h\odot s_r\odot W_rv\bigr),
 
     and the parameter derivative has the same shape with the gate tangents
-    :math:`\nabla_\theta a_k\cdot(dW_k, dU_k, db_k) = dW_k\,h_k + dU_kx + db_k` in place of
-    :math:`W_kv` (:math:`h_k = h` for :math:`r, u`; :math:`h_c = r\odot h`) and without the direct
-    terms in :math:`v`:
+    :math:`\nabla_\theta a_k\cdot(dW_k, dU_k, db_k) = dW_k\,h_k + dU_kx + db_k` in place
+    of :math:`W_kv` (:math:`h_k = h` for :math:`r, u`; :math:`h_c = r\odot h`) and
+    without the direct terms in :math:`v`:
 
     .. math::
         \nabla f(h)\cdot d\theta = (c-h)\odot s_u\odot da_u
             + u\odot s_c\odot\bigl(W_c(h\odot s_r\odot da_r) + da_c\bigr).
 
-    The adjoints reverse every piece (:math:`W\mapsto W^T`, Hadamard hooks self-adjoint). With the
-    pre-activation cotangents
+    The adjoints reverse every piece (:math:`W\mapsto W^T`, Hadamard hooks
+    self-adjoint). With the pre-activation cotangents
 
     .. math::
         \delta_c = s_c\odot u\odot w,\qquad q = W_c^T\delta_c,\qquad
@@ -153,7 +188,8 @@ class GRUCell(Cell):
     .. math::
         D^*f(h)\cdot w &= (1-u)\odot w + r\odot q + W_u^T\delta_u + W_r^T\delta_r,\\
         \nabla^*f(h)\cdot w &= \bigl((\delta_rh^T, \delta_rx^T, \delta_r),\
-            (\delta_uh^T, \delta_ux^T, \delta_u),\ (\delta_c(r\odot h)^T, \delta_cx^T, \delta_c)\bigr).
+            (\delta_uh^T, \delta_ux^T, \delta_u),\ (\delta_c(r\odot h)^T, \delta_cx^T,
+            \delta_c)\bigr).
 
     Parameters
     ----------
@@ -167,11 +203,15 @@ class GRUCell(Cell):
     def init(self, rng: np.random.Generator) -> GRUParams:
         r"""Weights :math:`N(0, 1/n_{in})`, zero biases."""
         n, m = self.n_h, self.n_x
-        return GRUParams(_gate_init(rng, n, n, m), _gate_init(rng, n, n, m), _gate_init(rng, n, n, m))
+        return GRUParams(
+            _gate_init(rng, n, n, m), _gate_init(rng, n, n, m), _gate_init(rng, n, n, m)
+        )
 
     def _check(self, h: Array, x: Array, theta: GRUParams) -> tuple[Array, Array]:
         if not isinstance(theta, tuple) or len(theta) != 3:
-            raise ValueError(f"GRUCell expected GRUParams(r, u, c), got {type(theta).__name__}")
+            raise ValueError(
+                f"GRUCell expected GRUParams(r, u, c), got {type(theta).__name__}"
+            )
         for name, p in zip("ruc", theta, strict=True):
             _gate_check("GRUCell", name, p, self.n_h, self.n_h, self.n_x)
         return _check_state("GRUCell", h, x, self.n_h, self.n_x)
@@ -194,7 +234,8 @@ class GRUCell(Cell):
         c_minus_h, us_c, hs_r = c - h, u * s_c, h * s_r
 
         def tangent(da_r: Array, da_u: Array, da_c: Array) -> Array:
-            # the shared part of D and grad, from the tangents of the three pre-activations
+            # the shared part of D and grad, from the tangents of the three
+            # pre-activations
             return c_minus_h * s_u * da_u + us_c * ((hs_r * da_r) @ Wc.T + da_c)
 
         def cotangents(w: Array) -> tuple[Array, Array, Array, Array]:
@@ -211,16 +252,24 @@ class GRUCell(Cell):
             return (1.0 - u) * w + r * q + d_u @ Wu + d_r @ Wr
 
         def grad(dt: GRUParams) -> Array:
-            return tangent(_affine(dt.r, h, x), _affine(dt.u, h, x), _affine(dt.c, rh, x))
+            return tangent(
+                _affine(dt.r, h, x), _affine(dt.u, h, x), _affine(dt.c, rh, x)
+            )
 
         def grad_adj(w: Array) -> GRUParams:
             d_r, d_u, d_c, _ = cotangents(w)
-            return GRUParams(_affine_adjoint(d_r, h, x), _affine_adjoint(d_u, h, x), _affine_adjoint(d_c, rh, x))
+            return GRUParams(
+                _affine_adjoint(d_r, h, x),
+                _affine_adjoint(d_u, h, x),
+                _affine_adjoint(d_c, rh, x),
+            )
 
         def grad_adj_each(w: Array) -> GRUParams:
             d_r, d_u, d_c, _ = cotangents(w)
             return GRUParams(
-                _affine_adjoint_each(d_r, h, x), _affine_adjoint_each(d_u, h, x), _affine_adjoint_each(d_c, rh, x)
+                _affine_adjoint_each(d_r, h, x),
+                _affine_adjoint_each(d_u, h, x),
+                _affine_adjoint_each(d_c, rh, x),
             )
 
         return CellLinearization(
@@ -231,11 +280,12 @@ class GRUCell(Cell):
         )
 
 
-# -------------------------------------------------------------------------------------------- LSTM
+# --------------------------------------------------------------------------------- LSTM
 
 
 class LSTMParams(NamedTuple):
-    r"""LSTM parameters: input gate :math:`i`, forget gate :math:`f`, output gate :math:`o`, block input :math:`g`."""
+    r"""LSTM parameters: input gate :math:`i`, forget gate :math:`f`, output gate
+    :math:`o`, block input :math:`g`."""
 
     i: GateParams
     f: GateParams
@@ -245,42 +295,49 @@ class LSTMParams(NamedTuple):
 
 @dataclass(frozen=True)
 class LSTMCell(Cell):
-    r"""The long short-term memory cell (Hochreiter and Schmidhuber 1997 [36]) as a transition map.
+    r"""The long short-term memory cell (Hochreiter and Schmidhuber 1997 [36]) as a
+    transition map.
 
-    The "vanilla LSTM" of Greff et al. (2017) [25], the paper the thesis refers to, *without* its
-    peephole connections: a forget gate (Gers et al. 2000), input and output gates, and
-    :math:`\tanh` as both the block-input and the output activation. On the state
-    :math:`s = [h; c]\in\mathbb R^{2n}` (hidden output :math:`h`, memory cell :math:`c`):
+    The "vanilla LSTM" of Greff et al. (2017) [25], the paper the thesis refers to,
+    *without* its peephole connections: a forget gate (Gers et al. 2000), input and
+    output gates, and :math:`\tanh` as both the block-input and the output activation.
+    On the state :math:`s = [h; c]\in\mathbb R^{2n}` (hidden output :math:`h`, memory
+    cell :math:`c`):
 
     .. math::
-        i &= \sigma(W_ih + U_ix + b_i),\quad f = \sigma(W_fh + U_fx + b_f),\quad
-        o = \sigma(W_oh + U_ox + b_o),\quad g = \tanh(W_gh + U_gx + b_g),\\
-        c' &= f\odot c + i\odot g,\qquad h' = o\odot\tanh(c'),\qquad f([h; c]; x;\theta) = [h'; c'].
+        i &= \sigma(W_ih + U_ix + b_i),\quad f = \sigma(W_fh + U_fx + b_f),\\
+        o &= \sigma(W_oh + U_ox + b_o),\quad g = \tanh(W_gh + U_gx + b_g),\\
+        c' &= f\odot c + i\odot g,\qquad h' = o\odot\tanh(c'),\\
+        f([h; c]; x;\theta) &= [h'; c'].
 
-    The RNN core keeps one state array, so the cell's ``n_h`` (the state dimension the RNN sees) is
-    :math:`2n` with :math:`n` = ``n_units``; predict from the :math:`h` half with :class:`ReadH`
-    (:meth:`readout`). ``init`` sets :math:`b_f = 1` (Gers et al. 2000; Jozefowicz et al. 2015).
+    The RNN core keeps one state array, so the cell's ``n_h`` (the state dimension the
+    RNN sees) is :math:`2n` with :math:`n` = ``n_units``; predict from the :math:`h`
+    half with :class:`ReadH` (:meth:`readout`). ``init`` sets :math:`b_f = 1` (Gers et
+    al. 2000; Jozefowicz et al. 2015).
 
     Derivatives, with :math:`s_k = \sigma'(a_k) = k\odot(1-k)` for :math:`k = i, f, o`,
-    :math:`s_g = 1 - g\odot g` and :math:`t = \tanh(c')`. A tangent :math:`[v_h; v_c]` gives the
-    gate tangents :math:`dk = s_k\odot W_kv_h` and
+    :math:`s_g = 1 - g\odot g` and :math:`t = \tanh(c')`. A tangent :math:`[v_h; v_c]`
+    gives the gate tangents :math:`dk = s_k\odot W_kv_h` and
 
     .. math::
         dc' = df\odot c + f\odot v_c + di\odot g + i\odot dg,\qquad
         dh' = do\odot t + o\odot(1-t\odot t)\odot dc',
 
-    so :math:`D_sf\cdot[v_h; v_c] = [dh'; dc']`; :math:`\nabla_\theta f` is the same with
-    :math:`W_kv_h` replaced by :math:`dW_kh + dU_kx + db_k` and :math:`v_c = 0`. Note
-    :math:`\partial c'/\partial c = \operatorname{diag}(f)`: the memory path is a Hadamard product
-    with the forget gate, not a matrix product (why the LSTM's gradients need not vanish).
-    The adjoint at :math:`[w_h; w_c]`, through the pre-activation cotangents:
+    so :math:`D_sf\cdot[v_h; v_c] = [dh'; dc']`; :math:`\nabla_\theta f` is the same
+    with :math:`W_kv_h` replaced by :math:`dW_kh + dU_kx + db_k` and :math:`v_c = 0`.
+    Note :math:`\partial c'/\partial c = \operatorname{diag}(f)`: the memory path is a
+    Hadamard product with the forget gate, not a matrix product (why the LSTM's
+    gradients need not vanish). The adjoint at :math:`[w_h; w_c]`, through the
+    pre-activation cotangents:
 
     .. math::
         \gamma &= w_c + o\odot(1-t\odot t)\odot w_h,\\
-        \delta_o &= s_o\odot t\odot w_h,\quad \delta_f = s_f\odot c\odot\gamma,\quad
-        \delta_i = s_i\odot g\odot\gamma,\quad \delta_g = s_g\odot i\odot\gamma,\\
-        D^*_sf\cdot[w_h; w_c] &= \Bigl[\sum_{k\in\{i,f,o,g\}}W_k^T\delta_k;\ f\odot\gamma\Bigr],
-        \qquad \nabla^*f\cdot[w_h; w_c] = \bigl((\delta_kh^T, \delta_kx^T, \delta_k)\bigr)_{k=i,f,o,g}.
+        \delta_o &= s_o\odot t\odot w_h,\quad \delta_f = s_f\odot c\odot\gamma,\\
+        \delta_i &= s_i\odot g\odot\gamma,\quad \delta_g = s_g\odot i\odot\gamma,\\
+        D^*_sf\cdot[w_h; w_c] &= \Bigl[\sum_{k\in\{i,f,o,g\}}W_k^T\delta_k;\
+        f\odot\gamma\Bigr],\\
+        \nabla^*f\cdot[w_h; w_c]
+        &= \bigl((\delta_kh^T, \delta_kx^T, \delta_k)\bigr)_{k=i,f,o,g}.
 
     Parameters
     ----------
@@ -299,20 +356,24 @@ class LSTMCell(Cell):
         return 2 * self.n_units
 
     def init(self, rng: np.random.Generator, forget_bias: float = 1.0) -> LSTMParams:
-        r"""Weights :math:`N(0, 1/n_{in})`; zero biases except :math:`b_f` = ``forget_bias``."""
+        r"""Weights :math:`N(0, 1/n_{in})`; zero biases except :math:`b_f` =
+        ``forget_bias``."""
         n, m = self.n_units, self.n_x
         i, f = _gate_init(rng, n, n, m), _gate_init(rng, n, n, m, forget_bias)
         return LSTMParams(i, f, _gate_init(rng, n, n, m), _gate_init(rng, n, n, m))
 
     def readout(self, n_y: int, activation=identity) -> ReadH:
-        r"""The prediction :math:`g([h; c]) = \Psi(Vh + b)`: a :class:`ReadH` around ``Dense(n_units, n_y)``."""
+        r"""The prediction :math:`g([h; c]) = \Psi(Vh + b)`: a :class:`ReadH` around
+        ``Dense(n_units, n_y)``."""
         from adjnets.layers import Dense
 
         return ReadH(Dense(self.n_units, n_y, activation), self.n_units, self.n_h)
 
     def _check(self, s: Array, x: Array, theta: LSTMParams) -> tuple[Array, Array]:
         if not isinstance(theta, tuple) or len(theta) != 4:
-            raise ValueError(f"LSTMCell expected LSTMParams(i, f, o, g), got {type(theta).__name__}")
+            raise ValueError(
+                f"LSTMCell expected LSTMParams(i, f, o, g), got {type(theta).__name__}"
+            )
         for name, p in zip("ifog", theta, strict=True):
             _gate_check("LSTMCell", name, p, self.n_units, self.n_units, self.n_x)
         return _check_state("LSTMCell", s, x, self.n_h, self.n_x)
@@ -341,14 +402,21 @@ class LSTMCell(Cell):
         o_st = o * (1.0 - t * t)  # D h'/D c' = diag(o (.) tanh'(c'))
         Ws = tuple(p.W for p in theta)  # W_i, W_f, W_o, W_g
 
-        def tangent(da_i: Array, da_f: Array, da_o: Array, da_g: Array, v_c: Array | float) -> Array:
+        def tangent(
+            da_i: Array, da_f: Array, da_o: Array, da_g: Array, v_c: Array | float
+        ) -> Array:
             dc = s_f * da_f * c + f * v_c + s_i * da_i * g + i * s_g * da_g
             return np.concatenate([s_o * da_o * t + o_st * dc, dc], axis=-1)
 
         def cotangents(w: Array) -> tuple[tuple[Array, Array, Array, Array], Array]:
             w_h, w_c = w[..., :n], w[..., n:]
             gamma = w_c + o_st * w_h
-            return (s_i * g * gamma, s_f * c * gamma, s_o * t * w_h, s_g * i * gamma), gamma
+            return (
+                s_i * g * gamma,
+                s_f * c * gamma,
+                s_o * t * w_h,
+                s_g * i * gamma,
+            ), gamma
 
         def D(v: Array) -> Array:
             v_h = v[..., :n]
@@ -378,24 +446,27 @@ class LSTMCell(Cell):
         )
 
 
-# ----------------------------------------------------------------------------------------- readout
+# ------------------------------------------------------------------------------ readout
 
 
 @dataclass(frozen=True)
 class ReadH(Layer):
-    r"""A prediction layer that reads only the first ``n_h`` coordinates of the state: :math:`g = \ell\circ P`.
+    r"""A prediction layer that reads only the first ``n_h`` coordinates of the state:
+    :math:`g = \ell\circ P`.
 
-    :math:`P[h; c] = h` is the projection onto the :math:`h` half of an LSTM state; its adjoint
-    embeds, :math:`P^*w = [w; 0]`. For the wrapped layer :math:`\ell(h;\zeta)` (e.g. a
-    :class:`adjnets.layers.Dense`), by the chain rule and because :math:`P` is linear
-    (:math:`D^2P = 0`):
+    :math:`P[h; c] = h` is the projection onto the :math:`h` half of an LSTM state; its
+    adjoint embeds, :math:`P^*w = [w; 0]`. For the wrapped layer :math:`\ell(h;\zeta)`
+    (e.g. a :class:`adjnets.layers.Dense`), by the chain rule and because :math:`P` is
+    linear (:math:`D^2P = 0`):
 
     .. math::
-        Dg = D\ell(Ps)\cdot P,\quad D^*g = P^*D^*\ell(Ps),\quad \nabla g = \nabla\ell(Ps),\quad
+        Dg = D\ell(Ps)\cdot P,\quad D^*g = P^*D^*\ell(Ps),\quad
+        \nabla g = \nabla\ell(Ps),
+
         D^2g(v_1, v_2) = D^2\ell(Pv_1, Pv_2),\quad D\nabla g(v, u) = D\nabla\ell(Pv, u),
 
-    whose hook adjoints are those of :math:`\ell` with :math:`P` applied to the hooked tangent and
-    :math:`P^*` to any result in the state space.
+    whose hook adjoints are those of :math:`\ell` with :math:`P` applied to the hooked
+    tangent and :math:`P^*` to any result in the state space.
 
     Parameters
     ----------
@@ -417,12 +488,17 @@ class ReadH(Layer):
     def _project(self, s: Array) -> Array:
         s = np.asarray(s, dtype=float)
         if s.ndim < 1 or s.shape[-1] != self.n_state:
-            raise ValueError(f"ReadH expected states whose last axis has length {self.n_state}, got shape {s.shape}")
+            raise ValueError(
+                f"ReadH expected states whose last axis has length {self.n_state}, got "
+                f"shape {s.shape}"
+            )
         return s[..., : self.n_h]
 
     def _embed(self, w: Array) -> Array:
         w = np.asarray(w, dtype=float)
-        return np.concatenate([w, np.zeros(w.shape[:-1] + (self.n_state - self.n_h,))], axis=-1)
+        return np.concatenate(
+            [w, np.zeros(w.shape[:-1] + (self.n_state - self.n_h,))], axis=-1
+        )
 
     def __call__(self, s: Array, theta: Tree) -> Array:
         return self.layer(self._project(s), theta)
@@ -433,7 +509,9 @@ class ReadH(Layer):
         D2, DG = lin.D2, lin.D_grad
         return Linearization(
             output=lin.output,
-            D=LinearMap(lambda v: lin.D(P(v)), lambda w: E(lin.D.adj(w)), f"{lin.D.name}·P"),
+            D=LinearMap(
+                lambda v: lin.D(P(v)), lambda w: E(lin.D.adj(w)), f"{lin.D.name}·P"
+            ),
             grad=lin.grad,
             D2=BilinearMap(
                 lambda v1, v2: D2(P(v1), P(v2)),

@@ -1,22 +1,25 @@
-r"""Parameter-dependent maps :math:`f(x;\theta)` and their derivatives (thesis section 2.3).
+r"""Parameter-dependent maps :math:`f(x;\theta)` and their derivatives (thesis section
+2.3).
 
-A layer of a network is a map :math:`f: E\times H\to F` with a *state* :math:`x\in E` and a
-*parameter* :math:`\theta\in H`. Everything back-propagation needs of it at one point
-:math:`(x, \theta)` is collected by :meth:`~adjnets.maps.Layer.linearize` in a
+A layer of a network is a map :math:`f: E\times H\to F` with a *state* :math:`x\in E`
+and a *parameter* :math:`\theta\in H`. Everything back-propagation needs of it at one
+point :math:`(x, \theta)` is collected by :meth:`~adjnets.maps.Layer.linearize` in a
 :class:`~adjnets.maps.Linearization`:
 
 * :math:`Df(x;\theta)\in\mathcal L(E;F)`, with adjoint :math:`D^*f(x;\theta)`;
-* :math:`\nabla f(x;\theta)\in\mathcal L(H;F)`, with adjoint :math:`\nabla^*f(x;\theta)`;
-* the second derivative :math:`D^2f(x;\theta)\in\mathcal L(E,E;F)` and the mixed derivative
-  :math:`D\nabla f(x;\theta)\in\mathcal L(E,H;F)`, as bilinear maps whose hooks have adjoints
-  (used by the higher-order loss of thesis section 3.3).
+* :math:`\nabla f(x;\theta)\in\mathcal L(H;F)`, with adjoint
+  :math:`\nabla^*f(x;\theta)`;
+* the second derivative :math:`D^2f(x;\theta)\in\mathcal L(E,E;F)` and the mixed
+  derivative :math:`D\nabla f(x;\theta)\in\mathcal L(E,H;F)`, as bilinear maps whose
+  hooks have adjoints (used by the higher-order loss of thesis section 3.3).
 
 Computing them together at one point lets a layer share the work (a dense layer computes
 :math:`Wx+b` and :math:`\Psi'` once for all four).
 
-Batches: a state may carry any number of leading axes (a batch of :math:`N` points, or :math:`K`
-tangent directions at each of them); the parameter is shared, so :math:`\nabla^*` sums over those
-axes, as the adjoint of :math:`\theta\mapsto (f(x_j;\theta))_j` must.
+Batches: a state may carry any number of leading axes (a batch of :math:`N` points, or
+:math:`K` tangent directions at each of them); the parameter is shared, so
+:math:`\nabla^*` sums over those axes, as the adjoint of
+:math:`\theta\mapsto (f(x_j;\theta))_j` must.
 """
 
 from __future__ import annotations
@@ -34,7 +37,15 @@ from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
 from adjnets.spaces import Tree, sum_extra_leading, sum_outer
 from adjnets.thesis import implements
 
-__all__ = ["Dense", "DenseParams", "Layer", "Linearization", "StateLinearization", "StateMap", "Then"]
+__all__ = [
+    "Dense",
+    "DenseParams",
+    "Layer",
+    "Linearization",
+    "StateLinearization",
+    "StateMap",
+    "Then",
+]
 
 Array = np.ndarray
 
@@ -44,7 +55,8 @@ def _sum_leading(a: Array) -> Array:
 
 
 class DenseParams(NamedTuple):
-    r"""Parameters of a dense layer, a point of :math:`\mathbb R^{m\times n}\times\mathbb R^m`."""
+    r"""Parameters of a dense layer, a point of
+    :math:`\mathbb R^{m\times n}\times\mathbb R^m`."""
 
     W: Array
     b: Array
@@ -52,7 +64,8 @@ class DenseParams(NamedTuple):
 
 @dataclass(frozen=True)
 class Dense(Layer):
-    r"""The dense layer :math:`f(x; W, b) = \Psi(Wx + b)` (thesis section 4.1, equation 4.1).
+    r"""The dense layer :math:`f(x; W, b) = \Psi(Wx + b)` (thesis section 4.1, equation
+    4.1).
 
     With :math:`z = Wx+b`, its derivatives are (Lemmas 4.1.2 and 4.1.3 of the thesis)
 
@@ -65,13 +78,15 @@ class Dense(Layer):
     and, for the higher-order loss, by the product rule and Proposition 2.4.2,
 
     .. math::
-        D^2f(x)\cdot(v_1, v_2) = \Psi''(z)\odot Wv_1\odot Wv_2, \qquad
+        D^2f(x)\cdot(v_1, v_2) = \Psi''(z)\odot Wv_1\odot Wv_2,
+
         D\nabla f(x)\cdot(v, (U, c)) = \Psi''(z)\odot Wv\odot(Ux+c) + \Psi'(z)\odot Uv .
 
     Parameters
     ----------
     n_in, n_out : int
-        :math:`n` and :math:`m`: the layer maps :math:`\mathbb R^n` to :math:`\mathbb R^m`.
+        :math:`n` and :math:`m`: the layer maps :math:`\mathbb R^n` to
+        :math:`\mathbb R^m`.
     activation : Elementwise
         :math:`\Psi`; the identity gives an affine layer.
     """
@@ -89,12 +104,14 @@ class Dense(Layer):
         W, b = theta
         if np.shape(W) != (self.n_out, self.n_in) or np.shape(b) != (self.n_out,):
             raise ValueError(
-                f"Dense({self.n_in}, {self.n_out}) expected W of shape {(self.n_out, self.n_in)} "
+                f"Dense({self.n_in}, {self.n_out}) expected W of shape "
+                f"{(self.n_out, self.n_in)} "
                 f"and b of shape {(self.n_out,)}, got {np.shape(W)} and {np.shape(b)}"
             )
         if np.ndim(x) < 1 or np.shape(x)[-1] != self.n_in:
             raise ValueError(
-                f"Dense({self.n_in}, {self.n_out}) expected inputs whose last axis has length "
+                f"Dense({self.n_in}, {self.n_out}) expected inputs whose last axis has "
+                "length "
                 f"{self.n_in}, got shape {np.shape(x)}"
             )
 
@@ -111,12 +128,15 @@ class Dense(Layer):
         z = x @ W.T + b
         psi = self.activation
         out, s1 = psi.value_and_derivative(z)
-        s2 = functools.cache(lambda: psi.second_derivative(z))  # Psi''(z), on first use only:
+        # Psi''(z), on first use only:
+        s2 = functools.cache(lambda: psi.second_derivative(z))
         memo: dict[str, Array] = {}  # a plain gradient never needs it
 
-        def vW(v: Array) -> Array:  # v @ W.T for the last tangent seen: D, D2 and D_grad share it
-            # Compared by value against a private copy, so a tangent changed in place is never
-            # served a stale product (the copy and comparison cost one pass, the product n_out).
+        # v @ W.T for the last tangent seen: D, D2 and D_grad share it
+        def vW(v: Array) -> Array:
+            # Compared by value against a private copy, so a tangent changed in place is
+            # never served a stale product (the copy and comparison cost one pass, the
+            # product n_out).
             seen = memo.get("v")
             if seen is None or seen.shape != np.shape(v) or not np.array_equal(seen, v):
                 memo["v"], memo["vW"] = np.array(v, dtype=float), v @ W.T
@@ -143,10 +163,15 @@ class Dense(Layer):
             return DenseParams(sum_outer(a, x) + sum_outer(s1 * w, v), _sum_leading(a))
 
         def tangent_grad_adjoint(v: Array, e_t: Array, e_v: Array) -> DenseParams:
-            # grad_adjoint(e_t) + dgrad_left_adjoint(v, e_v), with one outer product with x for both;
-            # each term first summed over the tangent axes that x lacks (e_t may have none)
-            a = sum_extra_leading(s1 * e_t, x.ndim) + sum_extra_leading(s2() * vW(v) * e_v, x.ndim)
-            return DenseParams(sum_outer(a, x) + sum_outer(s1 * e_v, v), _sum_leading(a))
+            # grad_adjoint(e_t) + dgrad_left_adjoint(v, e_v), with one outer product
+            # with x for both; each term first summed over the tangent axes that x lacks
+            # (e_t may have none)
+            a = sum_extra_leading(s1 * e_t, x.ndim) + sum_extra_leading(
+                s2() * vW(v) * e_v, x.ndim
+            )
+            return DenseParams(
+                sum_outer(a, x) + sum_outer(s1 * e_v, v), _sum_leading(a)
+            )
 
         def dgrad_right_adjoint(u: DenseParams, w: Array) -> Array:
             return (s2() * (x @ u.W.T + u.b) * w) @ W + (s1 * w) @ u.W
@@ -156,21 +181,24 @@ class Dense(Layer):
             D=LinearMap(lambda v: s1 * vW(v), lambda w: (s1 * w) @ W, "Df(x)"),
             grad=LinearMap(grad_apply, grad_adjoint, "∇f(x)"),
             D2=BilinearMap(d2_apply, d2_adjoint, d2_adjoint, "D²f(x)"),
-            D_grad=BilinearMap(dgrad_apply, dgrad_left_adjoint, dgrad_right_adjoint, "D∇f(x)"),
+            D_grad=BilinearMap(
+                dgrad_apply, dgrad_left_adjoint, dgrad_right_adjoint, "D∇f(x)"
+            ),
             fused_tangent_grad_adjoint=tangent_grad_adjoint,
         )
 
 
 @dataclass(frozen=True)
 class Then(Layer):
-    r"""A layer followed by parameter-free maps: :math:`f = g_k\circ\dots\circ g_1\circ h(\,\cdot\,;\theta)`.
+    r"""A layer followed by parameter-free maps:
+    :math:`f = g_k\circ\dots\circ g_1\circ h(\,\cdot\,;\theta)`.
 
     A CNN layer :math:`\Phi\circ\Psi\circ C(W, \cdot)` (thesis equation 4.28) is
-    ``Then(conv, (activation, pooling))``. Its derivatives come from those of the pieces by the
-    chain rules of chapter 2: :math:`Df = Dg\cdot Dh` (2.3), :math:`\nabla f = Dg\cdot\nabla h`
-    (Lemma 2.3.1), :math:`D^2 f` by Lemma 2.2.1, and :math:`D\nabla f(v, u) =
-    D^2g(Dh\,v, \nabla h\,u) + Dg\cdot D\nabla h(v, u)` by the same product rule
-    (:func:`adjnets.calculus.composite_second_derivative`).
+    ``Then(conv, (activation, pooling))``. Its derivatives come from those of the pieces
+    by the chain rules of chapter 2: :math:`Df = Dg\cdot Dh` (2.3),
+    :math:`\nabla f = Dg\cdot\nabla h` (Lemma 2.3.1), :math:`D^2 f` by Lemma 2.2.1, and
+    :math:`D\nabla f(v, u) = D^2g(Dh\,v, \nabla h\,u) + Dg\cdot D\nabla h(v, u)` by the
+    same product rule (:func:`adjnets.calculus.composite_second_derivative`).
 
     Parameters
     ----------
@@ -201,6 +229,8 @@ class Then(Layer):
                 D=s.D @ lin.D,
                 grad=s.D @ lin.grad,
                 D2=composite_second_derivative(s.D2, s.D, lin.D, lin.D, lin.D2),
-                D_grad=composite_second_derivative(s.D2, s.D, lin.D, lin.grad, lin.D_grad),
+                D_grad=composite_second_derivative(
+                    s.D2, s.D, lin.D, lin.grad, lin.D_grad
+                ),
             )
         return lin

@@ -1,13 +1,13 @@
 r"""Linear maps held matrix-free, each together with its adjoint (thesis section 2.1).
 
-For :math:`L\in\mathcal{L}(E_1;E_2)` the adjoint :math:`L^*\in\mathcal{L}(E_2;E_1)` is the map
-with :math:`\langle L^* w, v\rangle = \langle w, L v\rangle` for all :math:`v\in E_1`,
-:math:`w\in E_2`. A :class:`LinearMap` stores both actions, so that ``L.adj`` is again a
-:class:`LinearMap` and composition obeys the reversing rule
+For :math:`L\in\mathcal{L}(E_1;E_2)` the adjoint :math:`L^*\in\mathcal{L}(E_2;E_1)` is
+the map with :math:`\langle L^* w, v\rangle = \langle w, L v\rangle` for all
+:math:`v\in E_1`, :math:`w\in E_2`. A :class:`LinearMap` stores both actions, so that
+``L.adj`` is again a :class:`LinearMap` and composition obeys the reversing rule
 :math:`(L_2 L_1)^* = L_1^* L_2^*` by construction.
 
-Convention: both actions accept a batch, that is, an array with extra *leading* axes (a point of
-:math:`\mathbb{R}^N\otimes E`), and act on each point of it.
+Convention: both actions accept a batch, that is, an array with extra *leading* axes (a
+point of :math:`\mathbb{R}^N\otimes E`), and act on each point of it.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ class LinearMap:
     adjoint_apply: Callable[[Tree], Tree]
     name: str = "L"
 
-    # ``L @ array`` must not be taken over by NumPy's matmul: only maps compose with ``@``
+    # ``L @ array`` must not be taken over by NumPy's matmul: only maps compose with
+    # ``@``
     __array_ufunc__ = None
 
     def __call__(self, v: Tree) -> Tree:
@@ -55,7 +56,8 @@ class LinearMap:
 
     @property
     def adj(self) -> LinearMap:
-        r"""The adjoint :math:`L^*`, itself a :class:`LinearMap` whose adjoint is :math:`L`."""
+        r"""The adjoint :math:`L^*`, itself a :class:`LinearMap` whose adjoint is
+        :math:`L`."""
         if self.name.endswith("*"):
             name = self.name[:-1].removeprefix("(").removesuffix(")")
         else:
@@ -81,7 +83,8 @@ class LinearMap:
 
     @classmethod
     def from_matrix(cls, A: np.ndarray, name: str = "A") -> LinearMap:
-        r"""The map :math:`v\mapsto A v` on :math:`\mathbb{R}^n`, with adjoint :math:`w\mapsto A^T w`.
+        r"""The map :math:`v\mapsto A v` on :math:`\mathbb{R}^n`, with adjoint
+        :math:`w\mapsto A^T w`.
 
         Batches are rows: a batch ``V`` of shape ``(N, n)`` maps to ``V @ A.T``.
         """
@@ -98,11 +101,12 @@ class LinearMap:
     ) -> np.ndarray:
         r"""Materialise the map as a matrix, in a chosen layout and vectorisation order.
 
-        The map itself has no layout. A matrix of it needs two arbitrary choices: how to flatten
-        the points of the domain and codomain into columns (``order``: row-major ``"C"`` or the
-        column-major ``"F"`` of :math:`\operatorname{vec}`), and whether the rows index outputs
-        (``"numerator"`` layout) or inputs (``"denominator"`` layout, the transpose). The
-        introduction of the book uses this to show the ambiguity the thesis avoids (section 1.3).
+        The map itself has no layout. A matrix of it needs two arbitrary choices: how to
+        flatten the points of the domain and codomain into columns (``order``: row-major
+        ``"C"`` or the column-major ``"F"`` of :math:`\operatorname{vec}`), and whether
+        the rows index outputs (``"numerator"`` layout) or inputs (``"denominator"``
+        layout, the transpose). The introduction of the book uses this to show the
+        ambiguity the thesis avoids (section 1.3).
 
         Parameters
         ----------
@@ -114,15 +118,19 @@ class LinearMap:
         Returns
         -------
         numpy.ndarray
-            ``(dim codomain, dim domain)`` in numerator layout, its transpose in denominator layout.
+            ``(dim codomain, dim domain)`` in numerator layout, its transpose in
+            denominator layout.
         """
         if layout not in ("numerator", "denominator"):
-            raise ValueError(f"layout must be 'numerator' or 'denominator', got {layout!r}")
+            raise ValueError(
+                f"layout must be 'numerator' or 'denominator', got {layout!r}"
+            )
         if order not in ("C", "F"):
             raise ValueError(f"order must be 'C' or 'F', got {order!r}")
         in_shape = tuple(in_shape)
         n = int(np.prod(in_shape))
-        basis = _unflatten(np.eye(n), in_shape, order)  # the n basis vectors, as a batch
+        # the n basis vectors, as a batch
+        basis = _unflatten(np.eye(n), in_shape, order)
         images = np.asarray(self.apply(basis))
         columns = _flatten(images, order)  # row j: L e_j, flattened
         return columns.T if layout == "numerator" else columns
@@ -136,7 +144,8 @@ def _flatten(batch: np.ndarray, order: str) -> np.ndarray:
 
 
 def _unflatten(rows: np.ndarray, shape: tuple[int, ...], order: str) -> np.ndarray:
-    """Inverse of :func:`_flatten`: reshape each row to ``shape`` in C or Fortran order."""
+    """Inverse of :func:`_flatten`: reshape each row to ``shape`` in C or Fortran
+    order."""
     if order == "F":
         out = rows.reshape((rows.shape[0], *shape[::-1]))
         return out.transpose((0, *range(len(shape), 0, -1)))
@@ -145,15 +154,16 @@ def _unflatten(rows: np.ndarray, shape: tuple[int, ...], order: str) -> np.ndarr
 
 @dataclass(frozen=True)
 class BilinearMap:
-    r"""A bilinear map :math:`B\in\mathcal{L}(E_1, E_2; E_3)` with the adjoints of its two hooks.
+    r"""A bilinear map :math:`B\in\mathcal{L}(E_1, E_2; E_3)` with the adjoints of its
+    two hooks.
 
     Hooking a point into one slot leaves a linear map of the other (thesis section 2.1):
 
     .. math:: (e_1 \lrcorner B)\cdot e_2 = B(e_1, e_2) = (B \llcorner e_2)\cdot e_1 .
 
-    The two adjoints are all that back-propagation needs of :math:`B`, so they are declared with
-    it, as for the dense layer's :math:`W x`, whose hooks give both :math:`D^*` and
-    :math:`\nabla^*`.
+    The two adjoints are all that back-propagation needs of :math:`B`, so they are
+    declared with it, as for the dense layer's :math:`W x`, whose hooks give both
+    :math:`D^*` and :math:`\nabla^*`.
 
     Parameters
     ----------
@@ -177,21 +187,29 @@ class BilinearMap:
     def left_hook(self, e1: Tree) -> LinearMap:
         r"""The linear map :math:`(e_1\lrcorner B): e_2\mapsto B(e_1, e_2)`."""
         return LinearMap(
-            lambda e2: self.apply(e1, e2), lambda e3: self.left_adjoint(e1, e3), f"(e⌟{self.name})"
+            lambda e2: self.apply(e1, e2),
+            lambda e3: self.left_adjoint(e1, e3),
+            f"(e⌟{self.name})",
         )
 
     def right_hook(self, e2: Tree) -> LinearMap:
         r"""The linear map :math:`(B\llcorner e_2): e_1\mapsto B(e_1, e_2)`."""
         return LinearMap(
-            lambda e1: self.apply(e1, e2), lambda e3: self.right_adjoint(e2, e3), f"({self.name}⌞e)"
+            lambda e1: self.apply(e1, e2),
+            lambda e3: self.right_adjoint(e2, e3),
+            f"({self.name}⌞e)",
         )
 
     def swap(self) -> BilinearMap:
-        r"""The same map with its arguments exchanged, :math:`(e_2, e_1)\mapsto B(e_1, e_2)`.
+        r"""The same map with its arguments exchanged,
+        :math:`(e_2, e_1)\mapsto B(e_1, e_2)`.
 
-        For a parameter-dependent map this turns :math:`D\nabla f` into :math:`\nabla D f`
-        (thesis section 2.3.2).
+        For a parameter-dependent map this turns :math:`D\nabla f` into
+        :math:`\nabla D f` (thesis section 2.3.2).
         """
         return BilinearMap(
-            lambda e2, e1: self.apply(e1, e2), self.right_adjoint, self.left_adjoint, f"{self.name}ᵀ"
+            lambda e2, e1: self.apply(e1, e2),
+            self.right_adjoint,
+            self.left_adjoint,
+            f"{self.name}ᵀ",
         )

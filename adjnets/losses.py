@@ -1,14 +1,16 @@
 r"""Loss functions of a network's output (thesis sections 3.2 and 3.3).
 
-Each loss is evaluated on a batch (leading axis) and is the **sum** of the per-point losses; its
-``error`` is the vector :math:`e_L` that back-propagation starts from, the gradient of the loss
-with respect to the network output :math:`\hat y = F(x;\theta)`.
+Each loss is evaluated on a batch (leading axis) and is the **sum** of the per-point
+losses; its ``error`` is the vector :math:`e_L` that back-propagation starts from, the
+gradient of the loss with respect to the network output :math:`\hat y = F(x;\theta)`.
 
-* :data:`squared`: :math:`J_R = \tfrac12\lVert y-\hat y\rVert^2`, error :math:`\hat y - y`
-  (thesis equation 3.6 and Theorem 3.2.2).
-* :data:`cross_entropy`: :math:`J_C = -\langle y, (\operatorname{Log}\circ\sigma)(\hat y)\rangle`,
-  error :math:`\langle\mathbf 1, y\rangle\,\sigma(\hat y) - y`, which is :math:`\sigma(\hat y)-y`
-  for a one-hot :math:`y` (equation 3.9, Lemma 2.4.4, Remark 2.4.5, Theorem 3.2.4).
+* :data:`squared`: :math:`J_R = \tfrac12\lVert y-\hat y\rVert^2`, error
+  :math:`\hat y - y` (thesis equation 3.6 and Theorem 3.2.2).
+* :data:`cross_entropy`:
+  :math:`J_C = -\langle y, (\operatorname{Log}\circ\sigma)(\hat y)\rangle`, error
+  :math:`\langle\mathbf 1, y\rangle\,\sigma(\hat y) - y`, which is
+  :math:`\sigma(\hat y)-y` for a one-hot :math:`y` (equation 3.9, Lemma 2.4.4, Remark
+  2.4.5, Theorem 3.2.4).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class Loss:
-    r"""A loss :math:`J(\hat y, y)` and its gradient in :math:`\hat y` (the initial error :math:`e_L`).
+    r"""A loss :math:`J(\hat y, y)` and its gradient in :math:`\hat y` (the initial
+    error :math:`e_L`).
 
     Attributes
     ----------
@@ -46,10 +49,12 @@ class Loss:
     predict: Callable[[Array], Array]
 
     def check(self, y_hat: Array, y: Array) -> None:
-        """Raise ValueError unless the targets ``y`` have the shape of the output ``y_hat``."""
+        """Raise ValueError unless the targets ``y`` have the shape of the output
+        ``y_hat``."""
         if np.shape(y_hat) != np.shape(y):
             raise ValueError(
-                f"{self.name} loss expected targets of the output's shape {np.shape(y_hat)}, "
+                f"{self.name} loss expected targets of the output's shape "
+                f"{np.shape(y_hat)}, "
                 f"got {np.shape(y)}"
             )
 
@@ -62,12 +67,14 @@ squared = Loss(
 )
 """The squared loss of regression, :math:`J_R` (thesis equation 3.6)."""
 
+
 @implements("Remark 2.4.5", "Lemma 2.4.4")
 def _cross_entropy_error(y_hat: Array, y: Array) -> Array:
-    r""":math:`D^*(\operatorname{Log}\circ\sigma)(\hat y)` applied to :math:`-y`: :math:`\langle\mathbf 1, y\rangle\sigma(\hat y) - y`.
+    r""":math:`D^*(\operatorname{Log}\circ\sigma)(\hat y)` applied to :math:`-y`:
+    :math:`\langle\mathbf 1, y\rangle\sigma(\hat y) - y`.
 
-    Lemma 2.4.4; for a one-hot :math:`y`, :math:`\langle\mathbf 1, y\rangle = 1` and the error is
-    :math:`\sigma(\hat y) - y` (Remark 2.4.5).
+    Lemma 2.4.4; for a one-hot :math:`y`, :math:`\langle\mathbf 1, y\rangle = 1` and the
+    error is :math:`\sigma(\hat y) - y` (Remark 2.4.5).
     """
     return -D_log_softmax(y_hat).adj(y)
 
@@ -78,13 +85,22 @@ cross_entropy = Loss(
     error=_cross_entropy_error,
     predict=softmax,
 )
-"""The softmax cross-entropy loss of classification, :math:`J_C` (thesis equation 3.9)."""
+"""The softmax cross-entropy loss of classification, :math:`J_C` (thesis equation
+3.9)."""
 
 
 @implements("Remark 2.4.5")
 def one_hot(labels: Array, n_classes: int) -> Array:
-    """One-hot encodings of integer class labels (thesis Remark 2.4.5), shape ``(N, n_classes)``."""
+    """One-hot encodings of integer class labels (thesis Remark 2.4.5), shape
+    ``(N, n_classes)``."""
     labels = np.asarray(labels)
-    if labels.ndim != 1 or labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"one_hot expected a 1-d array of labels in [0, {n_classes}), got {labels!r}")
+    if (
+        labels.ndim != 1
+        or labels.size
+        and (labels.min() < 0 or labels.max() >= n_classes)
+    ):
+        raise ValueError(
+            f"one_hot expected a 1-d array of labels in [0, {n_classes}), got "
+            f"{labels!r}"
+        )
     return np.eye(n_classes)[labels]

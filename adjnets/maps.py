@@ -1,19 +1,22 @@
-r"""The two kinds of maps a network is built from, and what their derivatives are at a point.
+r"""The two kinds of maps a network is built from, and what their derivatives are at a
+point.
 
-* A :class:`Layer` is a parameter-dependent map :math:`f(x;\theta)` (thesis section 2.3).
-  :meth:`Layer.linearize` returns a :class:`Linearization`: :math:`f(x;\theta)`,
-  :math:`Df(x;\theta)`, :math:`\nabla f(x;\theta)`, and the bilinear :math:`D^2f(x;\theta)` and
-  :math:`D\nabla f(x;\theta)` used by the higher-order loss (thesis section 3.3).
+* A :class:`Layer` is a parameter-dependent map :math:`f(x;\theta)` (thesis section
+  2.3). :meth:`Layer.linearize` returns a :class:`Linearization`: :math:`f(x;\theta)`,
+  :math:`Df(x;\theta)`, :math:`\nabla f(x;\theta)`, and the bilinear
+  :math:`D^2f(x;\theta)` and :math:`D\nabla f(x;\theta)` used by the higher-order loss
+  (thesis section 3.3).
 * A :class:`StateMap` is a map without parameters, such as an elementwise function or
   max-pooling; :meth:`StateMap.linearize` returns a :class:`StateLinearization`:
   :math:`g(z)`, :math:`Dg(z)` and :math:`D^2 g(z)`.
 
-Computing the derivatives together at one point lets a map share work between them (a dense
-layer computes :math:`Wx+b` and :math:`\Psi'` once for all of them).
+Computing the derivatives together at one point lets a map share work between them (a
+dense layer computes :math:`Wx+b` and :math:`\Psi'` once for all of them).
 
-Batches: a state may carry any number of leading axes (a batch of :math:`N` points, or :math:`K`
-tangent directions at each of them); a parameter is shared by all of them, so :math:`\nabla^*`
-sums over those axes, as the adjoint of :math:`\theta\mapsto (f(x_j;\theta))_j` must.
+Batches: a state may carry any number of leading axes (a batch of :math:`N` points, or
+:math:`K` tangent directions at each of them); a parameter is shared by all of them, so
+:math:`\nabla^*` sums over those axes, as the adjoint of
+:math:`\theta\mapsto (f(x_j;\theta))_j` must.
 """
 
 from __future__ import annotations
@@ -41,14 +44,16 @@ class Linearization:
     grad : LinearMap
         :math:`\nabla f(x;\theta)`; ``grad.adj`` is :math:`\nabla^*f(x;\theta)`.
     D2 : BilinearMap
-        :math:`D^2 f(x;\theta)`, so ``D2.left_hook(v)`` is :math:`(v\lrcorner D^2f(x;\theta))`.
+        :math:`D^2 f(x;\theta)`, so ``D2.left_hook(v)`` is
+        :math:`(v\lrcorner D^2f(x;\theta))`.
     D_grad : BilinearMap
         :math:`D\nabla f(x;\theta)`, so ``D_grad.left_hook(v)`` is
-        :math:`(v\lrcorner D\nabla f(x;\theta))` and ``D_grad.swap()`` is :math:`\nabla D f`.
+        :math:`(v\lrcorner D\nabla f(x;\theta))` and ``D_grad.swap()`` is
+        :math:`\nabla D f`.
     fused_tangent_grad_adjoint : callable, optional
-        ``(v, e_t, e_v)`` to the same tree as :meth:`tangent_grad_adjoint`, computed with
-        shared work where a layer knows how (a dense layer forms one outer product with
-        :math:`x` for both terms).
+        ``(v, e_t, e_v)`` to the same tree as :meth:`tangent_grad_adjoint`, computed
+        with shared work where a layer knows how (a dense layer forms one outer product
+        with :math:`x` for both terms).
     """
 
     output: Tree
@@ -59,9 +64,11 @@ class Linearization:
     fused_tangent_grad_adjoint: Callable[[Tree, Tree, Tree], Tree] | None = None
 
     def tangent_grad_adjoint(self, v: Tree, e_t: Tree, e_v: Tree) -> Tree:
-        r""":math:`\nabla^*f(x;\theta)\cdot e^t + (v\lrcorner D\nabla f(x;\theta))^*\cdot e^v`.
+        r""":math:`\nabla^*f(x;\theta)\cdot e^t
+        + (v\lrcorner D\nabla f(x;\theta))^*\cdot e^v`.
 
-        The layer's term in the gradient of the higher-order loss (thesis Theorem 3.3.4).
+        The layer's term in the gradient of the higher-order loss (thesis Theorem
+        3.3.4).
         """
         if self.fused_tangent_grad_adjoint is not None:
             return self.fused_tangent_grad_adjoint(v, e_t, e_v)
@@ -84,8 +91,6 @@ class Layer(ABC):
         r"""Value and derivatives at :math:`(x, \theta)`."""
 
 
-
-
 @dataclass(frozen=True)
 class StateLinearization:
     r"""A parameter-free map's value and derivatives at one point :math:`z`.
@@ -106,7 +111,8 @@ class StateLinearization:
 
 
 class StateMap(ABC):
-    """A map :math:`g(z)` without parameters, placed after a layer (see :class:`adjnets.layers.Then`)."""
+    """A map :math:`g(z)` without parameters, placed after a layer (see
+    :class:`adjnets.layers.Then`)."""
 
     @abstractmethod
     def __call__(self, z: Tree) -> Tree:

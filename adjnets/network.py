@@ -1,14 +1,17 @@
 r"""The generic network of thesis chapter 3: a composition of parameter-dependent maps.
 
-:math:`F(x;\theta) = (f_L\circ\dots\circ f_1)(x)` with :math:`f_i: E_i\times H_i\to E_{i+1}`;
-the head maps :math:`\alpha_i = f_i\circ\dots\circ f_1` (:math:`\alpha_0 = \mathrm{id}`), the tail
-maps :math:`\omega_i = f_L\circ\dots\circ f_i` (:math:`\omega_{L+1} = \mathrm{id}`), and the states
-:math:`x_i = \alpha_{i-1}(x)`, so that :math:`x_1 = x` and :math:`x_{L+1} = F(x;\theta)`.
+:math:`F(x;\theta) = (f_L\circ\dots\circ f_1)(x)` with
+:math:`f_i: E_i\times H_i\to E_{i+1}`; the head maps
+:math:`\alpha_i = f_i\circ\dots\circ f_1` (:math:`\alpha_0 = \mathrm{id}`), the tail
+maps :math:`\omega_i = f_L\circ\dots\circ f_i` (:math:`\omega_{L+1} = \mathrm{id}`), and
+the states :math:`x_i = \alpha_{i-1}(x)`, so that :math:`x_1 = x` and
+:math:`x_{L+1} = F(x;\theta)`.
 
-In code, layers and parameters are Python sequences indexed from 0: ``layers[i - 1]`` is the
-thesis's :math:`f_i`, ``states[i - 1]`` is :math:`x_i`. Each function's docstring gives the thesis
-result it implements. A batch is a leading axis of :math:`x`, and the loss of a batch is the
-sum of its points' losses, so every gradient here is that sum's gradient.
+In code, layers and parameters are Python sequences indexed from 0: ``layers[i - 1]`` is
+the thesis's :math:`f_i`, ``states[i - 1]`` is :math:`x_i`. Each function's docstring
+gives the thesis result it implements. A batch is a leading axis of :math:`x`, and the
+loss of a batch is the sum of its points' losses, so every gradient here is that sum's
+gradient.
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ class Forward:
 
     @property
     def output(self) -> Tree:
-        r"""The network's output :math:`F(x;\theta) = x_{L+1}`, that is ``states[-1]``."""
+        r"""The network's output :math:`F(x;\theta) = x_{L+1}`, that is
+        ``states[-1]``."""
         return self.states[-1]
 
 
@@ -61,13 +65,15 @@ class TangentForward:
 
 @dataclass(frozen=True)
 class Network:
-    r"""A network :math:`F = f_L\circ\dots\circ f_1` of parameter-dependent maps (thesis 3.1).
+    r"""A network :math:`F = f_L\circ\dots\circ f_1` of parameter-dependent maps (thesis
+    3.1).
 
     Parameters
     ----------
     layers : sequence of Layer
         :math:`f_1, \dots, f_L`, in order. The parameter of the network is the tuple
-        :math:`\theta = (\theta_1, \dots, \theta_L)`, a point of :math:`H_1\times\dots\times H_L`.
+        :math:`\theta = (\theta_1, \dots, \theta_L)`, a point of
+        :math:`H_1\times\dots\times H_L`.
     """
 
     layers: tuple[Layer, ...]
@@ -88,10 +94,13 @@ class Network:
 
     def _check(self, theta: Params) -> None:
         if not isinstance(theta, tuple) or len(theta) != self.L:
-            raise ValueError(f"Network expected a tuple of {self.L} layer parameters, got {type(theta).__name__}"
-                             + (f" of length {len(theta)}" if isinstance(theta, tuple) else ""))
+            raise ValueError(
+                f"Network expected a tuple of {self.L} layer parameters, got "
+                f"{type(theta).__name__}"
+                + (f" of length {len(theta)}" if isinstance(theta, tuple) else "")
+            )
 
-    # -- maps -------------------------------------------------------------------------------
+    # -- maps --------------------------------------------------------------------------
 
     def __call__(self, x: Tree, theta: Params) -> Tree:
         r""":math:`F(x;\theta)` (equation 3.1)."""
@@ -101,23 +110,26 @@ class Network:
         return x
 
     def head(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
-        r"""The head map :math:`\alpha_i = f_i\circ\dots\circ f_1` (equation 3.2); ``i = 0`` is the identity."""
+        r"""The head map :math:`\alpha_i = f_i\circ\dots\circ f_1` (equation 3.2);
+        ``i = 0`` is the identity."""
         if i == 0:
             return lambda x: x
         first, th = Network(self.layers[:i]), theta[:i]
         return lambda x: first(x, th)
 
     def tail(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
-        r"""The tail map :math:`\omega_i = f_L\circ\dots\circ f_i` (equation 3.3); ``i = L + 1`` is the identity."""
+        r"""The tail map :math:`\omega_i = f_L\circ\dots\circ f_i` (equation 3.3);
+        ``i = L + 1`` is the identity."""
         if i == self.L + 1:
             return lambda x: x
         rest, th = Network(self.layers[i - 1 :]), theta[i - 1 :]
         return lambda x: rest(x, th)
 
-    # -- forward and backward propagation ---------------------------------------------------
+    # -- forward and backward propagation ----------------------------------------------
 
     def forward(self, x: Tree, theta: Params) -> Forward:
-        r"""Forward propagation :math:`x_{i+1} = f_i(x_i)`, keeping each layer's linearization."""
+        r"""Forward propagation :math:`x_{i+1} = f_i(x_i)`, keeping each layer's
+        linearization."""
         self._check(theta)
         states, lins = [x], []
         for layer, th in zip(self.layers, theta, strict=True):
@@ -130,8 +142,9 @@ class Network:
     def backpropagate(self, fwd: Forward, e: Tree) -> list[Tree]:
         r"""Back-propagation of an output cotangent :math:`e` (Theorem 3.2.5).
 
-        Returns ``errors`` with ``errors[i - 1]`` :math:`= e_i = D^*\omega_{i+1}(x_{i+1})\cdot e`,
-        computed by the recursion :math:`D^*\omega_i(x_i) = D^*f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`:
+        Returns ``errors`` with ``errors[i - 1]``
+        :math:`= e_i = D^*\omega_{i+1}(x_{i+1})\cdot e`, computed by the recursion
+        :math:`D^*\omega_i(x_i) = D^*f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`:
         :math:`e_L = e` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i`.
         """
         errors = [e]
@@ -145,27 +158,34 @@ class Network:
 
     @implements("Lemma 3.2.1")
     def grad_adjoint(self, fwd: Forward, e: Tree) -> Params:
-        r""":math:`\bigl(\nabla^*_{\theta_i}F(x;\theta)\cdot e\bigr)_{i=1}^L` (Lemma 3.2.1).
+        r""":math:`\bigl(\nabla^*_{\theta_i}F(x;\theta)\cdot e\bigr)_{i=1}^L` (Lemma
+        3.2.1).
 
-        :math:`\nabla^*_{\theta_i}F(x;\theta) = \nabla^*_{\theta_i} f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`,
+        :math:`\nabla^*_{\theta_i}F(x;\theta)
+        = \nabla^*_{\theta_i} f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`,
         applied to the back-propagated errors :math:`e_i`.
         """
         errors = self.backpropagate(fwd, e)
-        return tuple(lin.grad.adj(err) for lin, err in zip(fwd.lins, errors, strict=True))
+        return tuple(
+            lin.grad.adj(err) for lin, err in zip(fwd.lins, errors, strict=True)
+        )
 
-    # -- losses and one step of gradient descent --------------------------------------------
+    # -- losses and one step of gradient descent ---------------------------------------
 
     @implements("Theorem 3.2.2", "Remark 3.2.3", "Theorem 3.2.4", "Remark 3.2.6")
     def loss_and_gradient(
         self, x: Tree, y: Tree, theta: Params, loss: Loss, weight_decay: float = 0.0
     ) -> tuple[float, Params]:
-        r"""The loss of a batch and its gradient in every :math:`\theta_i` (Theorems 3.2.2, 3.2.4).
+        r"""The loss of a batch and its gradient in every :math:`\theta_i` (Theorems
+        3.2.2, 3.2.4).
 
-        :math:`\nabla_{\theta_i}J = \nabla^*_{\theta_i}f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})\cdot e_L`
-        with :math:`e_L = \hat y_R - y` (squared loss) or :math:`\hat y_C - y` (cross-entropy),
-        each an element of :math:`H_i` by the canonical isomorphism (Remark 3.2.3). With
-        ``weight_decay`` :math:`\lambda>0` the objective gains :math:`\tfrac\lambda2\lVert\theta\rVert^2`
-        and each gradient :math:`\lambda\theta_i` (Remark 3.2.6).
+        :math:`\nabla_{\theta_i}J
+        = \nabla^*_{\theta_i}f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})\cdot e_L`
+        with :math:`e_L = \hat y_R - y` (squared loss) or :math:`\hat y_C - y`
+        (cross-entropy), each an element of :math:`H_i` by the canonical isomorphism
+        (Remark 3.2.3). With ``weight_decay`` :math:`\lambda>0` the objective gains
+        :math:`\tfrac\lambda2\lVert\theta\rVert^2` and each gradient
+        :math:`\lambda\theta_i` (Remark 3.2.6).
         """
         fwd = self.forward(x, theta)
         loss.check(fwd.output, y)
@@ -175,24 +195,33 @@ class Network:
 
     @implements("Algorithm 3.2.1")
     def gradient_step(
-        self, x: Tree, y: Tree, theta: Params, eta: float, loss: Loss, weight_decay: float = 0.0
+        self,
+        x: Tree,
+        y: Tree,
+        theta: Params,
+        eta: float,
+        loss: Loss,
+        weight_decay: float = 0.0,
     ) -> tuple[Params, float]:
-        r"""One step of gradient descent, :math:`\theta_i \leftarrow \theta_i - \eta\nabla_{\theta_i}J` (Algorithm 3.2.1).
+        r"""One step of gradient descent,
+        :math:`\theta_i \leftarrow \theta_i - \eta\nabla_{\theta_i}J` (Algorithm 3.2.1).
 
-        All gradients are computed at the old parameters before any is updated (the thesis keeps
-        a copy :math:`\tilde\theta_i` for the same purpose). Returns the new parameters and the
-        loss at the old ones.
+        All gradients are computed at the old parameters before any is updated (the
+        thesis keeps a copy :math:`\tilde\theta_i` for the same purpose). Returns the
+        new parameters and the loss at the old ones.
         """
         value, grads = self.loss_and_gradient(x, y, theta, loss, weight_decay)
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
 
-    # -- the higher-order (tangent) loss ------------------------------------------------------
+    # -- the higher-order (tangent) loss -----------------------------------------------
 
     @implements("Lemma 3.3.2")
     def tangent_forward(self, x: Tree, v: Tree, theta: Params) -> TangentForward:
-        r"""Forward propagation of the tangent :math:`v_{i+1} = Df_i(x_i)\cdot v_i` (Lemma 3.3.2).
+        r"""Forward propagation of the tangent :math:`v_{i+1} = Df_i(x_i)\cdot v_i`
+        (Lemma 3.3.2).
 
-        ``v`` may carry one more leading axis than ``x`` (``K`` tangent directions per point).
+        ``v`` may carry one more leading axis than ``x`` (``K`` tangent directions per
+        point).
         """
         fwd = self.forward(x, theta)
         tangents = [v]
@@ -206,54 +235,74 @@ class Network:
     ) -> tuple[list[Tree], list[Tree]]:
         r"""Tangent back-propagation (Theorem 3.3.3).
 
-        With :math:`e^v_i = D^*\omega_{i+1}(x_{i+1})\cdot e` (ordinary back-propagation of the
-        tangent error) and :math:`e^t_i = ((D\alpha_i(x)\cdot v)\lrcorner D^2\omega_{i+1}(x_{i+1}))^*\cdot e`,
+        With :math:`e^v_i = D^*\omega_{i+1}(x_{i+1})\cdot e` (ordinary back-propagation
+        of the tangent error) and
+        :math:`e^t_i = ((D\alpha_i(x)\cdot v)\lrcorner D^2\omega_{i+1}(x_{i+1}))^*\cdot
+        e`,
         the recursion is :math:`e^t_L = 0` (equation 3.17) and
 
-        .. math:: e^t_{i-1} = D^*f_i(x_i)\cdot e^t_i + (v_i\lrcorner D^2 f_i(x_i))^*\cdot e^v_i .
+        .. math::
+
+            e^t_{i-1} = D^*f_i(x_i)\cdot e^t_i
+            + (v_i\lrcorner D^2 f_i(x_i))^*\cdot e^v_i .
 
         Returns the lists :math:`(e^t_i)_{i=1}^L` and :math:`(e^v_i)_{i=1}^L`.
 
-        ``start`` (shaped like ``e``) replaces :math:`e^t_L = 0` by another error at the output.
-        The recursion is linear, so with ``start`` :math:`=e^y_L` the list returned is
-        :math:`e^t_i + e^y_i`: the errors of ordinary back-propagation (Theorem 3.2.5) ride
-        along in the same products, which :meth:`tangent_loss_and_gradient` uses.
+        ``start`` (shaped like ``e``) replaces :math:`e^t_L = 0` by another error at the
+        output. The recursion is linear, so with ``start`` :math:`=e^y_L` the list
+        returned is :math:`e^t_i + e^y_i`: the errors of ordinary back-propagation
+        (Theorem 3.2.5) ride along in the same products, which
+        :meth:`tangent_loss_and_gradient` uses.
         """
         lins, vs = tfwd.forward.lins, tfwd.tangents
         e_v = [e]
         if start is not None and np.shape(start) != np.shape(e):
             raise ValueError(
-                f"tangent_backpropagate expected start shaped like e {np.shape(e)}, got {np.shape(start)}"
+                f"tangent_backpropagate expected start shaped like e {np.shape(e)}, "
+                f"got {np.shape(start)}"
             )
         e_t = [np.zeros_like(e) if start is None else start]
-        for i in range(self.L, 1, -1):  # thesis layer i = L, ..., 2 sends e_i to e_{i-1}
+        # thesis layer i = L, ..., 2 sends e_i to e_{i-1}
+        for i in range(self.L, 1, -1):
             lin, v_i = lins[i - 1], vs[i - 1]
             e_t.append(lin.D.adj(e_t[-1]) + lin.D2.left_hook(v_i).adj(e_v[-1]))
             e_v.append(lin.D.adj(e_v[-1]))
         return e_t[::-1], e_v[::-1]
 
     @implements("Theorem 3.3.4")
-    def tangent_grad_adjoint(self, tfwd: TangentForward, e: Tree, start: Tree | None = None) -> Params:
-        r""":math:`\bigl((\nabla_{\theta_i}DF(x;\theta)\llcorner v)^*\cdot e\bigr)_{i=1}^L` (Theorem 3.3.4).
+    def tangent_grad_adjoint(
+        self, tfwd: TangentForward, e: Tree, start: Tree | None = None
+    ) -> Params:
+        r""":math:`\bigl((\nabla_{\theta_i}DF(x;\theta)\llcorner v)^*\cdot
+        e\bigr)_{i=1}^L`
+        (Theorem 3.3.4).
 
         .. math::
-            (\nabla_{\theta_i}DF(x;\theta)\llcorner v)^* =
-            \nabla^*_{\theta_i}f_i(x_i)\cdot\bigl((D\alpha_i(x)\cdot v)\lrcorner D^2\omega_{i+1}(x_{i+1})\bigr)^*
-            + \bigl((D\alpha_{i-1}(x)\cdot v)\lrcorner D\nabla_{\theta_i}f_i(x_i)\bigr)^*\cdot D^*\omega_{i+1}(x_{i+1}).
+            (\nabla_{\theta_i}DF(x;\theta)\llcorner v)^*
+            &= \nabla^*_{\theta_i}f_i(x_i)\cdot
+            \bigl((D\alpha_i(x)\cdot v)\lrcorner D^2\omega_{i+1}(x_{i+1})\bigr)^* \\
+            &\quad + \bigl((D\alpha_{i-1}(x)\cdot v)\lrcorner
+            D\nabla_{\theta_i}f_i(x_i)\bigr)^*\cdot D^*\omega_{i+1}(x_{i+1}).
 
-        With ``start`` :math:`= e^y_L` (see :meth:`tangent_backpropagate`) the result also
-        contains the ordinary gradient :math:`\nabla^*_{\theta_i}f_i(x_i)\cdot e^y_i`.
+        With ``start`` :math:`= e^y_L` (see :meth:`tangent_backpropagate`) the result
+        also contains the ordinary gradient
+        :math:`\nabla^*_{\theta_i}f_i(x_i)\cdot e^y_i`.
         """
         e_t, e_v = self.tangent_backpropagate(tfwd, e, start)
         return tuple(
             lin.tangent_grad_adjoint(v, et, ev)
-            for lin, v, et, ev in zip(tfwd.forward.lins, tfwd.tangents[:-1], e_t, e_v, strict=True)
+            for lin, v, et, ev in zip(
+                tfwd.forward.lins, tfwd.tangents[:-1], e_t, e_v, strict=True
+            )
         )
 
     def tangent_penalty(self, x: Tree, v: Tree, beta: Tree, theta: Params) -> float:
-        r""":math:`R(x;\theta) = \frac1{2K}\sum_k\lVert DF(x;\theta)\cdot v_k - \beta_k\rVert^2` (equation 3.14).
+        r""":math:`R(x;\theta)
+        = \frac1{2K}\sum_k\lVert DF(x;\theta)\cdot v_k - \beta_k\rVert^2`
+        (equation 3.14).
 
-        ``v`` and ``beta`` have a leading axis of length :math:`K` in front of the batch axis.
+        ``v`` and ``beta`` have a leading axis of length :math:`K` in front of the batch
+        axis.
         """
         out = self.tangent_forward(x, v, theta).tangents[-1]
         return 0.5 * float(np.sum((out - beta) ** 2)) / _n_tangents(v, x)
@@ -270,11 +319,12 @@ class Network:
         loss: Loss,
         weight_decay: float = 0.0,
     ) -> tuple[float, Params]:
-        r""":math:`\mathcal J_H = J + \mu R` and its gradient (equations 3.13, 3.14; Theorems 3.3.1, 3.3.4).
+        r""":math:`\mathcal J_H = J + \mu R` and its gradient (equations 3.13, 3.14;
+        Theorems 3.3.1, 3.3.4).
 
-        One forward pass carries the states and the :math:`K` tangents (Lemma 3.3.2); Algorithm
-        3.3.1 then runs three backward recursions, for :math:`e^y_i`, :math:`e^v_i` and
-        :math:`e^t_i` (Theorems 3.2.5 and 3.3.3), and
+        One forward pass carries the states and the :math:`K` tangents (Lemma 3.3.2);
+        Algorithm 3.3.1 then runs three backward recursions, for :math:`e^y_i`,
+        :math:`e^v_i` and :math:`e^t_i` (Theorems 3.2.5 and 3.3.3), and
 
         .. math::
             \nabla_{\theta_i}\mathcal J_H = \nabla^*_{\theta_i}f_i(x_i)\cdot e^y_i
@@ -284,16 +334,19 @@ class Network:
         The recursions of :math:`e^y_i` and :math:`e^t_i` apply the same maps
         :math:`D^*f_i(x_i)`, so by linearity they are run as one, for
         :math:`e^y_i + \mu e^t_i` (the tangent error scaled by :math:`\mu`, started from
-        :math:`e^y_L`): one adjoint per layer fewer, and one :math:`\nabla^*_{\theta_i}f_i`
-        for both terms.
+        :math:`e^y_L`): one adjoint per layer fewer, and one
+        :math:`\nabla^*_{\theta_i}f_i` for both terms.
         """
         K = _n_tangents(v, x)
         tfwd = self.tangent_forward(x, v, theta)
         fwd = tfwd.forward
         loss.check(fwd.output, y)
         tangent_error = (tfwd.tangents[-1] - beta) / K
-        value = loss.value(fwd.output, y) + mu * 0.5 * K * float(np.sum(tangent_error**2))
-        # e^y_L, spread over the K tangent directions (the adjoints sum over that axis again)
+        value = loss.value(fwd.output, y) + mu * 0.5 * K * float(
+            np.sum(tangent_error**2)
+        )
+        # e^y_L, spread over the K tangent directions (the adjoints sum over that axis
+        # again)
         start = np.broadcast_to(loss.error(fwd.output, y) / K, np.shape(tangent_error))
         grads = self.tangent_grad_adjoint(tfwd, mu * tangent_error, start=start)
         return _with_weight_decay(value, grads, theta, weight_decay)
@@ -312,22 +365,30 @@ class Network:
         weight_decay: float = 0.0,
     ) -> tuple[Params, float]:
         r"""One step of gradient descent on :math:`J + \mu R` (Algorithm 3.3.1)."""
-        value, grads = self.tangent_loss_and_gradient(x, y, v, beta, theta, mu, loss, weight_decay)
+        value, grads = self.tangent_loss_and_gradient(
+            x, y, v, beta, theta, mu, loss, weight_decay
+        )
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
 
 
-def _with_weight_decay(value: float, grads: Params, theta: Params, lam: float) -> tuple[float, Params]:
-    r"""Add :math:`\tfrac\lambda2\lVert\theta\rVert^2` to the objective and :math:`\lambda\theta_i` to each gradient (Remark 3.2.6)."""
+def _with_weight_decay(
+    value: float, grads: Params, theta: Params, lam: float
+) -> tuple[float, Params]:
+    r"""Add :math:`\tfrac\lambda2\lVert\theta\rVert^2` to the objective and
+    :math:`\lambda\theta_i` to each gradient (Remark 3.2.6)."""
     if not lam:
         return value, grads
-    return value + 0.5 * lam * inner(theta, theta), tree_map(lambda g, th: g + lam * th, grads, theta)
+    return value + 0.5 * lam * inner(theta, theta), tree_map(
+        lambda g, th: g + lam * th, grads, theta
+    )
 
 
 def _n_tangents(v: Tree, x: Tree) -> int:
     """K, the length of the extra leading axis of the tangents."""
     if np.ndim(v) != np.ndim(x) + 1 or np.shape(v)[1:] != np.shape(x):
         raise ValueError(
-            f"expected tangents of shape (K, *{np.shape(x)}) for inputs of shape {np.shape(x)}, "
+            f"expected tangents of shape (K, *{np.shape(x)}) for inputs of shape "
+            f"{np.shape(x)}, "
             f"got {np.shape(v)}"
         )
     return np.shape(v)[0]
@@ -335,14 +396,18 @@ def _n_tangents(v: Tree, x: Tree) -> int:
 
 @dataclass(frozen=True)
 class NetworkLayer:
-    r"""A whole network used as one layer of a larger model, :math:`x\mapsto F(x;\theta)`.
+    r"""A whole network used as one layer of a larger model,
+    :math:`x\mapsto F(x;\theta)`.
 
     Its linearization composes the layers' own: :math:`DF = Df_L\cdots Df_1` (forward
-    propagation of tangents, Lemma 3.3.2), :math:`D^*F` by back-propagation (Theorem 3.2.5),
-    :math:`\nabla_\theta F\cdot u = \sum_i D\omega_{i+1}\cdot\nabla_{\theta_i}f_i\cdot u_i` and its
-    adjoint by Lemma 3.2.1. The second derivatives are not assembled (``D2`` and ``D_grad`` are
-    ``None``), so a model that needs them (the higher-order loss) must use the network directly.
-    A deep recurrent network uses it for its prediction map :math:`g`.
+    propagation of tangents, Lemma 3.3.2), :math:`D^*F` by back-propagation (Theorem
+    3.2.5),
+    :math:`\nabla_\theta F\cdot u
+    = \sum_i D\omega_{i+1}\cdot\nabla_{\theta_i}f_i\cdot u_i`
+    and its adjoint by Lemma 3.2.1. The second derivatives are not assembled (``D2`` and
+    ``D_grad`` are ``None``), so a model that needs them (the higher-order loss) must
+    use the network directly. A deep recurrent network uses it for its prediction map
+    :math:`g`.
     """
 
     network: Network
@@ -355,7 +420,8 @@ class NetworkLayer:
         return self.network(x, theta)
 
     def linearize(self, x: Tree, theta: Params):
-        r"""Value, :math:`DF` and :math:`\nabla_\theta F` with their adjoints at :math:`(x, \theta)`; no second derivatives."""
+        r"""Value, :math:`DF` and :math:`\nabla_\theta F` with their adjoints at
+        :math:`(x, \theta)`; no second derivatives."""
         from adjnets.linear import LinearMap
         from adjnets.maps import Linearization
 

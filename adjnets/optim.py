@@ -1,24 +1,28 @@
-r"""First-order optimisers over parameter trees: gradient descent, momentum and adaptive methods.
+r"""First-order optimisers over parameter trees: gradient descent, momentum and adaptive
+methods.
 
-The thesis trains every network by plain gradient descent (Algorithms 3.2.1, 4.1.1). This module
-collects the variants that the optimisation appendix of the book compares, following the course
-notes of Jensen :cite:`jensen2024notes` (section 3) and Borasi :cite:`borasi2023notes`
-(section 1.2):
+The thesis trains every network by plain gradient descent (Algorithms 3.2.1, 4.1.1).
+This module collects the variants that the optimisation appendix of the book compares,
+following the course notes of Jensen :cite:`jensen2024notes` (section 3) and Borasi
+:cite:`borasi2023notes` (section 1.2):
 
-* :class:`GradientDescent` (also :data:`SGD`): :math:`\theta^{t+1} = \theta^t - \eta g^t`;
+* :class:`GradientDescent` (also :data:`SGD`):
+  :math:`\theta^{t+1} = \theta^t - \eta g^t`;
 * :class:`HeavyBall`: Polyak's momentum;
 * :class:`Nesterov`: Nesterov's accelerated gradient;
 * :class:`AdaGrad`: per-coordinate steps scaled by the accumulated squared gradients;
-* :class:`Adam`: moving averages of the gradient and of its square, with bias correction.
+* :class:`Adam`: moving averages of the gradient and of its square, with bias
+  correction.
 
-Each optimiser is a small frozen object holding its hyperparameters, with two pure functions:
-``init(theta) -> state`` and ``step(theta, grad, state) -> (theta, state)``. Parameters, gradients
-and states are *trees* (arrays or (Named)tuples of arrays, :mod:`adjnets.spaces`); nothing is
-modified in place, so an old ``(theta, state)`` pair stays valid after a step. Products, squares
-and square roots of gradients are taken entry by entry (Hadamard, :math:`\odot`).
+Each optimiser is a small frozen object holding its hyperparameters, with two pure
+functions: ``init(theta) -> state`` and ``step(theta, grad, state) -> (theta, state)``.
+Parameters, gradients and states are *trees* (arrays or (Named)tuples of arrays,
+:mod:`adjnets.spaces`); nothing is modified in place, so an old ``(theta, state)`` pair
+stays valid after a step. Products, squares and square roots of gradients are taken
+entry by entry (Hadamard, :math:`\odot`).
 
-:func:`fit` runs an optimiser over shuffled minibatches of a data set, with the gradient of the
-*mean* loss of each minibatch (the package's losses are sums over the batch).
+:func:`fit` runs an optimiser over shuffled minibatches of a data set, with the gradient
+of the *mean* loss of each minibatch (the package's losses are sums over the batch).
 """
 
 from __future__ import annotations
@@ -36,19 +40,31 @@ Array = np.ndarray
 
 
 def _lr(owner: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value < np.inf:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0 < value < np.inf
+    ):
         raise ValueError(f"{owner} expected a learning rate lr > 0, got {value!r}")
     return float(value)
 
 
 def _beta(owner: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0 <= value < 1
+    ):
         raise ValueError(f"{owner} expected {name} in [0, 1), got {value!r}")
     return float(value)
 
 
 def _eps(owner: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < np.inf:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0 <= value < np.inf
+    ):
         raise ValueError(f"{owner} expected {name} >= 0, got {value!r}")
     return float(value)
 
@@ -74,7 +90,8 @@ class SquaredSum(NamedTuple):
 
 
 class AdamState(NamedTuple):
-    r"""State of Adam: the number of steps taken and the two moving averages :math:`m, v`."""
+    r"""State of Adam: the number of steps taken and the two moving averages
+    :math:`m, v`."""
 
     count: int
     m: Tree
@@ -85,11 +102,11 @@ class AdamState(NamedTuple):
 class GradientDescent:
     r"""Plain gradient descent: :math:`\theta^{t+1} = \theta^t - \eta\, g^t`.
 
-    With :math:`g^t = \nabla h(\theta^t)` this is the gradient step of Algorithm 3.2.1 of the
-    thesis; with the gradient of a random minibatch's loss it is stochastic gradient descent
-    (:data:`SGD` is the same class). For an :math:`L`-smooth :math:`h` and :math:`\eta = 1/L`
-    one step decreases :math:`h` by at least :math:`\lVert\nabla h\rVert^2/(2L)`
-    :cite:`borasi2023notes,jensen2024notes`.
+    With :math:`g^t = \nabla h(\theta^t)` this is the gradient step of Algorithm 3.2.1
+    of the thesis; with the gradient of a random minibatch's loss it is stochastic
+    gradient descent (:data:`SGD` is the same class). For an :math:`L`-smooth :math:`h`
+    and :math:`\eta = 1/L` one step decreases :math:`h` by at least
+    :math:`\lVert\nabla h\rVert^2/(2L)` :cite:`borasi2023notes,jensen2024notes`.
 
     Parameters
     ----------
@@ -120,13 +137,15 @@ class HeavyBall:
     r"""Polyak's heavy-ball method (gradient descent with momentum).
 
     .. math::
-        \theta^{t+1} = \theta^t - \eta\,\nabla h(\theta^t) + \beta\,(\theta^t - \theta^{t-1}),
+        \theta^{t+1} = \theta^t - \eta\,\nabla h(\theta^t)
+        + \beta\,(\theta^t - \theta^{t-1}),
         \qquad \theta^{-1} = \theta^0,
 
     :cite:`jensen2024notes` (section 3.3). The state is the last displacement
-    :math:`v^t = \theta^t - \theta^{t-1}`, so a step is :math:`v^{t+1} = \beta v^t - \eta g^t`,
-    :math:`\theta^{t+1} = \theta^t + v^{t+1}`. Under a constant gradient :math:`g` the
-    displacement tends to :math:`-\eta g/(1-\beta)`: the effective step grows by :math:`1/(1-\beta)`.
+    :math:`v^t = \theta^t - \theta^{t-1}`, so a step is
+    :math:`v^{t+1} = \beta v^t - \eta g^t`, :math:`\theta^{t+1} = \theta^t + v^{t+1}`.
+    Under a constant gradient :math:`g` the displacement tends to
+    :math:`-\eta g/(1-\beta)`: the effective step grows by :math:`1/(1-\beta)`.
 
     Parameters
     ----------
@@ -162,19 +181,22 @@ class Nesterov:
 
     .. math::
         \chi^{t+1} = \theta^t + \beta\,(\theta^t - \theta^{t-1}), \qquad
-        \theta^{t+1} = \chi^{t+1} - \eta\,\nabla h(\chi^{t+1}), \qquad \theta^{-1} = \theta^0.
+        \theta^{t+1} = \chi^{t+1} - \eta\,\nabla h(\chi^{t+1}), \qquad \theta^{-1}
+        = \theta^0.
 
-    The gradient is needed at :math:`\chi`, so the parameters this optimiser holds (and whose
-    gradient ``step`` expects) are the extrapolated points :math:`\chi^{t+1}`, and the state is
-    :math:`v^t = \theta^t - \theta^{t-1}`. Writing :math:`g = \nabla h(\chi^{t+1})`, one step is
+    The gradient is needed at :math:`\chi`, so the parameters this optimiser holds (and
+    whose gradient ``step`` expects) are the extrapolated points :math:`\chi^{t+1}`, and
+    the state is :math:`v^t = \theta^t - \theta^{t-1}`. Writing
+    :math:`g = \nabla h(\chi^{t+1})`, one step is
 
     .. math::
-        v^{t+1} = \beta v^t - \eta g, \qquad \chi^{t+2} = \chi^{t+1} + \beta v^{t+1} - \eta g,
+        v^{t+1} = \beta v^t - \eta g, \qquad \chi^{t+2}
+        = \chi^{t+1} + \beta v^{t+1} - \eta g,
 
-    and :meth:`position` recovers :math:`\theta^t = \chi^{t+1} - \beta v^t`. ``init(theta0)``
-    starts at :math:`\chi^1 = \theta^0`. For a convex :math:`L`-smooth :math:`h`,
-    :math:`\eta = 1/L` and :math:`\beta_t = (t-1)/(t+2)` the error is :math:`O(1/t^2)`
-    (Nesterov, 1983); here :math:`\beta` is constant, as in the notes.
+    and :meth:`position` recovers :math:`\theta^t = \chi^{t+1} - \beta v^t`.
+    ``init(theta0)`` starts at :math:`\chi^1 = \theta^0`. For a convex :math:`L`-smooth
+    :math:`h`, :math:`\eta = 1/L` and :math:`\beta_t = (t-1)/(t+2)` the error is
+    :math:`O(1/t^2)` (Nesterov, 1983); here :math:`\beta` is constant, as in the notes.
 
     Parameters
     ----------
@@ -196,9 +218,12 @@ class Nesterov:
         return Velocity(_zeros(theta))
 
     def step(self, theta: Tree, grad: Tree, state: Velocity) -> tuple[Tree, Velocity]:
-        r"""From :math:`(\chi^{t+1}, \nabla h(\chi^{t+1}), v^t)` return :math:`(\chi^{t+2}, v^{t+1})`."""
+        r"""From :math:`(\chi^{t+1}, \nabla h(\chi^{t+1}), v^t)` return
+        :math:`(\chi^{t+2}, v^{t+1})`."""
         v = tree_map(lambda v, g: self.beta * v - self.lr * g, state.velocity, grad)
-        chi = tree_map(lambda c, v, g: c + self.beta * v - self.lr * g, _float(theta), v, grad)
+        chi = tree_map(
+            lambda c, v, g: c + self.beta * v - self.lr * g, _float(theta), v, grad
+        )
         return chi, Velocity(v)
 
     def position(self, theta: Tree, state: Velocity) -> Tree:
@@ -223,7 +248,8 @@ class AdaGrad:
     lr : float
         :math:`\eta > 0`.
     delta : float
-        :math:`\delta\ge 0`, which keeps the quotient finite where no gradient has been seen.
+        :math:`\delta\ge 0`, which keeps the quotient finite where no gradient has been
+        seen.
     """
 
     lr: float
@@ -237,11 +263,17 @@ class AdaGrad:
         r""":math:`\gamma = 0`."""
         return SquaredSum(_zeros(theta))
 
-    def step(self, theta: Tree, grad: Tree, state: SquaredSum) -> tuple[Tree, SquaredSum]:
-        r"""Return :math:`(\theta - \eta g/(\sqrt{\gamma'}+\delta),\ \gamma')`, :math:`\gamma' = \gamma + g\odot g`."""
+    def step(
+        self, theta: Tree, grad: Tree, state: SquaredSum
+    ) -> tuple[Tree, SquaredSum]:
+        r"""Return :math:`(\theta - \eta g/(\sqrt{\gamma'}+\delta),\ \gamma')`,
+        :math:`\gamma' = \gamma + g\odot g`."""
         gamma = tree_map(lambda s, g: s + g * g, state.sum_sq, grad)
         new = tree_map(
-            lambda th, g, s: th - self.lr * g / (np.sqrt(s) + self.delta), _float(theta), grad, gamma
+            lambda th, g, s: th - self.lr * g / (np.sqrt(s) + self.delta),
+            _float(theta),
+            grad,
+            gamma,
         )
         return new, SquaredSum(gamma)
 
@@ -253,13 +285,14 @@ class Adam:
     .. math::
         m^t &= \beta_1 m^{t-1} + (1-\beta_1)\,g^t, \qquad
         v^t = \beta_2 v^{t-1} + (1-\beta_2)\,g^t\odot g^t, \qquad m^0 = v^0 = 0,\\
-        \hat m^t &= \frac{m^t}{1-\beta_1^t}, \qquad \hat v^t = \frac{v^t}{1-\beta_2^t}, \qquad
+        \hat m^t &= \frac{m^t}{1-\beta_1^t}, \qquad \hat v^t
+        = \frac{v^t}{1-\beta_2^t}, \qquad
         \theta^{t} = \theta^{t-1} - \eta\,\frac{\hat m^t}{\sqrt{\hat v^t} + \epsilon},
 
-    for :math:`t = 1, 2, \dots`, entry by entry. The notes :cite:`jensen2024notes` (section 3.3)
-    state the two averages and the adaptive step without :math:`\eta` and without the bias
-    correction :math:`\hat m, \hat v`; ``bias_correction=False`` gives their form (times
-    :math:`\eta`).
+    for :math:`t = 1, 2, \dots`, entry by entry. The notes :cite:`jensen2024notes`
+    (section 3.3) state the two averages and the adaptive step without :math:`\eta` and
+    without the bias correction :math:`\hat m, \hat v`; ``bias_correction=False`` gives
+    their form (times :math:`\eta`).
 
     Parameters
     ----------
@@ -299,7 +332,9 @@ class Adam:
         c1, c2 = (1 - b1**t, 1 - b2**t) if self.bias_correction else (1.0, 1.0)
         new = tree_map(
             lambda th, m, v: th - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps),
-            _float(theta), m, v,
+            _float(theta),
+            m,
+            v,
         )
         return new, AdamState(t, m, v)
 
@@ -307,11 +342,14 @@ class Adam:
 Optimizer = GradientDescent | HeavyBall | Nesterov | AdaGrad | Adam
 
 
-def iterate(optimizer: Any, grad_fn: Callable[[Tree], Tree], theta: Tree, steps: int) -> list[Tree]:
-    r"""Run ``steps`` steps of ``optimizer`` on a deterministic gradient; return all iterates.
+def iterate(
+    optimizer: Any, grad_fn: Callable[[Tree], Tree], theta: Tree, steps: int
+) -> list[Tree]:
+    r"""Run ``steps`` steps of ``optimizer`` on a deterministic gradient; return all
+    iterates.
 
-    Returns :math:`[\theta^0, \theta^1, \dots, \theta^{\text{steps}}]`, the parameters the
-    optimiser holds (for :class:`Nesterov`, the extrapolated points :math:`\chi`).
+    Returns :math:`[\theta^0, \theta^1, \dots, \theta^{\text{steps}}]`, the parameters
+    the optimiser holds (for :class:`Nesterov`, the extrapolated points :math:`\chi`).
     """
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ValueError(f"iterate expected a number of steps >= 0, got {steps!r}")
@@ -336,15 +374,16 @@ def fit(
 ) -> tuple[Tree, np.ndarray]:
     r"""Minibatch training with any optimiser of this module.
 
-    Each epoch shuffles the :math:`N` points with ``rng`` and takes one ``optimizer.step`` per
-    minibatch :math:`A` of ``batch_size`` consecutive points (the last may be smaller), with the
-    gradient of the mean loss :math:`\frac1{|A|}\sum_{j\in A} J(x_{(j)}, y_{(j)};\theta)`.
+    Each epoch shuffles the :math:`N` points with ``rng`` and takes one
+    ``optimizer.step`` per minibatch :math:`A` of ``batch_size`` consecutive points (the
+    last may be smaller), with the gradient of the mean loss
+    :math:`\frac1{|A|}\sum_{j\in A} J(x_{(j)}, y_{(j)};\theta)`.
 
     Parameters
     ----------
     loss_and_gradient : callable
-        ``(x_batch, y_batch, theta) -> (loss, gradient)``, the loss summed over the batch, e.g.
-        ``lambda x, y, th: mlp.loss_and_gradient(x, y, th, cross_entropy)``.
+        ``(x_batch, y_batch, theta) -> (loss, gradient)``, the loss summed over the
+        batch, e.g. ``lambda x, y, th: mlp.loss_and_gradient(x, y, th, cross_entropy)``.
 
     Returns
     -------
@@ -354,8 +393,14 @@ def fit(
         The mean loss over the whole data set before training and after each epoch.
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"fit expected {name} to be a positive integer, got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or value < 1
+        ):
+            raise ValueError(
+                f"fit expected {name} to be a positive integer, got {value!r}"
+            )
     rng = np.random.default_rng(rng)
     n = len(x)
     theta = _float(theta)
@@ -364,7 +409,7 @@ def fit(
     for _ in range(epochs):
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             _, grad = loss_and_gradient(x[idx], y[idx], theta)
             grad = tree_map(lambda g: g / len(idx), grad)
             theta, state = optimizer.step(theta, grad, state)

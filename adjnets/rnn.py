@@ -1,22 +1,24 @@
 r"""Recurrent networks (thesis chapter 5): the generic RNN, BPTT and RTRL.
 
-A sequence :math:`\mathbf x = (x_1,\dots,x_L)\in E_x^L` drives a hidden state through one
-transition map used at every step, :math:`h_i = f(h_{i-1}; x_i; \theta)`, and one prediction map
-:math:`\hat y_i = g(h_i;\zeta)`; the loss is :math:`\mathcal J = \sum_i J(y_i, \hat y_i)`
-(equation 5.4). Suppressing the input and the parameters, :math:`f_i = f(\,\cdot\,; x_i;\theta)`,
-the head map is :math:`\alpha_i = f_i\circ\dots\circ f_1` (5.1) and
+A sequence :math:`\mathbf x = (x_1,\dots,x_L)\in E_x^L` drives a hidden state through
+one transition map used at every step, :math:`h_i = f(h_{i-1}; x_i; \theta)`, and one
+prediction map :math:`\hat y_i = g(h_i;\zeta)`; the loss is
+:math:`\mathcal J = \sum_i J(y_i, \hat y_i)` (equation 5.4). Suppressing the input and
+the parameters, :math:`f_i = f(\,\cdot\,; x_i;\theta)`, the head map is
+:math:`\alpha_i = f_i\circ\dots\circ f_1` (5.1) and
 :math:`\mu_{j,i} = f_j\circ\dots\circ f_i` (5.2).
 
-Arrays: a batch of sequences is ``x`` of shape ``(N, L, n_x)`` (batch first, then time), targets
-``y`` of shape ``(N, L, n_y)``, hidden states ``(N, n_h)``. A ``mask`` of shape ``(N, L)`` marks the
-steps that carry a target (1) or not (0): shorter sequences and missing targets simply contribute
-no loss, as the thesis prescribes (section 5.1.1). The loss of a batch is the sum over its
-sequences and steps.
+Arrays: a batch of sequences is ``x`` of shape ``(N, L, n_x)`` (batch first, then time),
+targets ``y`` of shape ``(N, L, n_y)``, hidden states ``(N, n_h)``. A ``mask`` of shape
+``(N, L)`` marks the steps that carry a target (1) or not (0): shorter sequences and
+missing targets simply contribute no loss, as the thesis prescribes (section 5.1.1). The
+loss of a batch is the sum over its sequences and steps.
 
-A transition *cell* implements :meth:`Cell.linearize`, which returns :math:`f_i(h_{i-1})`, the
-state derivative :math:`Df_i(h_{i-1})`, the parameter derivative :math:`\nabla_\theta f_i(h_{i-1})`
-(whose adjoint sums over the batch, as a shared parameter's must) and the per-sequence parameter
-adjoint needed by RTRL. The prediction map is any :class:`adjnets.maps.Layer`.
+A transition *cell* implements :meth:`Cell.linearize`, which returns
+:math:`f_i(h_{i-1})`, the state derivative :math:`Df_i(h_{i-1})`, the parameter
+derivative :math:`\nabla_\theta f_i(h_{i-1})` (whose adjoint sums over the batch, as a
+shared parameter's must) and the per-sequence parameter adjoint needed by RTRL. The
+prediction map is any :class:`adjnets.maps.Layer`.
 """
 
 from __future__ import annotations
@@ -51,9 +53,10 @@ class CellLinearization:
     grad : LinearMap
         :math:`\nabla_\theta f_i(h_{i-1})`; its adjoint sums over the batch.
     grad_adjoint_each : callable
-        :math:`w\mapsto\bigl(\nabla^*_\theta f_i(h^{(s)}_{i-1})\cdot w^{(s)}\bigr)_s`, one parameter
-        tree per sequence :math:`s` (every leaf gains the leading axes of ``w``), not summed:
-        RTRL follows each sequence's own :math:`\nabla_\theta\alpha_i`.
+        :math:`w\mapsto\bigl(\nabla^*_\theta f_i(h^{(s)}_{i-1})\cdot w^{(s)}\bigr)_s`,
+        one parameter tree per sequence :math:`s` (every leaf gains the leading axes of
+        ``w``), not summed: RTRL follows each sequence's own
+        :math:`\nabla_\theta\alpha_i`.
     """
 
     output: Array
@@ -82,7 +85,9 @@ class Cell(ABC):
 
 
 class VanillaParams(NamedTuple):
-    r"""Transition parameters of the vanilla RNN: :math:`(W, U, b)\in\mathbb R^{n_h\times n_h}\times\mathbb R^{n_h\times n_x}\times\mathbb R^{n_h}`."""
+    r"""Transition parameters of the vanilla RNN:
+    :math:`(W, U, b)\in\mathbb R^{n_h\times n_h}\times\mathbb R^{n_h\times
+    n_x}\times\mathbb R^{n_h}`."""
 
     W: Array
     U: Array
@@ -91,7 +96,8 @@ class VanillaParams(NamedTuple):
 
 @dataclass(frozen=True)
 class VanillaCell(Cell):
-    r"""The vanilla transition :math:`f(h; x; W, U, b) = \Psi(Wh + Ux + b)` (thesis equation 5.23).
+    r"""The vanilla transition :math:`f(h; x; W, U, b) = \Psi(Wh + Ux + b)` (thesis
+    equation 5.23).
 
     With :math:`z = Wh + Ux + b` (Theorem 5.2.1):
 
@@ -99,7 +105,9 @@ class VanillaCell(Cell):
         Df(h) = D\Psi(z)\cdot W,\qquad D^*f(h) = W^T\cdot D\Psi(z),
 
         \nabla^*_W f(h)\cdot v = (\Psi'(z)\odot v)\,h^T,\quad
-        \nabla^*_U f(h)\cdot v = (\Psi'(z)\odot v)\,x^T,\quad
+        \nabla^*_U f(h)\cdot v = (\Psi'(z)\odot v)\,x^T,
+
+        
         \nabla^*_b f(h)\cdot v = \Psi'(z)\odot v .
     """
 
@@ -114,14 +122,21 @@ class VanillaCell(Cell):
 
     def _check(self, h: Array, x: Array, theta: VanillaParams) -> None:
         W, U, b = theta
-        if np.shape(W) != (self.n_h, self.n_h) or np.shape(U) != (self.n_h, self.n_x) or np.shape(b) != (self.n_h,):
+        if (
+            np.shape(W) != (self.n_h, self.n_h)
+            or np.shape(U) != (self.n_h, self.n_x)
+            or np.shape(b) != (self.n_h,)
+        ):
             raise ValueError(
-                f"VanillaCell({self.n_h}, {self.n_x}) expected W {(self.n_h, self.n_h)}, "
-                f"U {(self.n_h, self.n_x)}, b {(self.n_h,)}, got {np.shape(W)}, {np.shape(U)}, {np.shape(b)}"
+                f"VanillaCell({self.n_h}, {self.n_x}) expected W "
+                f"{(self.n_h, self.n_h)}, "
+                f"U {(self.n_h, self.n_x)}, b {(self.n_h,)}, got {np.shape(W)}, "
+                f"{np.shape(U)}, {np.shape(b)}"
             )
         if np.shape(h)[-1:] != (self.n_h,) or np.shape(x)[-1:] != (self.n_x,):
             raise ValueError(
-                f"VanillaCell expected hidden states (..., {self.n_h}) and inputs (..., {self.n_x}), "
+                f"VanillaCell expected hidden states (..., {self.n_h}) and inputs "
+                f"(..., {self.n_x}), "
                 f"got {np.shape(h)} and {np.shape(x)}"
             )
 
@@ -131,24 +146,28 @@ class VanillaCell(Cell):
         return self.activation(h @ W.T + x @ U.T + b)
 
     def joint_layer(self):
-        r"""The cell as one dense layer of the joint state :math:`(h, x)`: :math:`\Psi([W\ U][h; x] + b)`.
+        r"""The cell as one dense layer of the joint state :math:`(h, x)`:
+        :math:`\Psi([W\ U][h; x] + b)`.
 
-        Used by the higher-order loss of the RNN, which needs second derivatives in :math:`(h, x)`;
-        :meth:`to_joint` and :meth:`from_joint` map the parameters and their gradients (the split
-        of :math:`[W\ U]` is an isometry, so :meth:`from_joint` is also the adjoint of :meth:`to_joint`).
+        Used by the higher-order loss of the RNN, which needs second derivatives in
+        :math:`(h, x)`; :meth:`to_joint` and :meth:`from_joint` map the parameters and
+        their gradients (the split of :math:`[W\ U]` is an isometry, so
+        :meth:`from_joint` is also the adjoint of :meth:`to_joint`).
         """
         from adjnets.layers import Dense
 
         return Dense(self.n_h + self.n_x, self.n_h, self.activation)
 
     def to_joint(self, theta: VanillaParams):
-        r"""The parameters :math:`(W, U, b)` as those of :meth:`joint_layer`: :math:`([W\ U], b)`."""
+        r"""The parameters :math:`(W, U, b)` as those of :meth:`joint_layer`:
+        :math:`([W\ U], b)`."""
         from adjnets.layers import DenseParams
 
         return DenseParams(np.hstack([theta.W, theta.U]), theta.b)
 
     def from_joint(self, g) -> VanillaParams:
-        r"""Split parameters :math:`([W\ U], b)` of :meth:`joint_layer` (or their gradient) into :math:`(W, U, b)`."""
+        r"""Split parameters :math:`([W\ U], b)` of :meth:`joint_layer` (or their
+        gradient) into :math:`(W, U, b)`."""
         return VanillaParams(g.W[:, : self.n_h], g.W[:, self.n_h :], g.b)
 
     @implements("Theorem 5.2.1")
@@ -163,7 +182,9 @@ class VanillaCell(Cell):
 
         def grad_adjoint(w: Array) -> VanillaParams:
             a = s * w  # (..., N, n_h): sums over every leading axis
-            return VanillaParams(sum_outer(a, h), sum_outer(a, x), a.reshape(-1, self.n_h).sum(axis=0))
+            return VanillaParams(
+                sum_outer(a, h), sum_outer(a, x), a.reshape(-1, self.n_h).sum(axis=0)
+            )
 
         def grad_adjoint_each(w: Array) -> VanillaParams:
             a = s * w  # (..., N, n_h)
@@ -179,11 +200,15 @@ class VanillaCell(Cell):
         )
 
 
-def sequence_loss(out: Array, y: Array, loss: Loss, mask: Array | None = None) -> tuple[float, Array]:
-    r"""The loss :math:`\mathcal J = \sum_i J(y_i,\hat y_i)` (5.4) of a batch and the errors :math:`e_i` (5.9).
+def sequence_loss(
+    out: Array, y: Array, loss: Loss, mask: Array | None = None
+) -> tuple[float, Array]:
+    r"""The loss :math:`\mathcal J = \sum_i J(y_i,\hat y_i)` (5.4) of a batch and the
+    errors :math:`e_i` (5.9).
 
-    ``out`` and ``y`` have shape ``(N, L, n_y)``; steps where ``mask`` (shape ``(N, L)``) is 0 carry
-    no target: they add nothing to the loss and their error is zero (their target may be NaN).
+    ``out`` and ``y`` have shape ``(N, L, n_y)``; steps where ``mask`` (shape
+    ``(N, L)``) is 0 carry no target: they add nothing to the loss and their error is
+    zero (their target may be NaN).
     """
     loss.check(out, y)
     m = np.ones(out.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
@@ -206,7 +231,8 @@ class RNNForward:
     cells : list of CellLinearization
         ``cells[i - 1]`` is :math:`f_i` linearized at :math:`h_{i-1}`.
     readouts : list of Linearization
-        ``readouts[i - 1]`` is :math:`g` linearized at :math:`h_i`; its output is :math:`\hat y_i`.
+        ``readouts[i - 1]`` is :math:`g` linearized at :math:`h_i`; its output is
+        :math:`\hat y_i`.
     """
 
     states: list[Array]
@@ -220,7 +246,8 @@ class RNNForward:
 
 
 class RNNParams(NamedTuple):
-    r"""The parameters of a recurrent network: transition :math:`\theta` and prediction :math:`\zeta`."""
+    r"""The parameters of a recurrent network: transition :math:`\theta` and prediction
+    :math:`\zeta`."""
 
     theta: Tree
     zeta: Tree
@@ -228,15 +255,16 @@ class RNNParams(NamedTuple):
 
 @dataclass(frozen=True)
 class RNN:
-    r"""A recurrent network: a transition cell :math:`f` and a prediction layer :math:`g` (thesis 5.1).
+    r"""A recurrent network: a transition cell :math:`f` and a prediction layer
+    :math:`g` (thesis 5.1).
 
     Parameters
     ----------
     cell : Cell
         The transition :math:`f(h; x;\theta)`.
     readout : Layer
-        The prediction :math:`g(h;\zeta)`, e.g. ``Dense(n_h, n_y)`` for :math:`g(h) = Vh + c`
-        (equation 5.24).
+        The prediction :math:`g(h;\zeta)`, e.g. ``Dense(n_h, n_y)`` for
+        :math:`g(h) = Vh + c` (equation 5.24).
     """
 
     cell: Cell
@@ -250,17 +278,24 @@ class RNN:
         x = np.asarray(x, dtype=float)
         if x.ndim != 3 or x.shape[2] != self.cell.n_x:
             raise ValueError(
-                f"RNN expected input sequences of shape (N, L, {self.cell.n_x}), got {x.shape}"
+                f"RNN expected input sequences of shape (N, L, {self.cell.n_x}), got "
+                f"{x.shape}"
             )
         if h0 is None:
             return np.zeros((x.shape[0], self.cell.n_h))
         h0 = np.asarray(h0, dtype=float)
         if h0.shape != (x.shape[0], self.cell.n_h):
-            raise ValueError(f"RNN expected an initial state of shape {(x.shape[0], self.cell.n_h)}, got {h0.shape}")
+            raise ValueError(
+                "RNN expected an initial state of shape "
+                f"{(x.shape[0], self.cell.n_h)}, got {h0.shape}"
+            )
         return h0
 
-    def forward(self, x: Array, params: RNNParams, h0: Array | None = None) -> RNNForward:
-        r"""Forward propagation :math:`h_i = f_i(h_{i-1})`, :math:`\hat y_i = g(h_i)` (equation 5.3)."""
+    def forward(
+        self, x: Array, params: RNNParams, h0: Array | None = None
+    ) -> RNNForward:
+        r"""Forward propagation :math:`h_i = f_i(h_{i-1})`, :math:`\hat y_i = g(h_i)`
+        (equation 5.3)."""
         h = self._check(x, h0)
         states, cells, readouts = [h], [], []
         for i in range(x.shape[1]):
@@ -282,13 +317,15 @@ class RNN:
     def errors(
         self, fwd: RNNForward, y: Array, loss: Loss, mask: Array | None = None
     ) -> tuple[float, list[Array]]:
-        r"""The loss (5.4) and the prediction errors :math:`e_i` (5.9), zero where ``mask`` is 0."""
+        r"""The loss (5.4) and the prediction errors :math:`e_i` (5.9), zero where
+        ``mask`` is 0."""
         value, E = sequence_loss(fwd.outputs, y, loss, mask)
         return value, [E[:, i] for i in range(E.shape[1])]
 
     @implements("Theorem 5.1.1")
     def readout_gradient(self, fwd: RNNForward, errs: list[Array]) -> Tree:
-        r""":math:`\nabla_\zeta\mathcal J = \sum_i \nabla^*_\zeta g(h_i)\cdot e_i` (Theorem 5.1.1, equation 5.7)."""
+        r""":math:`\nabla_\zeta\mathcal J = \sum_i \nabla^*_\zeta g(h_i)\cdot e_i`
+        (Theorem 5.1.1, equation 5.7)."""
         parts = [r.grad.adj(e) for r, e in zip(fwd.readouts, errs, strict=True)]
         total = parts[0]
         for p in parts[1:]:
@@ -296,11 +333,14 @@ class RNN:
         return total
 
     @implements("Theorem 5.1.5")
-    def backpropagate_through_time(self, fwd: RNNForward, errs: list[Array]) -> list[Array]:
+    def backpropagate_through_time(
+        self, fwd: RNNForward, errs: list[Array]
+    ) -> list[Array]:
         r"""The errors :math:`\varepsilon_i = D_{h_i}\mathcal J` (Theorem 5.1.5).
 
         :math:`\varepsilon_{L+1} = 0` and
-        :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1} + D^*g(h_i)\cdot e_i`.
+        :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1}
+        + D^*g(h_i)\cdot e_i`.
         Returns :math:`[\varepsilon_1, \dots, \varepsilon_L]`.
         """
         injected = [r.D.adj(e) for r, e in zip(fwd.readouts, errs, strict=True)]
@@ -308,41 +348,67 @@ class RNN:
 
     @implements("Theorem 5.1.7", "Algorithm 5.1.2")
     def loss_and_gradient_bptt(
-        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+        self,
+        x: Array,
+        y: Array,
+        params: RNNParams,
+        loss: Loss,
+        mask: Array | None = None,
+        h0: Array | None = None,
     ) -> tuple[float, RNNParams]:
-        r"""The loss and its gradient by backpropagation through time (Theorem 5.1.7, Algorithm 5.1.2).
+        r"""The loss and its gradient by backpropagation through time (Theorem 5.1.7,
+        Algorithm 5.1.2).
 
-        :math:`\nabla_\theta\mathcal J = \sum_i\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i`
+        :math:`\nabla_\theta\mathcal J
+        = \sum_i\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i`
         (5.22), with :math:`\varepsilon_i` from :meth:`backpropagate_through_time`.
         """
         fwd = self.forward(x, params, h0)
         value, errs = self.errors(fwd, y, loss, mask)
         eps = self.backpropagate_through_time(fwd, errs)
-        return value, RNNParams(chain_parameter_gradient(fwd.cells, eps), self.readout_gradient(fwd, errs))
+        return value, RNNParams(
+            chain_parameter_gradient(fwd.cells, eps), self.readout_gradient(fwd, errs)
+        )
 
     @implements("Lemma 5.1.2", "Theorem 5.1.3", "Algorithm 5.1.1")
     def loss_and_gradient_rtrl(
-        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+        self,
+        x: Array,
+        y: Array,
+        params: RNNParams,
+        loss: Loss,
+        mask: Array | None = None,
+        h0: Array | None = None,
     ) -> tuple[float, RNNParams]:
-        r"""The loss and its gradient by real-time recurrent learning (Theorem 5.1.3, Algorithm 5.1.1).
+        r"""The loss and its gradient by real-time recurrent learning (Theorem 5.1.3,
+        Algorithm 5.1.1).
 
-        RTRL carries the linear map :math:`\nabla^*_\theta\alpha_i(h)\in\mathcal L(E_h; H_T)`
-        forward (Lemma 5.1.2),
+        RTRL carries the linear map
+        :math:`\nabla^*_\theta\alpha_i(h)\in\mathcal L(E_h; H_T)` forward (Lemma 5.1.2),
 
-        .. math:: \nabla^*_\theta\alpha_i(h) = \nabla^*_\theta\alpha_{i-1}(h)\cdot D^*f_i(h_{i-1}) + \nabla^*_\theta f_i(h_{i-1}),
+        .. math::
 
-        held, for each sequence, as its values :math:`A_{i,j} = \nabla^*_\theta\alpha_i(h)\cdot\bar e_j`
-        on the basis :math:`\{\bar e_j\}` of :math:`E_h` (equation 5.42): an array with axes
+            \nabla^*_\theta\alpha_i(h)
+            = \nabla^*_\theta\alpha_{i-1}(h)\cdot D^*f_i(h_{i-1})
+            + \nabla^*_\theta f_i(h_{i-1}),
+
+        held, for each sequence, as its values
+        :math:`A_{i,j} = \nabla^*_\theta\alpha_i(h)\cdot\bar e_j` on the basis
+        :math:`\{\bar e_j\}` of :math:`E_h` (equation 5.42): an array with axes
         (sequence, :math:`j`, parameter). Each step adds
-        :math:`\nabla_\theta J(y_i,\hat y_i) = \nabla^*_\theta\alpha_i(h)\cdot D^*g(h_i)\cdot e_i`
-        (5.12), so the gradient is complete when the sequence ends, with no backward pass; the
-        price is the :math:`n_h\times\dim H_T` numbers per sequence carried forward.
+        :math:`\nabla_\theta J(y_i,\hat y_i)
+        = \nabla^*_\theta\alpha_i(h)\cdot D^*g(h_i)\cdot e_i`
+        (5.12), so the gradient is complete when the sequence ends, with no backward
+        pass; the price is the :math:`n_h\times\dim H_T` numbers per sequence carried
+        forward.
         """
         h = self._check(x, h0)
         state, value, total = rtrl_start(self, x.shape[0], h), 0.0, None
         for i in range(x.shape[1]):
             step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i]
-            v, g, state = rtrl_step(self, params, state, x[:, i], y[:, i], loss, step_mask)
+            v, g, state = rtrl_step(
+                self, params, state, x[:, i], y[:, i], loss, step_mask
+            )
             value += v
             total = g if total is None else tree_map(np.add, total, g)
         return value, total
@@ -358,44 +424,55 @@ class RNN:
         loss: Loss,
         mask: Array | None = None,
     ) -> tuple[float, RNNParams]:
-        r"""The higher-order (tangent) loss of thesis section 3.3 for a recurrent network, and its gradient.
+        r"""The higher-order (tangent) loss of thesis section 3.3 for a recurrent
+        network, and its gradient.
 
-        The thesis names this as its first future work (chapter 6). With tangent sequences
-        :math:`\mathbf v_k = (v_{k,1},\dots,v_{k,L})` of the input and targets :math:`\beta_{k,i}`,
+        The thesis names this as its first future work (chapter 6). With tangent
+        sequences :math:`\mathbf v_k = (v_{k,1},\dots,v_{k,L})` of the input and targets
+        :math:`\beta_{k,i}`,
 
         .. math::
             \mathcal J_H = \mathcal J + \mu R,\qquad
-            R = \frac1{2K}\sum_k\sum_i\bigl\lVert D_{\mathbf x}\hat y_i\cdot\mathbf v_k - \beta_{k,i}\bigr\rVert^2 .
+            R = \frac1{2K}\sum_k\sum_i\bigl\lVert D_{\mathbf x}\hat y_i\cdot\mathbf v_k
+            - \beta_{k,i}\bigr\rVert^2 .
 
         Forward, the tangent of the state obeys :math:`t_0 = 0`,
-        :math:`t_i = Df_i\cdot(t_{i-1}, v_i)` (the cell's derivative in its joint argument
-        :math:`(h_{i-1}, x_i)`), and :math:`\tau_i = Dg(h_i)\cdot t_i`. The pair :math:`(h_i, t_i)` is
-        the state of an RNN in its own right, so back-propagating through it gives the gradient.
-        With :math:`e_i` the prediction errors and :math:`r_i = \mu(\tau_i - \beta_i)/K`, the
-        adjoint states are :math:`b_{L+1} = a_{L+1} = 0` and
+        :math:`t_i = Df_i\cdot(t_{i-1}, v_i)` (the cell's derivative in its joint
+        argument :math:`(h_{i-1}, x_i)`), and :math:`\tau_i = Dg(h_i)\cdot t_i`. The
+        pair :math:`(h_i, t_i)` is the state of an RNN in its own right, so
+        back-propagating through it gives the gradient. With :math:`e_i` the prediction
+        errors and :math:`r_i = \mu(\tau_i - \beta_i)/K`, the adjoint states are
+        :math:`b_{L+1} = a_{L+1} = 0` and
 
         .. math::
             b_i &= D^*g(h_i)\,r_i + \bigl[D^*f_{i+1}\,b_{i+1}\bigr]_h,\\
             a_i &= D^*g(h_i)\,e_i + (t_i\lrcorner D^2g(h_i))^*r_i
-                  + \bigl[D^*f_{i+1}\,a_{i+1} + ((t_i, v_{i+1})\lrcorner D^2f_{i+1})^*b_{i+1}\bigr]_h,
+                  + \bigl[D^*f_{i+1}\,a_{i+1}
+                  + ((t_i, v_{i+1})\lrcorner D^2f_{i+1})^*b_{i+1}\bigr]_h,
 
         where :math:`[\cdot]_h` keeps the hidden-state part of a joint cotangent, and
 
         .. math::
-            \nabla_\theta\mathcal J_H = \sum_i \nabla^*_\theta f_i\,a_i + ((t_{i-1}, v_i)\lrcorner D\nabla_\theta f_i)^*b_i,
-            \qquad
-            \nabla_\zeta\mathcal J_H = \sum_i \nabla^*_\zeta g\,e_i + (t_i\lrcorner D\nabla_\zeta g)^*r_i ,
+            \nabla_\theta\mathcal J_H
+            = \sum_i \nabla^*_\theta f_i\,a_i
+            + ((t_{i-1}, v_i)\lrcorner D\nabla_\theta f_i)^*b_i,
 
-        which are Theorems 3.3.3 and 3.3.4 applied step by step, each step now receiving a
-        loss. The cell must provide ``joint_layer``, ``to_joint`` and ``from_joint`` (as
-        :class:`VanillaCell` does); ``v`` has shape ``(K, N, L, n_x)`` and ``beta``
+            \nabla_\zeta\mathcal J_H
+            = \sum_i \nabla^*_\zeta g\,e_i + (t_i\lrcorner D\nabla_\zeta g)^*r_i ,
+
+        which are Theorems 3.3.3 and 3.3.4 applied step by step, each step now receiving
+        a loss. The cell must provide ``joint_layer``, ``to_joint`` and ``from_joint``
+        (as :class:`VanillaCell` does); ``v`` has shape ``(K, N, L, n_x)`` and ``beta``
         ``(K, N, L, n_y)``.
         """
         h = self._check(x, None)
         v, beta = np.asarray(v, dtype=float), np.asarray(beta, dtype=float)
         K, N, L = v.shape[0], x.shape[0], x.shape[1]
         if v.shape[1:] != x.shape:
-            raise ValueError(f"tangent_loss_and_gradient expected v of shape (K, *{x.shape}), got {v.shape}")
+            raise ValueError(
+                f"tangent_loss_and_gradient expected v of shape (K, *{x.shape}), got "
+                f"{v.shape}"
+            )
         layer, th = self.cell.joint_layer(), self.cell.to_joint(params.theta)
         n_h = self.cell.n_h
         lins, ros, ts = [], [], []
@@ -408,9 +485,13 @@ class RNN:
             lins.append(lin)
             ros.append(ro)
             ts.append(t)
-        tau = np.stack([ro.D(t) for ro, t in zip(ros, ts, strict=True)], axis=2)  # (K, N, L, n_y)
+        # (K, N, L, n_y)
+        tau = np.stack([ro.D(t) for ro, t in zip(ros, ts, strict=True)], axis=2)
         if beta.shape != tau.shape:
-            raise ValueError(f"tangent_loss_and_gradient expected beta of shape {tau.shape}, got {beta.shape}")
+            raise ValueError(
+                f"tangent_loss_and_gradient expected beta of shape {tau.shape}, got "
+                f"{beta.shape}"
+            )
         fwd = RNNForward([], [], ros)
         value, errs = self.errors(fwd, y, loss, mask)
         m = np.ones((N, L)) if mask is None else np.asarray(mask, dtype=float)
@@ -424,10 +505,18 @@ class RNN:
             ro, t_i, r_i = ros[i], ts[i], r[:, :, i]
             b_new = ro.D.adj(r_i)
             a_new = ro.D.adj(errs[i]) + ro.D2.left_hook(t_i).adj(r_i).sum(axis=0)
-            if a is not None:  # the cell of step i+1 sees (h_i, x_{i+1}) with tangent (t_i, v_{i+1})
-                nxt, w_next = lins[i + 1], np.concatenate([t_i, v[:, :, i + 1]], axis=-1)
+            # the cell of step i+1 sees (h_i, x_{i+1}) with tangent (t_i, v_{i+1})
+            if a is not None:
+                nxt, w_next = (
+                    lins[i + 1],
+                    np.concatenate([t_i, v[:, :, i + 1]], axis=-1),
+                )
                 b_new = b_new + nxt.D.adj(b)[..., :n_h]
-                a_new = a_new + nxt.D.adj(a)[..., :n_h] + nxt.D2.left_hook(w_next).adj(b)[..., :n_h].sum(axis=0)
+                a_new = (
+                    a_new
+                    + nxt.D.adj(a)[..., :n_h]
+                    + nxt.D2.left_hook(w_next).adj(b)[..., :n_h].sum(axis=0)
+                )
             a, b = a_new, b_new
             t_prev = ts[i - 1] if i > 0 else np.zeros_like(t_i)
             w_i = np.concatenate([t_prev, v[:, :, i]], axis=-1)
@@ -446,20 +535,24 @@ class RNN:
         mask: Array | None = None,
         h0: Array | None = None,
     ) -> tuple[float, RNNParams]:
-        r"""Truncated BPTT: every ``every`` steps, back-propagate for ``back`` steps only (thesis 5.1.4).
+        r"""Truncated BPTT: every ``every`` steps, back-propagate for ``back`` steps
+        only (thesis 5.1.4).
 
-        At each step :math:`t = \ell, 2\ell, \dots` (and at :math:`L`) the errors of the steps since
-        the previous such :math:`t` are sent back through at most :math:`m` steps, starting from
-        :math:`\varepsilon = 0`; the transition gradient collects
-        :math:`\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i` over those steps. The prediction
-        gradient is exact. With :math:`\ell = m = L` this is :meth:`loss_and_gradient_bptt`; in
-        general the dependence of a loss on states more than :math:`m` steps back is dropped,
-        which biases the gradient (and keeps exploding products bounded). With :math:`m<\ell`
-        the losses of the first :math:`\ell - m` steps of each window reach no transition at all:
-        only their prediction gradient counts.
+        At each step :math:`t = \ell, 2\ell, \dots` (and at :math:`L`) the errors of the
+        steps since the previous such :math:`t` are sent back through at most :math:`m`
+        steps, starting from :math:`\varepsilon = 0`; the transition gradient collects
+        :math:`\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i` over those steps. The
+        prediction gradient is exact. With :math:`\ell = m = L` this is
+        :meth:`loss_and_gradient_bptt`; in general the dependence of a loss on states
+        more than :math:`m` steps back is dropped, which biases the gradient (and keeps
+        exploding products bounded). With :math:`m<\ell` the losses of the first
+        :math:`\ell - m` steps of each window reach no transition at all: only their
+        prediction gradient counts.
         """
         if every < 1 or back < 1:
-            raise ValueError(f"truncated_bptt expected every >= 1 and back >= 1, got {every}, {back}")
+            raise ValueError(
+                f"truncated_bptt expected every >= 1 and back >= 1, got {every}, {back}"
+            )
         fwd = self.forward(x, params, h0)
         value, errs = self.errors(fwd, y, loss, mask)
         L = len(fwd.cells)
@@ -487,9 +580,10 @@ class RTRLState(NamedTuple):
         The current hidden state :math:`h_i` of each stream.
     A : tree or None
         :math:`\nabla^*_\theta\alpha_i(h)` of each stream, held as its values
-        :math:`A_{i,j} = \nabla^*_\theta\alpha_i(h)\cdot\bar e_j` on the basis of :math:`E_h`
-        (equation 5.42): every leaf of the transition parameters gains the leading axes
-        ``(N, n_h)``. ``None`` stands for the zero map :math:`\nabla^*_\theta\alpha_0(h)`.
+        :math:`A_{i,j} = \nabla^*_\theta\alpha_i(h)\cdot\bar e_j` on the basis of
+        :math:`E_h` (equation 5.42): every leaf of the transition parameters gains the
+        leading axes ``(N, n_h)``. ``None`` stands for the zero map
+        :math:`\nabla^*_\theta\alpha_0(h)`.
     """
 
     h: Array
@@ -497,12 +591,19 @@ class RTRLState(NamedTuple):
 
 
 def rtrl_start(rnn: RNN, n_streams: int, h0: Array | None = None) -> RTRLState:
-    r"""The state of RTRL before the first step: :math:`h_0` and :math:`\nabla^*_\theta\alpha_0 = 0`."""
+    r"""The state of RTRL before the first step: :math:`h_0` and
+    :math:`\nabla^*_\theta\alpha_0 = 0`."""
     if isinstance(n_streams, bool) or not isinstance(n_streams, int) or n_streams < 1:
-        raise ValueError(f"rtrl_start expected a positive integer number of streams, got {n_streams!r}")
+        raise ValueError(
+            "rtrl_start expected a positive integer number of streams, got "
+            f"{n_streams!r}"
+        )
     h = np.zeros((n_streams, rnn.cell.n_h)) if h0 is None else np.array(h0, dtype=float)
     if h.shape != (n_streams, rnn.cell.n_h):
-        raise ValueError(f"rtrl_start expected h0 of shape {(n_streams, rnn.cell.n_h)}, got {h.shape}")
+        raise ValueError(
+            f"rtrl_start expected h0 of shape {(n_streams, rnn.cell.n_h)}, got "
+            f"{h.shape}"
+        )
     return RTRLState(h, None)
 
 
@@ -515,7 +616,8 @@ def rtrl_step(
     loss: Loss,
     mask_i: Array | None = None,
 ) -> tuple[float, RNNParams, RTRLState]:
-    r"""One step of RTRL: the loss of step :math:`i`, its gradient, and the carried state.
+    r"""One step of RTRL: the loss of step :math:`i`, its gradient, and the carried
+    state.
 
     With :math:`h_i = f_i(h_{i-1})`, the carried map is updated by Lemma 5.1.2,
 
@@ -526,14 +628,15 @@ def rtrl_step(
     and the gradient of this step's loss is, by Theorems 5.1.3 and 5.1.1,
 
     .. math::
-        \nabla_\theta J(y_i,\hat y_i) = \sum_j\langle\bar e_j, D^*g(h_i)\cdot e_i\rangle A_{i,j},
+        \nabla_\theta J(y_i,\hat y_i)
+        = \sum_j\langle\bar e_j, D^*g(h_i)\cdot e_i\rangle A_{i,j},
         \qquad \nabla_\zeta J(y_i,\hat y_i) = \nabla^*_\zeta g(h_i)\cdot e_i .
 
     Summed over :math:`i = 1,\dots,L` with fixed parameters, these are
-    :meth:`~adjnets.rnn.RNN.loss_and_gradient_rtrl`'s gradient. The parameters may change
-    between calls (online learning); :math:`A` then mixes derivatives taken at different
-    parameters and is only an approximation of :math:`\nabla^*_\theta\alpha_i`, as in
-    Williams and Zipser's real-time learning.
+    :meth:`~adjnets.rnn.RNN.loss_and_gradient_rtrl`'s gradient. The parameters may
+    change between calls (online learning); :math:`A` then mixes derivatives taken at
+    different parameters and is only an approximation of
+    :math:`\nabla^*_\theta\alpha_i`, as in Williams and Zipser's real-time learning.
 
     Parameters
     ----------
@@ -547,7 +650,8 @@ def rtrl_step(
     N = h.shape[0]
     lin = rnn.cell.linearize(h, np.asarray(x_i, dtype=float), params.theta)
     basis = np.broadcast_to(np.eye(n_h)[:, None, :], (n_h, N, n_h))  # basis[j, s] = e_j
-    own = tree_map(lambda a: np.moveaxis(a, 0, 1), lin.grad_adjoint_each(basis))  # (N, n_h, ...)
+    # (N, n_h, ...)
+    own = tree_map(lambda a: np.moveaxis(a, 0, 1), lin.grad_adjoint_each(basis))
     if state.A is None:
         A = own
     else:
@@ -562,19 +666,25 @@ def rtrl_step(
     h_new = lin.output
     r = rnn.readout.linearize(h_new, params.zeta)
     m = None if mask_i is None else np.asarray(mask_i, dtype=float)[:, None]
-    value, E = sequence_loss(r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m)
+    value, E = sequence_loss(
+        r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m
+    )
     e = E[:, 0]
     c = r.D.adj(e)  # D*g(h_i) e_i, (N, n_h)
     g_theta = tree_map(lambda a: _pair_rows(c, a), A)
     return value, RNNParams(g_theta, r.grad.adj(e)), RTRLState(h_new, A)
 
 
-def backpropagate_chain(cells: list[CellLinearization], injected: list[Array]) -> list[Array]:
-    r"""Back-propagation along a chain of transitions with cotangents injected at every state.
+def backpropagate_chain(
+    cells: list[CellLinearization], injected: list[Array]
+) -> list[Array]:
+    r"""Back-propagation along a chain of transitions with cotangents injected at every
+    state.
 
-    :math:`\varepsilon_L = c_L` and :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1} + c_i`:
-    the recursion of Theorem 5.1.5 with :math:`c_i = D^*g(h_i)\cdot e_i`, shared by every
-    recurrent network here (a bidirectional network runs it once per direction).
+    :math:`\varepsilon_L = c_L` and
+    :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1} + c_i`: the recursion
+    of Theorem 5.1.5 with :math:`c_i = D^*g(h_i)\cdot e_i`, shared by every recurrent
+    network here (a bidirectional network runs it once per direction).
     """
     eps = [injected[-1]]
     for i in range(len(cells) - 1, 0, -1):  # thesis step i = L-1, ..., 1
@@ -592,10 +702,12 @@ def chain_parameter_gradient(cells: list[CellLinearization], eps: list[Array]) -
 
 @implements("Lemma 5.1.4")
 def transition_derivative(fwd: RNNForward, j: int, i: int) -> LinearMap:
-    r""":math:`D\mu_{j,i+1}(h_i) = Df_j(h_{j-1})\cdots Df_{i+1}(h_i)` (Lemma 5.1.4); the identity if :math:`j < i+1`.
+    r""":math:`D\mu_{j,i+1}(h_i) = Df_j(h_{j-1})\cdots Df_{i+1}(h_i)` (Lemma 5.1.4); the
+    identity if :math:`j < i+1`.
 
-    The recursion :math:`D\mu_{j,i+1}(h_i) = D\mu_{j,i+2}(h_{i+1})\cdot Df_{i+1}(h_i)` is the
-    composition built here from the step derivatives stored by :meth:`RNN.forward`.
+    The recursion :math:`D\mu_{j,i+1}(h_i) = D\mu_{j,i+2}(h_{i+1})\cdot Df_{i+1}(h_i)`
+    is the composition built here from the step derivatives stored by
+    :meth:`RNN.forward`.
     """
     result = LinearMap(lambda v: v, lambda w: w, "id")
     for k in range(i + 1, j + 1):
@@ -605,11 +717,17 @@ def transition_derivative(fwd: RNNForward, j: int, i: int) -> LinearMap:
 
 @implements("Lemma 5.1.6")
 def head_parameter_derivative(fwd: RNNForward, k: int) -> LinearMap:
-    r""":math:`\nabla_\theta\alpha_k(h) = \sum_{j=1}^k D\mu_{k,j+1}(h_j)\cdot\nabla_\theta f_j(h_{j-1})` (Lemma 5.1.6).
+    r""":math:`\nabla_\theta\alpha_k(h)
+    = \sum_{j=1}^k D\mu_{k,j+1}(h_j)\cdot\nabla_\theta f_j(h_{j-1})`
+    (Lemma 5.1.6).
 
-    Its adjoint is the RTRL map :math:`\nabla^*_\theta\alpha_k(h)` of Lemma 5.1.2, unrolled.
+    Its adjoint is the RTRL map :math:`\nabla^*_\theta\alpha_k(h)` of Lemma 5.1.2,
+    unrolled.
     """
-    terms = [transition_derivative(fwd, k, j) @ fwd.cells[j - 1].grad for j in range(1, k + 1)]
+    terms = [
+        transition_derivative(fwd, k, j) @ fwd.cells[j - 1].grad
+        for j in range(1, k + 1)
+    ]
 
     def apply(u: Tree) -> Array:
         return sum(t(u) for t in terms)
@@ -625,27 +743,32 @@ def head_parameter_derivative(fwd: RNNForward, k: int) -> LinearMap:
 
 
 def _pair_rows(c: Array, A: Array) -> Array:
-    r""":math:`\sum_{s,j} c_{sj}A_{sj\cdots}` for ``c`` of shape (N, n_h) and ``A`` of shape (N, n_h, ...).
+    r""":math:`\sum_{s,j} c_{sj}A_{sj\cdots}` for ``c`` of shape (N, n_h) and ``A`` of
+    shape (N, n_h, ...).
 
-    The gradient of RTRL's step loss from the carried derivatives (5.46): one matrix-vector
-    product.
+    The gradient of RTRL's step loss from the carried derivatives (5.46): one
+    matrix-vector product.
     """
     return (c.reshape(-1) @ A.reshape(c.size, -1)).reshape(A.shape[2:])
 
 
 def _apply_rows(a: Array, A: Array) -> Array:
-    r""":math:`\sum_k a_{sjk}A_{sk\cdots}` for ``a`` of shape (N, n_h, n_h): batched matrix products (BLAS)."""
-    return (a @ A.reshape(A.shape[0], A.shape[1], -1)).reshape(a.shape[:2] + A.shape[2:])
+    r""":math:`\sum_k a_{sjk}A_{sk\cdots}` for ``a`` of shape (N, n_h, n_h): batched
+    matrix products (BLAS)."""
+    return (a @ A.reshape(A.shape[0], A.shape[1], -1)).reshape(
+        a.shape[:2] + A.shape[2:]
+    )
 
 
 class VanillaRNN(RNN):
     r"""The vanilla RNN of thesis section 5.2, with fused BPTT and RTRL.
 
-    :math:`h_i = \Psi(Wh_{i-1} + Ux_i + b)` (5.23) and :math:`\hat y_i = Vh_i + c` (5.24). The
-    generic :meth:`RNN.loss_and_gradient_bptt` and :meth:`RNN.loss_and_gradient_rtrl` apply to it;
-    :meth:`bptt` and :meth:`rtrl` compute the same gradients from the explicit formulas of
-    Theorems 5.2.3-5.2.4 and equations (5.40)-(5.46), with one matrix product per step and no
-    linear-map objects, as Algorithms 5.2.1 and 5.2.2 do.
+    :math:`h_i = \Psi(Wh_{i-1} + Ux_i + b)` (5.23) and :math:`\hat y_i = Vh_i + c`
+    (5.24). The generic :meth:`RNN.loss_and_gradient_bptt` and
+    :meth:`RNN.loss_and_gradient_rtrl` apply to it; :meth:`bptt` and :meth:`rtrl`
+    compute the same gradients from the explicit formulas of Theorems 5.2.3-5.2.4 and
+    equations (5.40)-(5.46), with one matrix product per step and no linear-map objects,
+    as Algorithms 5.2.1 and 5.2.2 do.
     """
 
     def __init__(self, n_x: int, n_h: int, n_y: int, activation: Elementwise = tanh):
@@ -669,19 +792,29 @@ class VanillaRNN(RNN):
 
     @implements("Theorem 5.2.2", "Theorem 5.2.3", "Theorem 5.2.4", "Algorithm 5.2.1")
     def bptt(
-        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+        self,
+        x: Array,
+        y: Array,
+        params: RNNParams,
+        loss: Loss,
+        mask: Array | None = None,
+        h0: Array | None = None,
     ) -> tuple[float, RNNParams]:
-        r"""Loss and gradient by BPTT for the vanilla RNN (Theorems 5.2.3 and 5.2.4, Algorithm 5.2.1).
+        r"""Loss and gradient by BPTT for the vanilla RNN (Theorems 5.2.3 and 5.2.4,
+        Algorithm 5.2.1).
 
         .. math::
-            \varepsilon_i = W^T\bigl(\Psi'(z_{i+1})\odot\varepsilon_{i+1}\bigr) + V^Te_i,\qquad
+            \varepsilon_i = W^T\bigl(\Psi'(z_{i+1})\odot\varepsilon_{i+1}\bigr)
+            + V^Te_i,\qquad
             \nabla_W\mathcal J = \sum_i(\Psi'(z_i)\odot\varepsilon_i)\,h_{i-1}^T,
 
-        and likewise :math:`\nabla_U\mathcal J = \sum_i(\Psi'(z_i)\odot\varepsilon_i)\,x_i^T`,
-        :math:`\nabla_b\mathcal J = \sum_i\Psi'(z_i)\odot\varepsilon_i`; the prediction gradients are
-        :math:`\nabla_V\mathcal J = \sum_i e_ih_i^T` and :math:`\nabla_c\mathcal J = \sum_i e_i`
-        (Theorem 5.2.2 in 5.8). Note the index of :math:`z` in the first term: the thesis prints
-        :math:`D\Psi(z_i)` in (5.39) where its own Algorithm 5.2.1 (line 17) has :math:`z_{i+1}`.
+        and likewise
+        :math:`\nabla_U\mathcal J = \sum_i(\Psi'(z_i)\odot\varepsilon_i)\,x_i^T`,
+        :math:`\nabla_b\mathcal J = \sum_i\Psi'(z_i)\odot\varepsilon_i`; the prediction
+        gradients are :math:`\nabla_V\mathcal J = \sum_i e_ih_i^T` and
+        :math:`\nabla_c\mathcal J = \sum_i e_i` (Theorem 5.2.2 in 5.8). Note the index
+        of :math:`z` in the first term: the thesis prints :math:`D\Psi(z_i)` in (5.39)
+        where its own Algorithm 5.2.1 (line 17) has :math:`z_{i+1}`.
         """
         from adjnets.layers import DenseParams
 
@@ -696,7 +829,8 @@ class VanillaRNN(RNN):
             if i < L - 1:
                 eps = deltas[:, i + 1] @ W + back[:, i]
             deltas[:, i] = slopes[i] * eps
-        H_prev = np.concatenate([hs[0][:, None], H[:, :-1]], axis=1)  # h_0, ..., h_{L-1}
+        # h_0, ..., h_{L-1}
+        H_prev = np.concatenate([hs[0][:, None], H[:, :-1]], axis=1)
         g_theta = VanillaParams(
             sum_outer(deltas, H_prev), sum_outer(deltas, x), deltas.sum(axis=(0, 1))
         )
@@ -705,19 +839,32 @@ class VanillaRNN(RNN):
 
     @implements("Algorithm 5.2.2")
     def rtrl(
-        self, x: Array, y: Array, params: RNNParams, loss: Loss, mask: Array | None = None, h0: Array | None = None
+        self,
+        x: Array,
+        y: Array,
+        params: RNNParams,
+        loss: Loss,
+        mask: Array | None = None,
+        h0: Array | None = None,
     ) -> tuple[float, RNNParams]:
-        r"""Loss and gradient by RTRL for the vanilla RNN (equations 5.40-5.46, Algorithm 5.2.2).
+        r"""Loss and gradient by RTRL for the vanilla RNN (equations 5.40-5.46,
+        Algorithm 5.2.2).
 
-        For each sequence the tensors :math:`A^W_i\in\mathbb R^{n_h}\otimes\mathbb R^{n_h\times n_h}`,
-        :math:`A^U_i` and :math:`A^b_i` (index :math:`j` first) evolve by (5.43)-(5.45),
+        For each sequence the tensors
+        :math:`A^W_i\in\mathbb R^{n_h}\otimes\mathbb R^{n_h\times n_h}`, :math:`A^U_i`
+        and :math:`A^b_i` (index :math:`j` first) evolve by (5.43)-(5.45),
 
-        .. math:: A^\theta_{i,j} = \sum_k\langle W\bar e_k, \Psi'(z_i)\odot\bar e_j\rangle A^\theta_{i-1,k} + (\Psi'(z_i)\odot\bar e_j)\otimes(\cdot)_i ,
+        .. math::
+
+            A^\theta_{i,j} = \sum_k\langle W\bar e_k,
+            \Psi'(z_i)\odot\bar e_j\rangle A^\theta_{i-1,k}
+            + (\Psi'(z_i)\odot\bar e_j)\otimes(\cdot)_i ,
 
         with :math:`(\cdot)_i = h_{i-1}^T, x_i^T, 1`; here the coefficient
-        :math:`\langle W\bar e_k, \Psi'(z_i)\odot\bar e_j\rangle = \Psi'(z_i)_jW_{jk}` makes the sum
-        one batched matrix product, and the second term is nonzero only in row :math:`j`.
-        Each step adds :math:`\sum_j\langle\bar e_j, V^Te_i\rangle A^\theta_{i,j}` (5.46).
+        :math:`\langle W\bar e_k, \Psi'(z_i)\odot\bar e_j\rangle = \Psi'(z_i)_jW_{jk}`
+        makes the sum one batched matrix product, and the second term is nonzero only in
+        row :math:`j`. Each step adds
+        :math:`\sum_j\langle\bar e_j, V^Te_i\rangle A^\theta_{i,j}` (5.46).
         """
         from adjnets.layers import DenseParams
 
@@ -740,11 +887,15 @@ class VanillaRNN(RNN):
             AW = _apply_rows(a, AW)
             AW[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * h[:, None, :]
             AU = _apply_rows(a, AU)
-            AU[:, np.arange(n_h), np.arange(n_h), :] += s[:, :, None] * x[:, i][:, None, :]
+            AU[:, np.arange(n_h), np.arange(n_h), :] += (
+                s[:, :, None] * x[:, i][:, None, :]
+            )
             Ab = _apply_rows(a, Ab) + s[:, :, None] * eye
             h = h_new
             out = h @ V.T + c
-            step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i : i + 1]
+            step_mask = (
+                None if mask is None else np.asarray(mask, dtype=float)[:, i : i + 1]
+            )
             v, e = sequence_loss(out[:, None], y[:, i : i + 1], loss, step_mask)
             value += v
             vt = e[:, 0] @ V  # <e_j, V^T e_i> for every j, (N, n_h)

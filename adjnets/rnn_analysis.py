@@ -1,10 +1,11 @@
-r"""Diagnostics of recurrent networks: how far back a loss's gradient reaches (thesis section 1.2.2).
+r"""Diagnostics of recurrent networks: how far back a loss's gradient reaches (thesis
+section 1.2.2).
 
-:func:`state_gradient_norms` measures vanishing and exploding gradients directly: the BPTT errors
-of Theorem 5.1.5 when only the last step carries a loss are
-:math:`\varepsilon_i = D_{h_i}J_L = D^*\mu_{L,i+1}(h_i)\cdot D^*g(h_L)\cdot e_L` (Lemma 5.1.4),
-a product of :math:`L-i` transition adjoints, whose norm shrinks or grows geometrically in the
-lag :math:`L-i` for the vanilla cell and need not for gated cells.
+:func:`state_gradient_norms` measures vanishing and exploding gradients directly: the
+BPTT errors of Theorem 5.1.5 when only the last step carries a loss are
+:math:`\varepsilon_i = D_{h_i}J_L = D^*\mu_{L,i+1}(h_i)\cdot D^*g(h_L)\cdot e_L` (Lemma
+5.1.4), a product of :math:`L-i` transition adjoints, whose norm shrinks or grows
+geometrically in the lag :math:`L-i` for the vanilla cell and need not for gated cells.
 """
 
 from __future__ import annotations
@@ -18,13 +19,19 @@ Array = np.ndarray
 
 
 def state_gradient_norms(
-    rnn: RNN, params: RNNParams, x: Array, y: Array, loss: Loss, per_sequence: bool = False
+    rnn: RNN,
+    params: RNNParams,
+    x: Array,
+    y: Array,
+    loss: Loss,
+    per_sequence: bool = False,
 ) -> Array:
-    r"""The norms :math:`\lVert D_{h_i}J_L\rVert` of the last step's loss gradient in every earlier state.
+    r"""The norms :math:`\lVert D_{h_i}J_L\rVert` of the last step's loss gradient in
+    every earlier state.
 
-    With :math:`J_L = J(y_L, \hat y_L)` the loss of the final step alone (summed over the batch),
-    back-propagation through time (Theorem 5.1.5) with the error injected only at step :math:`L`
-    gives :math:`\varepsilon_L = D^*g(h_L)\cdot e_L` and
+    With :math:`J_L = J(y_L, \hat y_L)` the loss of the final step alone (summed over
+    the batch), back-propagation through time (Theorem 5.1.5) with the error injected
+    only at step :math:`L` gives :math:`\varepsilon_L = D^*g(h_L)\cdot e_L` and
     :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1}`, continued down to
     :math:`\varepsilon_0 = D_{h_0}J_L`. Entry :math:`k` of the result is the norm at lag
     :math:`k = L - i`.
@@ -40,17 +47,22 @@ def state_gradient_norms(
         Targets; only the last step's, :math:`y_L`, is used.
     loss : Loss
     per_sequence : bool
-        If false, the Frobenius norm of the batch's gradient :math:`D_{h_i}J_L\in\mathbb R^{N\times n_h}`
-        (the gradient of the summed loss); if true, one norm per sequence.
+        If false, the Frobenius norm of the batch's gradient
+        :math:`D_{h_i}J_L\in\mathbb R^{N\times n_h}` (the gradient of the summed loss);
+        if true, one norm per sequence.
 
     Returns
     -------
     array (L + 1,) or (N, L + 1)
-        ``norms[..., k]`` is :math:`\lVert D_{h_{L-k}}J_L\rVert`, for lags :math:`k = 0,\dots,L`.
+        ``norms[..., k]`` is :math:`\lVert D_{h_{L-k}}J_L\rVert`, for lags
+        :math:`k = 0,\dots,L`.
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 3:
-        raise ValueError(f"state_gradient_norms expected input sequences of shape (N, L, n_x), got {x.shape}")
+        raise ValueError(
+            "state_gradient_norms expected input sequences of shape (N, L, n_x), got "
+            f"{x.shape}"
+        )
     N, L = x.shape[:2]
     y = np.asarray(y, dtype=float)
     if y.ndim == 2:
@@ -59,7 +71,8 @@ def state_gradient_norms(
         y_last = y[:, -1]
     else:
         raise ValueError(
-            f"state_gradient_norms expected targets of shape (N, L, n_y) or (N, n_y) with N = {N}, got {y.shape}"
+            "state_gradient_norms expected targets of shape (N, L, n_y) or (N, n_y) "
+            f"with N = {N}, got {y.shape}"
         )
     fwd = rnn.forward(x, params)
     readout = fwd.readouts[-1]

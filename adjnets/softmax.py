@@ -1,14 +1,18 @@
-r"""The softmax :math:`\sigma` and :math:`\operatorname{Log}\circ\sigma` (thesis section 2.4.3).
+r"""The softmax :math:`\sigma` and :math:`\operatorname{Log}\circ\sigma` (thesis section
+2.4.3).
 
 On a space :math:`E` with orthonormal basis :math:`\{e_k\}` and all-ones vector
 :math:`\mathbf 1 = \sum_k e_k`,
 
-.. math:: \sigma(x) = \frac{\operatorname{Exp}(x)}{\langle \mathbf 1, \operatorname{Exp}(x)\rangle}.
+.. math::
 
-Here :math:`E = \mathbb{R}^n` is the *last* axis of an array; any leading axes are a batch, and
-every formula acts on each point of the batch separately (the map is
-:math:`\operatorname{id}\otimes\sigma`). Both functions are computed stably for logits of any
-size by shifting by the maximum, which changes neither.
+    \sigma(x) = \frac{\operatorname{Exp}(x)}{\langle \mathbf 1,
+    \operatorname{Exp}(x)\rangle}.
+
+Here :math:`E = \mathbb{R}^n` is the *last* axis of an array; any leading axes are a
+batch, and every formula acts on each point of the batch separately (the map is
+:math:`\operatorname{id}\otimes\sigma`). Both functions are computed stably for logits
+of any size by shifting by the maximum, which changes neither.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ def softmax(x: Array) -> Array:
 
 
 def log_softmax(x: Array) -> Array:
-    r""":math:`(\operatorname{Log}\circ\sigma)(x) = x - \log\langle\mathbf 1, \operatorname{Exp}(x)\rangle`, stably."""
+    r""":math:`(\operatorname{Log}\circ\sigma)(x)
+    = x - \log\langle\mathbf 1, \operatorname{Exp}(x)\rangle`,
+    stably."""
     x = np.asarray(x, dtype=float)
     shifted = x - np.max(x, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
@@ -42,7 +48,9 @@ def log_softmax(x: Array) -> Array:
 
 @implements("Lemma 2.4.3")
 def D_softmax(x: Array) -> LinearMap:
-    r""":math:`D\sigma(x)\cdot v = \sigma(x)\odot v - \langle\sigma(x), v\rangle\,\sigma(x)`, self-adjoint.
+    r""":math:`D\sigma(x)\cdot v
+    = \sigma(x)\odot v - \langle\sigma(x), v\rangle\,\sigma(x)`,
+    self-adjoint.
 
     Lemma 2.4.3 of the thesis.
     """
@@ -58,9 +66,11 @@ def D_softmax(x: Array) -> LinearMap:
 def D_log_softmax(x: Array) -> LinearMap:
     r"""The derivative of :math:`\operatorname{Log}\circ\sigma` and its adjoint.
 
-    :math:`D(\operatorname{Log}\circ\sigma)(x)\cdot v = v - \langle\sigma(x), v\rangle\mathbf 1`
+    :math:`D(\operatorname{Log}\circ\sigma)(x)\cdot v
+    = v - \langle\sigma(x), v\rangle\mathbf 1`
     and, by Lemma 2.4.4 of the thesis,
-    :math:`D^*(\operatorname{Log}\circ\sigma)(x)\cdot w = w - \langle\mathbf 1, w\rangle\,\sigma(x)`.
+    :math:`D^*(\operatorname{Log}\circ\sigma)(x)\cdot w
+    = w - \langle\mathbf 1, w\rangle\,\sigma(x)`.
     """
     s = softmax(x)
     return LinearMap(

@@ -1,12 +1,13 @@
-r"""Finite-dimensional real inner product spaces, represented by NumPy arrays (thesis section 2.1).
+r"""Finite-dimensional real inner product spaces, represented by NumPy arrays (thesis
+section 2.1).
 
 * :math:`\mathbb{R}^n`, :math:`\mathbb{R}^{n\times m}` and tensor products such as
-  :math:`\mathbb{R}^{n\times l}\otimes\mathbb{R}^m` are arrays of the matching shape, with the
-  Frobenius inner product :math:`\langle A, B\rangle = \sum_{k} A_k B_k`; on matrices this is
-  :math:`\operatorname{tr}(A B^T)`, and on simple tensors it is the product of the factors' inner
-  products, as the thesis requires.
-* A direct product :math:`E_1\times\dots\times E_r` is a tuple (or a NamedTuple, such as a
-  layer's parameters) whose entries are points of the factors, with
+  :math:`\mathbb{R}^{n\times l}\otimes\mathbb{R}^m` are arrays of the matching shape,
+  with the Frobenius inner product :math:`\langle A, B\rangle = \sum_{k} A_k B_k`; on
+  matrices this is :math:`\operatorname{tr}(A B^T)`, and on simple tensors it is the
+  product of the factors' inner products, as the thesis requires.
+* A direct product :math:`E_1\times\dots\times E_r` is a tuple (or a NamedTuple, such as
+  a layer's parameters) whose entries are points of the factors, with
   :math:`\langle (e_i)_i, (\bar e_i)_i\rangle = \sum_i \langle e_i, \bar e_i\rangle`.
 
 Such nested tuples of arrays are called *trees* here.
@@ -59,22 +60,26 @@ def tree_map(fn: Callable[..., Any], tree: Tree, *rest: Tree) -> Tree:
         for other in rest:
             if not _is_node(other) or len(other) != len(tree):
                 raise ValueError(
-                    f"tree_map expected trees of the same structure: a tuple of {len(tree)} "
+                    "tree_map expected trees of the same structure: a tuple of "
+                    f"{len(tree)} "
                     f"entries, got {type(other).__name__}"
                 )
         children = [tree_map(fn, *parts) for parts in zip(tree, *rest, strict=True)]
         return _rebuild(tree, children)
     for other in rest:
         if _is_node(other):
-            raise ValueError("tree_map expected trees of the same structure: an array, got a tuple")
+            raise ValueError(
+                "tree_map expected trees of the same structure: an array, got a tuple"
+            )
     return fn(tree, *rest)
 
 
 def inner(a: Tree, b: Tree) -> float:
     r"""Inner product :math:`\langle a, b\rangle` of two points of the same space.
 
-    For arrays this is :math:`\sum_k a_k b_k` (so :math:`\operatorname{tr}(A B^T)` for matrices);
-    for tuples it is the sum over the entries (thesis section 2.1, direct products).
+    For arrays this is :math:`\sum_k a_k b_k` (so :math:`\operatorname{tr}(A B^T)` for
+    matrices); for tuples it is the sum over the entries (thesis section 2.1, direct
+    products).
 
     Raises
     ------
@@ -83,18 +88,23 @@ def inner(a: Tree, b: Tree) -> float:
     """
     pa, pb = leaves(a), leaves(b)
     if len(pa) != len(pb):
-        raise ValueError(f"inner expected two points of one space: {len(pa)} vs {len(pb)} arrays")
+        raise ValueError(
+            f"inner expected two points of one space: {len(pa)} vs {len(pb)} arrays"
+        )
     total = 0.0
     for x, y in zip(pa, pb, strict=True):
         x, y = np.asarray(x), np.asarray(y)
         if x.shape != y.shape:
-            raise ValueError(f"inner expected arrays of one shape, got {x.shape} and {y.shape}")
+            raise ValueError(
+                f"inner expected arrays of one shape, got {x.shape} and {y.shape}"
+            )
         total += float(np.vdot(x, y))
     return total
 
 
 def norm(a: Tree) -> float:
-    r"""The norm :math:`\lVert a\rVert = \sqrt{\langle a, a\rangle}` induced by :func:`inner`."""
+    r"""The norm :math:`\lVert a\rVert = \sqrt{\langle a, a\rangle}` induced by
+    :func:`inner`."""
     return float(np.sqrt(inner(a, a)))
 
 
@@ -112,13 +122,15 @@ def random_like(rng: np.random.Generator, tree: Tree) -> Tree:
 
 
 def sum_outer(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    r""":math:`\sum_j a_j\otimes x_j = \sum_j a_j x_j^T`, summed over the leading axes of ``a``.
+    r""":math:`\sum_j a_j\otimes x_j = \sum_j a_j x_j^T`, summed over the leading axes
+    of ``a``.
 
     This is how a parameter shared by a batch collects its adjoint: for a dense layer
-    :math:`\nabla_W^*\cdot\Delta = \sum_j\delta_j x_j^T` over the points :math:`j` of the batch
-    (and over time steps, for an RNN). ``a`` has shape (..., m) and ``x`` (..., n); ``x`` may lack
-    some leading axes of ``a`` (``K`` tangent directions in front of the batch, say), on which it
-    does not depend, so ``a`` is summed over those first. One matrix product.
+    :math:`\nabla_W^*\cdot\Delta = \sum_j\delta_j x_j^T` over the points :math:`j` of
+    the batch (and over time steps, for an RNN). ``a`` has shape (..., m) and ``x``
+    (..., n); ``x`` may lack some leading axes of ``a`` (``K`` tangent directions in
+    front of the batch, say), on which it does not depend, so ``a`` is summed over those
+    first. One matrix product.
 
     Returns
     -------
@@ -132,11 +144,12 @@ def sum_outer(a: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def sum_extra_leading(a: np.ndarray, ndim: int) -> np.ndarray:
-    r"""``a`` summed over its leading axes beyond the last ``ndim`` (no copy if there are none).
+    r"""``a`` summed over its leading axes beyond the last ``ndim`` (no copy if there
+    are none).
 
-    A batch of :math:`K` tangent directions at :math:`N` points, shape (K, N, m), becomes the
-    (N, m) array of the sums over :math:`k`: what a map that does not depend on :math:`k` sees of
-    it through an adjoint.
+    A batch of :math:`K` tangent directions at :math:`N` points, shape (K, N, m),
+    becomes the (N, m) array of the sums over :math:`k`: what a map that does not depend
+    on :math:`k` sees of it through an adjoint.
     """
     a = np.asarray(a, dtype=float)
     extra = a.ndim - ndim

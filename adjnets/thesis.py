@@ -1,11 +1,12 @@
 r"""The thesis's 58 numbered results, and the adjnets code that implements each of them.
 
-``thesis_results.tsv`` (shipped with the package) lists every numbered lemma, proposition,
-theorem, remark and algorithm of the thesis. Code that implements or exhibits a result says so
-with the :func:`implements` decorator; tests say which result they check with the pytest marker
-``@pytest.mark.thesis("Theorem 3.2.5")``; pages state a result in a sphinx-proof box labelled
-with its number (``thm-3-2-5``). :func:`traceability` reads the three and is what the book's
-traceability appendix shows and what ``tests/test_traceability.py`` checks.
+``thesis_results.tsv`` (shipped with the package) lists every numbered lemma,
+proposition, theorem, remark and algorithm of the thesis. Code that implements or
+exhibits a result says so with the :func:`implements` decorator; tests say which result
+they check with the pytest marker ``@pytest.mark.thesis("Theorem 3.2.5")``; pages state
+a result in a sphinx-proof box labelled with its number (``thm-3-2-5``).
+:func:`traceability` reads the three and is what the book's traceability appendix shows
+and what ``tests/test_traceability.py`` checks.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ LABEL_PREFIX = {
     "Remark": "rem",
     "Algorithm": "alg",
 }
-"""The prefix of a result's label on its page, by kind (Theorem 3.2.5 is ``thm-3-2-5``)."""
+"""The prefix of a result's label on its page, by kind (Theorem 3.2.5 is
+``thm-3-2-5``)."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,12 @@ def _load() -> dict[str, Result]:
 
 
 RESULTS: dict[str, Result] = _load()
-"""Every numbered result of the thesis, by name (``"Theorem 3.2.5"``), in thesis order."""
+"""Every numbered result of the thesis, by name (``"Theorem 3.2.5"``), in thesis
+order."""
 
 IMPLEMENTATIONS: dict[str, list[str]] = {name: [] for name in RESULTS}
-"""For each result, the qualified names of the functions and classes that implement it."""
+"""For each result, the qualified names of the functions and classes that implement
+it."""
 
 
 def implements(*names: str) -> Callable[[F], F]:
@@ -82,7 +86,9 @@ def implements(*names: str) -> Callable[[F], F]:
     """
     unknown = [n for n in names if n not in RESULTS]
     if unknown:
-        raise ValueError(f"implements expected thesis results such as 'Theorem 3.2.5', got {unknown}")
+        raise ValueError(
+            f"implements expected thesis results such as 'Theorem 3.2.5', got {unknown}"
+        )
 
     def register(obj: F) -> F:
         qualname = f"{obj.__module__}.{obj.__qualname__}"
@@ -138,15 +144,19 @@ def _marked_tests(tests: Path) -> dict[str, list[str]]:
 
 
 def traceability(root: Path) -> list[Trace]:
-    """For every thesis result: its page(s), implementation(s) and test(s), in a checkout at ``root``.
+    """For every thesis result: its page(s), implementation(s) and test(s), in a
+    checkout at ``root``.
 
-    Implementations come from the :func:`implements` registry (import :mod:`adjnets` first, which
-    imports every module); pages and tests are read from ``root/book`` and ``root/tests``.
+    Implementations come from the :func:`implements` registry (import :mod:`adjnets`
+    first, which imports every module); pages and tests are read from ``root/book`` and
+    ``root/tests``.
     """
     import adjnets  # noqa: F401  (registers every implementation)
 
     labels, tests = _page_labels(root / "book"), _marked_tests(root / "tests")
     return [
-        Trace(r, labels.get(r.label, []), list(IMPLEMENTATIONS[name]), tests.get(name, []))
+        Trace(
+            r, labels.get(r.label, []), list(IMPLEMENTATIONS[name]), tests.get(name, [])
+        )
         for name, r in RESULTS.items()
     ]

@@ -1,21 +1,23 @@
 r"""Minibatch gradient descent built from the one-step algorithms of thesis chapter 3.
 
-:func:`train` repeats Algorithm 3.2.1 (:meth:`adjnets.network.Network.gradient_step`) or, when
-tangent vectors are given, Algorithm 3.3.1 (:meth:`adjnets.network.Network.tangent_step`) over
-shuffled minibatches of a data set.
+:func:`train` repeats Algorithm 3.2.1 (:meth:`adjnets.network.Network.gradient_step`)
+or, when tangent vectors are given, Algorithm 3.3.1
+(:meth:`adjnets.network.Network.tangent_step`) over shuffled minibatches of a data set.
 
-Batch convention. The package's loss of a batch :math:`A` is the *sum* of its points' losses, so
-its gradient grows with :math:`|A|`. :func:`train` therefore takes a learning rate ``lr`` for the
-*mean* loss and calls each step with :math:`\eta = \text{lr}/|A|`:
+Batch convention. The package's loss of a batch :math:`A` is the *sum* of its points'
+losses, so its gradient grows with :math:`|A|`. :func:`train` therefore takes a learning
+rate ``lr`` for the *mean* loss and calls each step with :math:`\eta = \text{lr}/|A|`:
 
 .. math::
-    \theta \leftarrow \theta - \frac{\text{lr}}{|A|}\sum_{j\in A}\nabla_\theta J(x_{(j)}, y_{(j)};\theta)
+    \theta \leftarrow \theta
+    - \frac{\text{lr}}{|A|}\sum_{j\in A}\nabla_\theta J(x_{(j)}, y_{(j)};\theta)
     - \text{lr}\,\lambda\,\theta ,
 
 which is a gradient step of size ``lr`` on the mean loss of the batch plus
-:math:`\tfrac\lambda2\lVert\theta\rVert^2` (Remark 3.2.6; the weight decay is passed to the step
-as :math:`\lambda|A|` so that it does not depend on the batch size). With tangents the mean loss
-is that of :math:`\mathcal J_H = J + \mu R` (equations 3.13 and 3.14).
+:math:`\tfrac\lambda2\lVert\theta\rVert^2` (Remark 3.2.6; the weight decay is passed to
+the step as :math:`\lambda|A|` so that it does not depend on the batch size). With
+tangents the mean loss is that of :math:`\mathcal J_H = J + \mu R` (equations 3.13 and
+3.14).
 """
 
 from __future__ import annotations
@@ -54,14 +56,16 @@ def train(
     r"""Train ``network`` by minibatch gradient descent (Algorithms 3.2.1 and 3.3.1).
 
     Each epoch shuffles the :math:`N` points with ``rng``, splits them into consecutive
-    minibatches of ``batch_size`` points (the last one may be smaller) and takes one step per
-    minibatch with :math:`\eta = \text{lr}/|A|` (see the module docstring). Without tangents the
-    step is :meth:`~adjnets.network.Network.gradient_step` on :math:`J`; with tangents ``v`` it
-    is :meth:`~adjnets.network.Network.tangent_step` on
+    minibatches of ``batch_size`` points (the last one may be smaller) and takes one
+    step per minibatch with :math:`\eta = \text{lr}/|A|` (see the module docstring).
+    Without tangents the step is :meth:`~adjnets.network.Network.gradient_step` on
+    :math:`J`; with tangents ``v`` it is :meth:`~adjnets.network.Network.tangent_step`
+    on
 
     .. math::
         \mathcal J_H = J + \mu R,\qquad
-        R(x;\theta) = \frac1{2K}\sum_{k=1}^K \lVert DF(x;\theta)\cdot v_k - \beta_k\rVert^2 .
+        R(x;\theta) = \frac1{2K}\sum_{k=1}^K \lVert DF(x;\theta)\cdot v_k
+        - \beta_k\rVert^2 .
 
     Parameters
     ----------
@@ -77,16 +81,18 @@ def train(
     epochs : int
         Number of passes over the data, positive.
     batch_size : int, optional
-        Points per step, between 1 and :math:`N`; ``None`` (the default) means full batch.
+        Points per step, between 1 and :math:`N`; ``None`` (the default) means full
+        batch.
     rng : numpy.random.Generator or int
         Source of the shuffling, or a seed for :func:`numpy.random.default_rng`.
     weight_decay : float
         :math:`\lambda \ge 0` of Remark 3.2.6, on the mean loss.
     v : numpy.ndarray, optional
-        Tangent vectors, shape ``(K, N, *x.shape[1:])``: :math:`K` directions at every point.
+        Tangent vectors, shape ``(K, N, *x.shape[1:])``: :math:`K` directions at every
+        point.
     beta : numpy.ndarray, optional
-        Desired output tangents, shape ``(K, N, *out_shape)``; zeros (invariance) by default.
-        Only with ``v``.
+        Desired output tangents, shape ``(K, N, *out_shape)``; zeros (invariance) by
+        default. Only with ``v``.
     mu : float
         :math:`\mu \ge 0`, the weight of :math:`R`. Only with ``v``.
 
@@ -95,10 +101,11 @@ def train(
     theta : tuple
         The trained parameters.
     history : numpy.ndarray
-        Shape ``(epochs,)``: for each epoch the mean over its steps' points of the objective,
-        each step's value taken at the parameters before that step (as
+        Shape ``(epochs,)``: for each epoch the mean over its steps' points of the
+        objective, each step's value taken at the parameters before that step (as
         :meth:`~adjnets.network.Network.gradient_step` returns it). This is the mean of
-        :math:`J` (or :math:`\mathcal J_H`) per point plus :math:`\tfrac\lambda2\lVert\theta\rVert^2`.
+        :math:`J` (or :math:`\mathcal J_H`) per point plus
+        :math:`\tfrac\lambda2\lVert\theta\rVert^2`.
 
     Raises
     ------
@@ -111,7 +118,8 @@ def train(
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.ndim < 1 or y.ndim < 1 or len(x) != len(y) or len(x) == 0:
         raise ValueError(
-            f"train expected inputs and targets with the same number N >= 1 of points along the "
+            "train expected inputs and targets with the same number N >= 1 of points "
+            "along the "
             f"leading axis, got shapes {x.shape} and {y.shape}"
         )
     n = len(x)
@@ -120,23 +128,37 @@ def train(
     _positive("batch_size", batch_size, integer=True)
     if batch_size > n:
         raise ValueError(f"train expected batch_size <= N = {n}, got {batch_size}")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, numbers.Real) or not 0 <= weight_decay < np.inf:
+    if (
+        isinstance(weight_decay, bool)
+        or not isinstance(weight_decay, numbers.Real)
+        or not 0 <= weight_decay < np.inf
+    ):
         raise ValueError(f"train expected weight_decay >= 0, got {weight_decay!r}")
     if v is None:
         if beta is not None or mu != 0:
-            raise ValueError("train expected beta and mu only together with tangent vectors v")
+            raise ValueError(
+                "train expected beta and mu only together with tangent vectors v"
+            )
     else:
         v = np.asarray(v, dtype=float)
         if v.ndim != x.ndim + 1 or v.shape[1:] != x.shape:
-            raise ValueError(f"train expected tangents v of shape (K, *{x.shape}), got {v.shape}")
-        if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not 0 <= mu < np.inf:
+            raise ValueError(
+                f"train expected tangents v of shape (K, *{x.shape}), got {v.shape}"
+            )
+        if (
+            isinstance(mu, bool)
+            or not isinstance(mu, numbers.Real)
+            or not 0 <= mu < np.inf
+        ):
             raise ValueError(f"train expected mu >= 0, got {mu!r}")
         if beta is None:
             out_shape = np.shape(network(x[:1], theta))[1:]
             beta = np.zeros((len(v), n, *out_shape))
         beta = np.asarray(beta, dtype=float)
         if beta.ndim < 2 or beta.shape[:2] != (len(v), n):
-            raise ValueError(f"train expected beta of shape ({len(v)}, {n}, ...), got {beta.shape}")
+            raise ValueError(
+                f"train expected beta of shape ({len(v)}, {n}, ...), got {beta.shape}"
+            )
 
     rng = np.random.default_rng(rng)
     history = np.empty(epochs)
@@ -147,7 +169,9 @@ def train(
             idx = order[start : start + batch_size]
             eta, decay = lr / len(idx), weight_decay * len(idx)
             if v is None:
-                theta, value = network.gradient_step(x[idx], y[idx], theta, eta, loss, decay)
+                theta, value = network.gradient_step(
+                    x[idx], y[idx], theta, eta, loss, decay
+                )
             else:
                 theta, value = network.tangent_step(
                     x[idx], y[idx], v[:, idx], beta[:, idx], theta, eta, mu, loss, decay

@@ -23,6 +23,15 @@ line per page and exits 1 listing every failure. A page fails when it shows
   machine), a local request answered with an error status, or a tag that loads something
   (script, stylesheet, font, image, frame) from another host.
 
+It also opens every page at the two widths a reader has (``WIDTHS``): a 1280 x 800 laptop and a
+390 x 844 phone (Chromium's mobile emulation), with every hidden cell and dropdown opened, and
+measures what does not fit (``overflow_failures``): at 1280 px nothing in the page may need
+horizontal scrolling (a code cell, an output, a formula or a table whose ``scrollWidth`` exceeds
+its ``clientWidth``); at both widths nothing may be cut off (an element that hides its
+overflow and has some) or stick out past the right edge of the screen, and the page itself may
+not scroll sideways. On the phone, code, formulas and tables wider than the screen scroll inside
+their own boxes, which is allowed; any other box that scrolls is not.
+
 Then it checks the features a reader uses: the theme switcher turns the page dark and it still
 renders (with its math); the search page finds results for "adjoint"; every notebook page has
 the download buttons (``.md`` source and ``.ipynb``, both files in the build, and the
@@ -55,6 +64,10 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 SEARCH_QUERY = "adjoint"
 SKIPPED_DIRS = ("_static", "_sources", "_images", "_downloads")
 MAX_LISTED = 20  # problems listed per page (all are counted)
+# The widths a page is measured at: (name, width, height, mobile emulation), and what may scroll
+# sideways inside its own box at that width (see overflow_failures).
+WIDTHS = (("1280 px", 1280, 800, False), ("390 px phone", 390, 844, True))
+MAY_SCROLL = {"1280 px": frozenset(), "390 px phone": frozenset({"code", "math", "table"})}
 # Console errors of the theme's own scripts that change nothing a reader sees, with the reason.
 KNOWN_CONSOLE_ERRORS = {
     # sphinx-thebe 0.3.1 adds its one-line configuration script twice under Jupyter Book 1;
@@ -327,6 +340,54 @@ return {external, resources, maths: maths.length,
 """
 
 
+JS_OVERFLOW = r"""
+// Open every hidden cell and dropdown, then measure the boxes of the article that do not fit.
+for (const d of document.querySelectorAll('details')) d.open = true;
+for (const t of document.querySelectorAll('.toggle-hidden')) {
+  t.classList.remove('toggle-hidden'); t.classList.add('toggle-shown');
+}
+const viewport = document.documentElement.clientWidth;
+// The article with its header buttons and its previous/next links; the sidebars slide in
+// from off the screen on a phone and are not measured.
+const main = document.querySelector('.bd-article-container') || document.body;
+const kind = (el) => {
+  if (el.closest('pre, div.highlight')) return 'code';
+  if (el.closest('.math, mjx-container')) return 'math';
+  if (el.closest('table, .pst-scrollable-table-container, .table-wrapper')) return 'table';
+  return 'other';
+};
+const box = (el, over) => ({
+  kind: kind(el), over: Math.round(over),
+  where: (el.closest('section[id], dl[id], dt[id]') || {id: ''}).id,
+  what: (el.textContent || el.getAttribute('src') || '').replace(/\s+/g, ' ').trim().slice(0, 60),
+});
+const scrolls = [], clipped = [], outside = [];
+const inScroller = new Set();
+for (const el of main.querySelectorAll('*')) {
+  const tag = el.tagName.toLowerCase();
+  if (tag.startsWith('mjx-') && tag !== 'mjx-container') continue;  // MathJax's own parts
+  if (!el.getClientRects().length) continue;                           // not displayed
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden' || style.textOverflow === 'ellipsis') continue;
+  const over = el.scrollWidth - el.clientWidth;
+  if (el.clientWidth > 0 && over > 1) {
+    if (/^(auto|scroll)$/.test(style.overflowX)) { scrolls.push(box(el, over)); inScroller.add(el); }
+    else if (/^(hidden|clip)$/.test(style.overflowX)) clipped.push(box(el, over));
+  }
+}
+const leaves = 'p, li, dt, dd, h1, h2, h3, h4, h5, h6, img, svg, table, pre, mjx-container, ' +
+               'figure, div.math, div.cell, div.admonition, blockquote, .sd-card';
+for (const el of main.querySelectorAll(leaves)) {
+  if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+  let a = el.parentElement, scrolled = false;
+  for (; a && a !== main; a = a.parentElement) if (inScroller.has(a)) { scrolled = true; break; }
+  const right = el.getBoundingClientRect().right;
+  if (!scrolled && right > viewport + 1) outside.push(box(el, right - viewport));
+}
+return {viewport, pageWidth: document.documentElement.scrollWidth, scrolls, clipped, outside};
+"""
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass  # statuses are read from the browser's log, per page
@@ -366,7 +427,7 @@ def start_chromium(profile: str):
         "--disable-component-update",
         "--disable-sync",
         "--disable-dev-shm-usage",
-        "--window-size=1280,1000",
+        "--window-size=1280,800",
         f"--user-data-dir={profile}",
         # Any host but the local server fails to resolve, so a page that wants the network shows
         # it here even on a machine that has one (the request itself is caught in the log).
@@ -381,6 +442,31 @@ def start_chromium(profile: str):
     driver.get_log("performance")  # what Chromium loaded for its own start page is not the book's
     driver.get_log("browser")
     return driver
+
+
+def set_width(driver, width: int, height: int, mobile: bool) -> None:
+    """A viewport of exactly ``width`` x ``height`` CSS pixels (Chromium's device emulation):
+    a laptop's, with scroll bars that take their width, or a phone's (``mobile``: a touch
+    screen with overlay scroll bars, three device pixels to the CSS pixel)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 3 if mobile else 1,
+         "mobile": mobile},
+    )
+
+
+def check_widths(driver, origin: str, page: str) -> tuple[list[str], dict]:
+    """Open ``page`` at each of ``WIDTHS`` and return what does not fit, and what scrolls."""
+    failures, scrolling = [], {}
+    for name, width, height, mobile in WIDTHS:
+        set_width(driver, width, height, mobile)
+        driver.get(f"{origin}/{page}")
+        driver.execute_async_script(JS_WAIT)
+        facts = driver.execute_script(JS_OVERFLOW)
+        failures += overflow_failures(facts, name, MAY_SCROLL[name])
+        scrolling[name] = len(facts["scrolls"])
+    set_width(driver, *WIDTHS[0][1:])
+    return failures, scrolling
 
 
 def network_problems(driver, origin: str) -> list[str]:
@@ -529,6 +615,33 @@ def check_buttons(build: Path, page: str, facts: dict, config: dict) -> list[str
     return failures
 
 
+def overflow_failures(facts: dict, width: str, may_scroll: frozenset[str] = frozenset()) -> list[str]:
+    """What does not fit on a page at one width, from the measures of ``JS_OVERFLOW``.
+
+    ``facts`` holds the viewport width, the page's scroll width, and lists of boxes that
+    ``scroll`` (overflow auto/scroll with more content than width), are ``clipped`` (overflow
+    hidden/clip with more content than width) or stick ``outside`` the viewport; each box is
+    ``{"kind": "code" | "math" | "table" | "other", "where": section id, "what": text,
+    "over": pixels}``. Boxes of a kind in ``may_scroll`` may scroll; nothing may be clipped or
+    outside, and the page may not be wider than the viewport.
+    """
+    failures = []
+    if facts["pageWidth"] > facts["viewport"] + 1:
+        failures.append(
+            f"page wider than the screen at {width}: {facts['pageWidth']} px for {facts['viewport']}"
+        )
+
+    def where(box: dict) -> str:
+        return f"{box['kind']} in #{box['where']} ({box['over']} px over): {box['what']!r}"
+
+    failures += [
+        f"scrolls sideways at {width}: {where(b)}" for b in facts["scrolls"] if b["kind"] not in may_scroll
+    ]
+    failures += [f"cut off at {width}: {where(b)}" for b in facts["clipped"]]
+    failures += [f"past the right edge at {width}: {where(b)}" for b in facts["outside"]]
+    return failures
+
+
 def grouped(problems: list[str], shown: int = 3) -> list[str]:
     """Problems of one kind (the text before the first ': ') on one line, with a few examples.
 
@@ -599,6 +712,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 t = time.monotonic()
                 problems, facts = check_page(driver, build, origin, page, ids)
+                fit, scrolling = check_widths(driver, origin, page)
+                problems += grouped(fit)
                 if is_notebook_source(source / page.replace(".html", ".md")):
                     notebook_pages += 1
                     problems += check_buttons(build, page, facts, config)
@@ -608,7 +723,8 @@ def main(argv: list[str] | None = None) -> int:
                     failures[page] = problems
                 print(
                     f"{'FAIL' if problems else 'ok  '} {page}: {facts['mjx']} formulas,"
-                    f" {len(facts['hrefs'])} links, {len(facts['resources'])} requests"
+                    f" {len(facts['hrefs'])} links, {len(facts['resources'])} requests,"
+                    f" {scrolling[WIDTHS[1][0]]} boxes scroll on a phone"
                     f" ({time.monotonic() - t:.1f} s)" + "".join(f"\n       {p}" for p in capped(problems)),
                     flush=True,
                 )

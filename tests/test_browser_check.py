@@ -14,6 +14,7 @@ from tests.browser_check import (
     html_ids,
     html_pages,
     is_foreign_request,
+    overflow_failures,
     redirect_target,
     resolve_link,
 )
@@ -188,4 +189,43 @@ def test_grouped_keeps_links_apart_and_groups_the_rest():
         "broken link 'a.html': a.html is not in the build",
         "broken link 'b.html': b.html is not in the build",
         "missing image: x.png",
+    ]
+
+
+def _box(kind, over=40, what="x = 1"):
+    return {"kind": kind, "where": "sec", "what": what, "over": over}
+
+
+def _fits(**changes):
+    facts = {"viewport": 1265, "pageWidth": 1265, "scrolls": [], "clipped": [], "outside": []}
+    facts.update(changes)
+    return facts
+
+
+def test_overflow_nothing_to_report():
+    assert overflow_failures(_fits(), "1280 px") == []
+
+
+def test_overflow_at_laptop_width_nothing_may_scroll():
+    failures = overflow_failures(_fits(scrolls=[_box("code"), _box("math")]), "1280 px")
+    assert len(failures) == 2
+    assert failures[0].startswith("scrolls sideways at 1280 px: code in #sec (40 px over)")
+
+
+def test_overflow_on_a_phone_code_math_and_tables_may_scroll_in_their_boxes():
+    facts = _fits(viewport=390, pageWidth=390, scrolls=[_box(k) for k in ("code", "math", "table")])
+    assert overflow_failures(facts, "390 px", frozenset({"code", "math", "table"})) == []
+    facts["scrolls"].append(_box("other"))
+    assert overflow_failures(facts, "390 px", frozenset({"code", "math", "table"})) == [
+        "scrolls sideways at 390 px: other in #sec (40 px over): 'x = 1'"
+    ]
+
+
+def test_overflow_clipped_outside_and_a_wide_page_always_fail():
+    facts = _fits(pageWidth=1500, clipped=[_box("math", 4)], outside=[_box("other", 12)])
+    failures = overflow_failures(facts, "1280 px", frozenset({"code", "math", "table", "other"}))
+    assert failures == [
+        "page wider than the screen at 1280 px: 1500 px for 1265",
+        "cut off at 1280 px: math in #sec (4 px over): 'x = 1'",
+        "past the right edge at 1280 px: other in #sec (12 px over): 'x = 1'",
     ]

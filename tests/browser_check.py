@@ -371,7 +371,13 @@ for (const el of main.querySelectorAll('*')) {
   if (style.visibility === 'hidden' || style.textOverflow === 'ellipsis') continue;
   const over = el.scrollWidth - el.clientWidth;
   if (el.clientWidth > 0 && over > 1) {
-    if (/^(auto|scroll)$/.test(style.overflowX)) { scrolls.push(box(el, over)); inScroller.add(el); }
+    if (/^(auto|scroll)$/.test(style.overflowX)) {
+      scrolls.push(box(el, over)); inScroller.add(el);
+      // a box that opens scrolled to its end (a row-reverse flex box) hides its beginning
+      const left = el.getBoundingClientRect().left + el.clientLeft;
+      const first = Math.min(...Array.from(el.children, (c) => c.getBoundingClientRect().left));
+      if (first < left - 1) clipped.push(box(el, left - first));
+    }
     else if (/^(hidden|clip)$/.test(style.overflowX)) clipped.push(box(el, over));
   }
 }

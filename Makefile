@@ -9,12 +9,14 @@ STAMP  := $(VENV)/.installed
 
 JUPYTERLAB := jupyterlab==4.6.6
 
-.PHONY: book pdf test browser-check screenshot reference benchmark lab lock dist clean help
+.PHONY: book pdf test lint format browser-check screenshot reference benchmark lab lock dist clean help
 
 help:
 	@echo "make book       build the book, executing every page, into _build/html"
 	@echo "make pdf        the whole book as one PDF through LaTeX: _build/latex/adjnets.pdf, checked"
 	@echo "make test       run the adjnets tests and the nbval regression of every page"
+	@echo "make lint       ruff format --check, ruff check and mypy (make test runs them too)"
+	@echo "make format     apply ruff's format and its safe fixes"
 	@echo "make reference  re-execute every page and store its outputs in tests/reference"
 	@echo "make lab        open the pages as notebooks in JupyterLab (installs it into .venv)"
 	@echo "make browser-check  open every page of the built book in headless Chromium and check it"
@@ -58,6 +60,17 @@ screenshot: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# A quick local check of the code's form and types (tests/test_lint.py runs the same in make
+# test; .pre-commit-config.yaml runs it before each commit).  make format applies the format.
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --no-fix .
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 reference: $(STAMP)
 	$(BIN)/python -m tests.references $(PAGES)

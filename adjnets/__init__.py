@@ -17,32 +17,27 @@ Conventions used throughout the package:
   :math:`\mathbb{R}^N \otimes E`: an array whose leading axis has length :math:`N`. The
   loss of a batch is the *sum* of the losses of its points.
 * Everything is float64.
+
+The package has a room for each part of the book:
+
+========================  ============================================================
+:mod:`adjnets.calculus`   chapter 2: spaces, linear and bilinear maps, derivatives,
+                          maps, elementwise maps, the softmax, the losses, the checks
+:mod:`adjnets.networks`   chapter 3: the dense layer and the generic network
+:mod:`adjnets.specific`   chapter 4: the MLP, the CNN (the thesis's operators and the
+                          vectorised layers) and the tied auto-encoder
+:mod:`adjnets.recurrent`  chapter 5: the generic and vanilla RNN, gated cells, variants
+:mod:`adjnets.data`       every data set (the digits, synthetic sets and sequences)
+:mod:`adjnets.training`   every training loop and optimiser
+:mod:`adjnets.pages`      the thesis's results registry and the pages' display helpers
+:mod:`adjnets.autodiff`   the book's maps in JAX (optional; not imported here)
+========================  ============================================================
+
+The names most pages use are also importable from ``adjnets`` itself.
 """
 
-from adjnets import (
-    approximation,
-    autoencoder,
-    calculus,
-    check,
-    cnn,
-    optim,
-    gated,
-    rnn_analysis,
-    datasets,
-    depth,
-    digits,
-    rnn,
-    rnn_variants,
-    thesis,
-    training,
-)
-from adjnets.autoencoder import TiedAutoencoder, TiedDense, TiedParams
-from adjnets.gated import GateParams, GRUCell, GRUParams, LSTMCell, LSTMParams, ReadH
-from adjnets.cnn import Conv2d, ConvParams, Flatten, MaxPool2d, conv_layer
-from adjnets.rnn_variants import BidirectionalRNN, NetworkCell
-from adjnets.rnn import RNN, RNNParams, VanillaCell, VanillaParams, VanillaRNN
-from adjnets.display import source
-from adjnets.elementwise import (
+from adjnets import calculus, data, networks, pages, recurrent, specific, training
+from adjnets.calculus.elementwise import (
     ELEMENTWISE,
     Elementwise,
     exp,
@@ -55,91 +50,104 @@ from adjnets.elementwise import (
     softplus,
     tanh,
 )
-from adjnets.layers import Dense, DenseParams, Then
-from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
-from adjnets.linear import BilinearMap, LinearMap
-from adjnets.losses import Loss, cross_entropy, one_hot, squared
-from adjnets.mlp import MLP
-from adjnets.network import Forward, Network, NetworkLayer, TangentForward
-from adjnets.softmax import D_log_softmax, D_softmax, log_softmax, softmax
-from adjnets.spaces import inner, norm, random_like, tree_map
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.losses import Loss, cross_entropy, one_hot, squared
+from adjnets.calculus.maps import Layer, Linearization, StateLinearization, StateMap
+from adjnets.calculus.softmax import D_log_softmax, D_softmax, log_softmax, softmax
+from adjnets.calculus.spaces import inner, norm, random_like, tree_map
+from adjnets.networks.layers import Dense, DenseParams, Then
+from adjnets.networks.network import Forward, Network, NetworkLayer, TangentForward
+from adjnets.pages.display import source
+from adjnets.recurrent.gated import (
+    GateParams,
+    GRUCell,
+    GRUParams,
+    LSTMCell,
+    LSTMParams,
+    ReadH,
+)
+from adjnets.recurrent.rnn import RNN, RNNParams, VanillaCell, VanillaParams, VanillaRNN
+from adjnets.recurrent.variants import BidirectionalRNN, NetworkCell
+from adjnets.specific.autoencoder import TiedAutoencoder, TiedDense, TiedParams
+from adjnets.specific.cnn.layers import (
+    Conv2d,
+    ConvParams,
+    Flatten,
+    MaxPool2d,
+    conv_layer,
+)
+from adjnets.specific.mlp import MLP
+from adjnets.training.loops import train
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__",
-    "approximation",
-    "autoencoder",
+    "ELEMENTWISE",
+    "MLP",
+    "RNN",
     "BidirectionalRNN",
     "BilinearMap",
-    "calculus",
-    "check",
-    "cnn",
     "Conv2d",
-    "conv_layer",
     "ConvParams",
-    "cross_entropy",
     "D_log_softmax",
     "D_softmax",
-    "datasets",
     "Dense",
     "DenseParams",
-    "depth",
-    "digits",
     "Elementwise",
-    "ELEMENTWISE",
-    "exp",
     "Flatten",
     "Forward",
-    "gated",
-    "GateParams",
     "GRUCell",
     "GRUParams",
-    "hadamard",
-    "identity",
-    "inner",
-    "Layer",
-    "leaky_relu",
-    "Linearization",
-    "LinearMap",
-    "log",
-    "log_softmax",
-    "Loss",
+    "GateParams",
     "LSTMCell",
     "LSTMParams",
+    "Layer",
+    "LinearMap",
+    "Linearization",
+    "Loss",
     "MaxPool2d",
-    "MLP",
     "Network",
     "NetworkCell",
     "NetworkLayer",
+    "RNNParams",
+    "ReadH",
+    "StateLinearization",
+    "StateMap",
+    "TangentForward",
+    "Then",
+    "TiedAutoencoder",
+    "TiedDense",
+    "TiedParams",
+    "VanillaCell",
+    "VanillaParams",
+    "VanillaRNN",
+    "__version__",
+    "calculus",
+    "conv_layer",
+    "cross_entropy",
+    "data",
+    "exp",
+    "hadamard",
+    "identity",
+    "inner",
+    "leaky_relu",
+    "log",
+    "log_softmax",
+    "networks",
     "norm",
     "one_hot",
-    "optim",
+    "pages",
     "random_like",
-    "ReadH",
+    "recurrent",
     "relu",
-    "RNN",
-    "rnn",
-    "rnn_analysis",
-    "rnn_variants",
-    "RNNParams",
     "sigmoid",
     "softmax",
     "softplus",
     "source",
+    "specific",
     "squared",
-    "StateLinearization",
-    "StateMap",
-    "TangentForward",
     "tanh",
-    "Then",
-    "thesis",
-    "TiedAutoencoder",
-    "TiedDense",
-    "TiedParams",
+    "train",
     "training",
     "tree_map",
-    "VanillaCell",
-    "VanillaParams",
-    "VanillaRNN",
 ]

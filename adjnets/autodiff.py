@@ -24,18 +24,25 @@ one) and turns on 64-bit floats (``jax_enable_x64``), both before any computatio
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-from adjnets.cnn import Conv2d, Flatten, MaxPool2d  # noqa: E402
-from adjnets.elementwise import Elementwise  # noqa: E402
-from adjnets.layers import Dense, Then  # noqa: E402
+from adjnets.calculus.elementwise import Elementwise
+from adjnets.calculus.maps import Layer
+from adjnets.calculus.spaces import Tree
+from adjnets.networks.layers import Dense, Then
+from adjnets.networks.network import Network
+from adjnets.specific.autoencoder import TiedAutoencoder
+from adjnets.specific.cnn.layers import Conv2d, Flatten, MaxPool2d
 
-jax.config.update("jax_enable_x64", True)
+jax.config.update(  # type: ignore[no-untyped-call]  # JAX does not annotate it
+    "jax_enable_x64", True
+)
 
 __all__ = [
     "ELEMENTWISE",
@@ -51,7 +58,7 @@ __all__ = [
     "tuple_tree",
 ]
 
-ELEMENTWISE = {
+ELEMENTWISE: dict[str, Callable[[jax.Array], jax.Array]] = {
     "identity": lambda z: z,
     "sigmoid": jax.nn.sigmoid,
     "tanh": jnp.tanh,
@@ -60,10 +67,11 @@ ELEMENTWISE = {
     "exp": jnp.exp,
     "log": jnp.log,
 }
-r"""The scalar functions :math:`\psi` of :mod:`adjnets.elementwise` in JAX, by name."""
+r"""The scalar functions :math:`\psi` of :mod:`adjnets.calculus.elementwise` in JAX, by
+name."""
 
 
-def _psi(name: str):
+def _psi(name: str) -> Callable[[jax.Array], jax.Array]:
     """The JAX version of the elementwise function called ``name``."""
     try:
         return ELEMENTWISE[name]
@@ -77,12 +85,12 @@ def _psi(name: str):
 # -- chapter 4.1: dense layers and networks --------------------------------------------
 
 
-def dense(layer: Dense, x, theta):
+def dense(layer: Dense, x: jax.Array, theta: Tree) -> jax.Array:
     r"""The dense layer :math:`f(x; W, b) = \Psi(Wx + b)` (thesis equation 4.1), in JAX.
 
     Parameters
     ----------
-    layer : adjnets.layers.Dense
+    layer : adjnets.networks.layers.Dense
         Gives :math:`\Psi` (``layer.activation``).
     x : array, shape (..., n)
         A point of :math:`\mathbb R^n`, or a batch of them along leading axes.
@@ -97,7 +105,13 @@ def dense(layer: Dense, x, theta):
     return _psi(layer.activation.name)(x @ W.T + b)
 
 
-def conv2d(x, W, b, stride: int = 1, pad: tuple[int, int] = (0, 0)):
+def conv2d(
+    x: jax.Array,
+    W: jax.Array,
+    b: jax.Array,
+    stride: int = 1,
+    pad: tuple[int, int] = (0, 0),
+) -> jax.Array:
     r"""The convolution layer :math:`\mathcal C(W, x) + b` (thesis equations 4.15,
     4.16), in JAX.
 
@@ -133,7 +147,7 @@ def conv2d(x, W, b, stride: int = 1, pad: tuple[int, int] = (0, 0)):
     return out + b
 
 
-def max_pool2d(y, r: int):
+def max_pool2d(y: jax.Array, r: int) -> jax.Array:
     r"""Max-pooling over disjoint :math:`r\times r` windows (thesis equations 4.18 to
     4.20), in JAX.
 
@@ -154,12 +168,14 @@ def max_pool2d(y, r: int):
     return y[:, : n2 * r, : l2 * r, :].reshape(N, n2, r, l2, r, m).max(axis=(2, 4))
 
 
-def apply_layer(layer, x, theta):
+def apply_layer(layer: Layer, x: jax.Array, theta: Tree) -> jax.Array:
     r"""One layer :math:`f_i(x; \theta_i)` of an ``adjnets`` network, written in JAX.
 
-    Supported: :class:`adjnets.layers.Dense`, :class:`adjnets.cnn.Conv2d`, and
-    :class:`adjnets.layers.Then` of one of them followed by elementwise maps,
-    :class:`adjnets.cnn.MaxPool2d` and :class:`adjnets.cnn.Flatten` (a CNN layer
+    Supported: :class:`adjnets.networks.layers.Dense`,
+    :class:`adjnets.specific.cnn.layers.Conv2d`, and
+    :class:`adjnets.networks.layers.Then` of one of them followed by elementwise maps,
+    :class:`adjnets.specific.cnn.layers.MaxPool2d` and
+    :class:`adjnets.specific.cnn.layers.Flatten` (a CNN layer
     :math:`\Phi\circ\Psi\circ\mathcal C(W,\cdot)`, equation 4.28). Only the layer's
     hyperparameters are read from ``layer``; the map itself is this module's.
 
@@ -174,7 +190,7 @@ def apply_layer(layer, x, theta):
             if isinstance(g, MaxPool2d):
                 x = max_pool2d(x, g.r)
             elif isinstance(g, Flatten):
-                x = x.reshape(x.shape[:-3] + (-1,))
+                x = x.reshape((*x.shape[:-3], -1))
             elif isinstance(g, Elementwise):
                 x = _psi(g.name)(x)
             else:
@@ -193,7 +209,13 @@ def apply_layer(layer, x, theta):
     )
 
 
-def network(net, x, theta, start: int = 1, stop: int | None = None):
+def network(
+    net: Network,
+    x: jax.Array,
+    theta: Sequence[Tree],
+    start: int = 1,
+    stop: int | None = None,
+) -> jax.Array:
     r"""The composition :math:`f_{\mathrm{stop}}\circ\dots\circ f_{\mathrm{start}}` of
     an ``adjnets`` network, in JAX.
 
@@ -203,7 +225,7 @@ def network(net, x, theta, start: int = 1, stop: int | None = None):
 
     Parameters
     ----------
-    net : adjnets.network.Network
+    net : adjnets.networks.network.Network
         A network of layers that :func:`apply_layer` supports (an MLP's ``network``, a
         CNN).
     x : array
@@ -236,7 +258,14 @@ def network(net, x, theta, start: int = 1, stop: int | None = None):
 # -- chapter 4.3: the tied deep auto-encoder -------------------------------------------
 
 
-def tied_autoencoder(ae, taus, x, theta, start: int = 1, stop: int | None = None):
+def tied_autoencoder(
+    ae: TiedAutoencoder,
+    taus: Sequence[Callable[[jax.Array], jax.Array]] | None,
+    x: jax.Array,
+    theta: Tree,
+    start: int = 1,
+    stop: int | None = None,
+) -> jax.Array:
     r"""The deep auto-encoder with shared weights (thesis section 4.3), tied inside the
     map, in JAX.
 
@@ -251,14 +280,15 @@ def tied_autoencoder(ae, taus, x, theta, start: int = 1, stop: int | None = None
 
     Parameters
     ----------
-    ae : adjnets.autoencoder.TiedAutoencoder
+    ae : adjnets.specific.autoencoder.TiedAutoencoder
         Gives :math:`L` and the activations :math:`\Psi_1, \dots, \Psi_{2L}`.
     taus : sequence of callables, or None
         :math:`\tau_{L+1}, \dots, \tau_{2L}` written in JAX (``taus[0]`` acts on
         :math:`W_L`); ``None`` for the transpose in every decoder layer.
     x : array, shape (..., n_1)
     theta : (Ws, bs)
-        The free parameters, an :class:`adjnets.autoencoder.TiedParams` or a plain pair.
+        The free parameters, an :class:`adjnets.specific.autoencoder.TiedParams` or a
+        plain pair.
     start, stop : int
         Layers ``start`` to ``stop`` of the :math:`2L` (1-based); all of them by
         default.
@@ -286,7 +316,9 @@ def tied_autoencoder(ae, taus, x, theta, start: int = 1, stop: int | None = None
 # -- chapter 5.2: the vanilla RNN ------------------------------------------------------
 
 
-def rnn_states(params, x, activation: str = "tanh", h0=None):
+def rnn_states(
+    params: Tree, x: jax.Array, activation: str = "tanh", h0: jax.Array | None = None
+) -> jax.Array:
     r"""The hidden states of the vanilla RNN (thesis equation 5.23), by ``jax.lax.scan``
     over time.
 
@@ -298,7 +330,7 @@ def rnn_states(params, x, activation: str = "tanh", h0=None):
     Parameters
     ----------
     params : ((W, U, b), zeta)
-        An :class:`adjnets.rnn.RNNParams`: the transition parameters
+        An :class:`adjnets.recurrent.rnn.RNNParams`: the transition parameters
         :math:`\theta = (W, U, b)` and the prediction parameters :math:`\zeta`, which
         this map does not use.
     x : array, shape (N, L, n_x)
@@ -327,7 +359,7 @@ def rnn_states(params, x, activation: str = "tanh", h0=None):
     psi = _psi(activation)
     h0 = jnp.zeros((x.shape[0], W.shape[0])) if h0 is None else h0
 
-    def step(h, x_i):
+    def step(h: jax.Array, x_i: jax.Array) -> tuple[jax.Array, jax.Array]:
         h = psi(h @ W.T + x_i @ U.T + b)
         return h, h
 
@@ -338,7 +370,7 @@ def rnn_states(params, x, activation: str = "tanh", h0=None):
 # -- trees and comparison --------------------------------------------------------------
 
 
-def to_jax(tree):
+def to_jax(tree: Tree) -> Tree:
     r"""Arrays, and tuples of them, as JAX float64 arrays; NamedTuples become plain
     tuples.
 
@@ -352,7 +384,7 @@ def to_jax(tree):
     return jnp.asarray(tree, dtype=jnp.float64)
 
 
-def tuple_tree(tree):
+def tuple_tree(tree: Tree) -> Tree:
     """NamedTuples as plain tuples, so that ``adjnets`` and JAX trees compare leaf by
     leaf."""
     if isinstance(tree, tuple):
@@ -360,7 +392,7 @@ def tuple_tree(tree):
     return tree
 
 
-def assert_close(actual, expected, rtol: float = 1e-10) -> float:
+def assert_close(actual: Tree, expected: Tree, rtol: float = 1e-10) -> float:
     r"""Check :math:`\lVert a - e\rVert \le \mathrm{rtol}\,\lVert e\rVert` for two trees
     of arrays.
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from adjnets.linear import LinearMap
-from adjnets.spaces import Tree, inner, norm, tree_map
+from adjnets.calculus.linear import LinearMap
+from adjnets.calculus.spaces import Tree, inner, norm, tree_map
 
 ADJOINT_RTOL = 1e-12
 """Default relative tolerance of the adjoint identity (float64)."""
@@ -130,7 +130,10 @@ def assert_second_directional(
     :math:`\epsilon/h^2`, hence the larger default step and tolerance than
     :func:`assert_directional`.
     """
-    inner_fd = lambda z: central_difference(f, z, v2, h)  # noqa: E731
+
+    def inner_fd(z: Tree) -> Tree:
+        return central_difference(f, z, v2, h)
+
     return assert_directional(inner_fd, second, x, v1, rtol=rtol, h=h)
 
 
@@ -149,7 +152,7 @@ def assert_gradient(
     :math:`\bigl(f(x+hv) - f(x-hv)\bigr)/2h`: the gradient, an element of the space of
     :math:`x` (Remark 3.2.3), must represent the derivative through the inner product.
     """
-    from adjnets.spaces import random_like
+    from adjnets.calculus.spaces import random_like
 
     v = random_like(rng, x)
     predicted = inner(gradient, v)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from adjnets.linear import BilinearMap, LinearMap
-from adjnets.spaces import Tree, tree_map
-from adjnets.thesis import implements
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.spaces import Tree, tree_map
+from adjnets.pages.thesis import implements
 
 
 def chain_rule(Dg_at_fx: LinearMap, Df_x: LinearMap) -> LinearMap:

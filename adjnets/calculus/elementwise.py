@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adjnets.linear import BilinearMap, LinearMap
-from adjnets.maps import StateLinearization, StateMap
-from adjnets.thesis import implements
-
-Array = np.ndarray
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.maps import StateLinearization, StateMap
+from adjnets.calculus.spaces import Array
+from adjnets.pages.thesis import implements
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from adjnets.spaces import Tree
+from adjnets.calculus.spaces import Array, Tree
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class LinearMap:
         :math:`v\mapsto L v`.
     adjoint_apply : callable
         :math:`w\mapsto L^* w`. Nothing checks that it *is* the adjoint: use
-        :func:`adjnets.check.assert_adjoint` for that.
+        :func:`adjnets.calculus.check.assert_adjoint` for that.
     name : str, optional
         Shown in ``repr``; composition and adjoint build their names from it.
 
@@ -82,7 +82,7 @@ class LinearMap:
         return f"LinearMap({self.name})"
 
     @classmethod
-    def from_matrix(cls, A: np.ndarray, name: str = "A") -> LinearMap:
+    def from_matrix(cls, A: Array, name: str = "A") -> LinearMap:
         r"""The map :math:`v\mapsto A v` on :math:`\mathbb{R}^n`, with adjoint
         :math:`w\mapsto A^T w`.
 
@@ -98,7 +98,7 @@ class LinearMap:
         in_shape: tuple[int, ...],
         layout: Literal["numerator", "denominator"] = "numerator",
         order: Literal["C", "F"] = "C",
-    ) -> np.ndarray:
+    ) -> Array:
         r"""Materialise the map as a matrix, in a chosen layout and vectorisation order.
 
         The map itself has no layout. A matrix of it needs two arbitrary choices: how to
@@ -136,14 +136,14 @@ class LinearMap:
         return columns.T if layout == "numerator" else columns
 
 
-def _flatten(batch: np.ndarray, order: str) -> np.ndarray:
+def _flatten(batch: Array, order: str) -> Array:
     """Flatten each point of a batch (leading axis) in C or Fortran order."""
     if order == "F":
         batch = batch.transpose((0, *range(batch.ndim - 1, 0, -1)))
     return batch.reshape(batch.shape[0], -1)
 
 
-def _unflatten(rows: np.ndarray, shape: tuple[int, ...], order: str) -> np.ndarray:
+def _unflatten(rows: Array, shape: tuple[int, ...], order: str) -> Array:
     """Inverse of :func:`_flatten`: reshape each row to ``shape`` in C or Fortran
     order."""
     if order == "F":

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adjnets.softmax import D_log_softmax, log_softmax, softmax
-from adjnets.thesis import implements
-
-Array = np.ndarray
+from adjnets.calculus.softmax import D_log_softmax, log_softmax, softmax
+from adjnets.calculus.spaces import Array, Labels
+from adjnets.pages.thesis import implements
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,8 @@ def _cross_entropy_error(y_hat: Array, y: Array) -> Array:
     Lemma 2.4.4; for a one-hot :math:`y`, :math:`\langle\mathbf 1, y\rangle = 1` and the
     error is :math:`\sigma(\hat y) - y` (Remark 2.4.5).
     """
-    return -D_log_softmax(y_hat).adj(y)
+    error: Array = -D_log_softmax(y_hat).adj(y)
+    return error
 
 
 cross_entropy = Loss(
@@ -90,17 +90,16 @@ cross_entropy = Loss(
 
 
 @implements("Remark 2.4.5")
-def one_hot(labels: Array, n_classes: int) -> Array:
+def one_hot(labels: Labels, n_classes: int) -> Array:
     """One-hot encodings of integer class labels (thesis Remark 2.4.5), shape
     ``(N, n_classes)``."""
     labels = np.asarray(labels)
-    if (
-        labels.ndim != 1
-        or labels.size
-        and (labels.min() < 0 or labels.max() >= n_classes)
+    if labels.ndim != 1 or (
+        labels.size and (labels.min() < 0 or labels.max() >= n_classes)
     ):
         raise ValueError(
             f"one_hot expected a 1-d array of labels in [0, {n_classes}), got "
             f"{labels!r}"
         )
-    return np.eye(n_classes)[labels]
+    encoded: Array = np.eye(n_classes)[labels]
+    return encoded

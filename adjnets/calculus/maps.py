@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adjnets.linear import BilinearMap, LinearMap
-from adjnets.spaces import Tree, tree_map
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.spaces import Tree, tree_map
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class StateLinearization:
 
 class StateMap(ABC):
     """A map :math:`g(z)` without parameters, placed after a layer (see
-    :class:`adjnets.layers.Then`)."""
+    :class:`adjnets.networks.layers.Then`)."""
 
     @abstractmethod
     def __call__(self, z: Tree) -> Tree:

@@ -19,22 +19,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from adjnets.linear import LinearMap
-from adjnets.thesis import implements
-
-Array = np.ndarray
+from adjnets.calculus.linear import LinearMap
+from adjnets.calculus.spaces import Array
+from adjnets.pages.thesis import implements
 
 
 def _pointwise_inner(a: Array, b: Array) -> Array:
     """Inner products over the last axis, kept as a trailing axis of length 1."""
-    return np.sum(a * b, axis=-1, keepdims=True)
+    out: Array = np.sum(a * b, axis=-1, keepdims=True)
+    return out
 
 
 def softmax(x: Array) -> Array:
     r""":math:`\sigma(x)` over the last axis, stable for logits of any size."""
     x = np.asarray(x, dtype=float)
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
+    out: Array = e / np.sum(e, axis=-1, keepdims=True)
+    return out
 
 
 def log_softmax(x: Array) -> Array:
@@ -43,7 +44,8 @@ def log_softmax(x: Array) -> Array:
     stably."""
     x = np.asarray(x, dtype=float)
     shifted = x - np.max(x, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    out: Array = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    return out
 
 
 @implements("Lemma 2.4.3")

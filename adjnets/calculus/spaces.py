@@ -19,7 +19,17 @@ from collections.abc import Callable
 from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
+Array: TypeAlias = npt.NDArray[np.float64]
+r"""A point of :math:`\mathbb{R}^n`, of a matrix space or of a tensor product of them
+(or a batch of such points): a float64 array, the type of every array of the package."""
+
+Labels: TypeAlias = npt.NDArray[np.integer]
+"""Integer class labels, one per point of a batch."""
+
+# Any to the type checker: each layer declares its own state and parameter types (an
+# array, a NamedTuple of arrays), which a recursive union would not let it do.
 Tree: TypeAlias = Any
 """A point of an inner product space: an array, or a (Named)tuple of trees."""
 
@@ -28,13 +38,13 @@ def _is_node(tree: Tree) -> bool:
     return isinstance(tree, tuple)
 
 
-def _rebuild(node: tuple, children: list) -> tuple:
+def _rebuild(node: tuple[Tree, ...], children: list[Tree]) -> tuple[Tree, ...]:
     if hasattr(node, "_fields"):  # NamedTuple: keep its type and field names
         return type(node)(*children)
     return tuple(children)
 
 
-def leaves(tree: Tree) -> list[np.ndarray]:
+def leaves(tree: Tree) -> list[Array]:
     """Return the arrays of a tree, depth first, in order."""
     if _is_node(tree):
         return [leaf for child in tree for leaf in leaves(child)]
@@ -121,7 +131,7 @@ def random_like(rng: np.random.Generator, tree: Tree) -> Tree:
     return tree_map(lambda leaf: rng.standard_normal(np.shape(leaf)), tree)
 
 
-def sum_outer(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+def sum_outer(a: Array, x: Array) -> Array:
     r""":math:`\sum_j a_j\otimes x_j = \sum_j a_j x_j^T`, summed over the leading axes
     of ``a``.
 
@@ -143,7 +153,7 @@ def sum_outer(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     return a.reshape(-1, a.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
-def sum_extra_leading(a: np.ndarray, ndim: int) -> np.ndarray:
+def sum_extra_leading(a: Array, ndim: int) -> Array:
     r"""``a`` summed over its leading axes beyond the last ``ndim`` (no copy if there
     are none).
 
@@ -153,4 +163,4 @@ def sum_extra_leading(a: np.ndarray, ndim: int) -> np.ndarray:
     """
     a = np.asarray(a, dtype=float)
     extra = a.ndim - ndim
-    return a.reshape((-1,) + a.shape[extra:]).sum(axis=0) if extra > 0 else a
+    return a.reshape((-1, *a.shape[extra:])).sum(axis=0) if extra > 0 else a

@@ -29,18 +29,21 @@ import math
 from importlib import resources
 
 import numpy as np
+import numpy.typing as npt
 
-Array = np.ndarray
+from adjnets.calculus.spaces import Array, Labels
 
 
-def _digits_data() -> tuple[Array, Array]:
+def _digits_data() -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
     """The bundled images ``(1797, 8, 8)`` and labels ``(1797,)``, both ``uint8``."""
-    path = resources.files("adjnets") / "data" / "digits.npz"
+    path = resources.files("adjnets.data") / "digits.npz"
     with path.open("rb") as file, np.load(file) as data:
         return data["images"], data["labels"]
 
 
-def _approximate_mode(counts: Array, n_draws: int, rng: np.random.RandomState) -> Array:
+def _approximate_mode(
+    counts: Labels, n_draws: int, rng: np.random.RandomState
+) -> Labels:
     """How many of ``n_draws`` points to take from each class: ``counts`` scaled to
     ``n_draws`` and floored, the remaining draws going to the largest remainders, ties
     broken at random by ``rng`` (scikit-learn's ``utils.extmath._approximate_mode``)."""
@@ -56,12 +59,13 @@ def _approximate_mode(counts: Array, n_draws: int, rng: np.random.RandomState) -
             need_to_add -= add_now
             if need_to_add == 0:
                 break
-    return floored.astype(int)
+    taken: Labels = floored.astype(int)
+    return taken
 
 
 def _stratified_split(
-    labels: Array, test_size: float, seed: int
-) -> tuple[Array, Array]:
+    labels: Labels, test_size: float, seed: int
+) -> tuple[Labels, Labels]:
     """Training and test indices, stratified by class: the draws of scikit-learn's
     ``StratifiedShuffleSplit`` (through ``train_test_split``) with
     ``numpy.random.RandomState(seed)``, in the same order, so the split is the same."""
@@ -90,7 +94,7 @@ def _stratified_split(
 
 def load_digits(
     test_size: float = 0.2, seed: int = 0
-) -> tuple[Array, Array, Array, Array]:
+) -> tuple[Array, Array, Labels, Labels]:
     """The digits, scaled to [0, 1], split into training and test sets stratified by
     class.
 
@@ -124,7 +128,8 @@ def _gaussian_matrix(n: int, sigma: float) -> Array:
     inside."""
     idx = np.arange(n)
     G = np.exp(-0.5 * ((idx[:, None] - idx[None, :]) / sigma) ** 2)
-    return G / G.sum(axis=1, keepdims=True)
+    rows: Array = G / G.sum(axis=1, keepdims=True)
+    return rows
 
 
 def smooth(images: Array, sigma: float = 0.9) -> Array:
@@ -171,4 +176,5 @@ def rotation_tangent(images: Array, sigma: float = 0.9) -> Array:
     n, l = np.shape(images)[-2:]
     u1 = np.arange(n)[:, None] - (n - 1) / 2
     u2 = np.arange(l)[None, :] - (l - 1) / 2
-    return u1 * d2 - u2 * d1
+    tangent: Array = u1 * d2 - u2 * d1
+    return tangent

@@ -9,7 +9,7 @@ leading axis, as everywhere in :mod:`adjnets`.
   smooth curve :func:`curve`.
 * :func:`two_moons` and :func:`two_spirals`: 2-d binary classification problems whose
   classes are not linearly separable, with integer labels (turn them into targets with
-  :func:`adjnets.losses.one_hot`).
+  :func:`adjnets.calculus.losses.one_hot`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-Array = np.ndarray
+from adjnets.calculus.spaces import Array, Labels
 
 
 def _check_size(name: str, n: object, minimum: int = 1) -> int:
@@ -33,11 +33,22 @@ def _check_noise(name: str, noise: object) -> float:
     if (
         isinstance(noise, bool)
         or not isinstance(noise, numbers.Real)
-        or not np.isfinite(noise)
+        or not np.isfinite(float(noise))
         or noise < 0
     ):
         raise ValueError(f"{name} expected a finite noise level >= 0, got {noise!r}")
     return float(noise)
+
+
+def _check_turns(turns: object) -> None:
+    if (
+        isinstance(turns, bool)
+        or not isinstance(turns, numbers.Real)
+        or not 0 < float(turns) < np.inf
+    ):
+        raise ValueError(
+            f"two_spirals expected a positive number of turns, got {turns!r}"
+        )
 
 
 def curve(x: Array) -> Array:
@@ -106,7 +117,7 @@ def noisy_curve(
 
 def two_moons(
     n: int, noise: float = 0.1, rng: np.random.Generator | int = 0
-) -> tuple[Array, Array]:
+) -> tuple[Array, Labels]:
     r"""Two interleaved half circles in the plane, one per class (binary
     classification).
 
@@ -153,7 +164,7 @@ def two_moons(
 
 def two_spirals(
     n: int, noise: float = 0.05, turns: float = 1.0, rng: np.random.Generator | int = 0
-) -> tuple[Array, Array]:
+) -> tuple[Array, Labels]:
     r"""Two interleaved spirals in the plane, one per class (binary classification).
 
     Class 0 is the spiral :math:`r(\cos\varphi, \sin\varphi)` with
@@ -189,14 +200,7 @@ def two_spirals(
     """
     n = _check_size("two_spirals", n, minimum=2)
     noise = _check_noise("two_spirals", noise)
-    if (
-        isinstance(turns, bool)
-        or not isinstance(turns, numbers.Real)
-        or not 0 < turns < np.inf
-    ):
-        raise ValueError(
-            f"two_spirals expected a positive number of turns, got {turns!r}"
-        )
+    _check_turns(turns)
     rng = np.random.default_rng(rng)
     labels = np.arange(n) % 2
     phi_max = np.pi / 4 + 2 * np.pi * turns

@@ -43,13 +43,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from adjnets.elementwise import Elementwise
-from adjnets.linear import LinearMap
+from adjnets.calculus.elementwise import Elementwise
+from adjnets.calculus.linear import LinearMap
+from adjnets.calculus.spaces import Array
 
 
 def random_weights(
     rng: np.random.Generator, width: int, depth: int, gain: float = 1.0
-) -> list[np.ndarray]:
+) -> list[Array]:
     r"""Square weight matrices with independent :math:`N(0, \text{gain}^2/\text{width})`
     entries.
 
@@ -93,9 +94,7 @@ def random_weights(
     return [scale * rng.standard_normal((width, width)) for _ in range(depth)]
 
 
-def _check_chain(
-    weights: Sequence[np.ndarray], x: np.ndarray, caller: str
-) -> list[np.ndarray]:
+def _check_chain(weights: Sequence[Array], x: Array, caller: str) -> list[Array]:
     """Validate a batch ``x`` of shape (N, n_1) and weights W_i of shapes (n_{i+1},
     n_i)."""
     weights = [np.asarray(W, dtype=float) for W in weights]
@@ -118,7 +117,7 @@ def _check_chain(
 
 
 def layer_derivatives(
-    weights: Sequence[np.ndarray], activation: Elementwise, x: np.ndarray
+    weights: Sequence[Array], activation: Elementwise, x: Array
 ) -> list[LinearMap]:
     r"""The layer derivatives :math:`Df_i(x_i) = D\Psi(W_i x_i)\cdot W_i` along a
     forward pass.
@@ -161,8 +160,8 @@ def layer_derivatives(
 
 
 def backward_norms(
-    weights: Sequence[np.ndarray], activation: Elementwise, x: np.ndarray, w: np.ndarray
-) -> np.ndarray:
+    weights: Sequence[Array], activation: Elementwise, x: Array, w: Array
+) -> Array:
     r"""Relative norms of the vector back-propagated from the output to each depth.
 
     With :math:`e_L = w` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i` (one step of

@@ -3,8 +3,8 @@ r"""Parameter-dependent maps :math:`f(x;\theta)` and their derivatives (thesis s
 
 A layer of a network is a map :math:`f: E\times H\to F` with a *state* :math:`x\in E`
 and a *parameter* :math:`\theta\in H`. Everything back-propagation needs of it at one
-point :math:`(x, \theta)` is collected by :meth:`~adjnets.maps.Layer.linearize` in a
-:class:`~adjnets.maps.Linearization`:
+point :math:`(x, \theta)` is collected by :meth:`~adjnets.calculus.maps.Layer.linearize`
+in a :class:`~adjnets.calculus.maps.Linearization`:
 
 * :math:`Df(x;\theta)\in\mathcal L(E;F)`, with adjoint :math:`D^*f(x;\theta)`;
 * :math:`\nabla f(x;\theta)\in\mathcal L(H;F)`, with adjoint
@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
 
-from adjnets.elementwise import Elementwise, identity
-from adjnets.calculus import composite_second_derivative
-from adjnets.linear import BilinearMap, LinearMap
-from adjnets.maps import Layer, Linearization, StateLinearization, StateMap
-from adjnets.spaces import Tree, sum_extra_leading, sum_outer
-from adjnets.thesis import implements
+from adjnets.calculus.derivatives import composite_second_derivative
+from adjnets.calculus.elementwise import Elementwise, identity
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.maps import Layer, Linearization, StateLinearization, StateMap
+from adjnets.calculus.spaces import Array, Tree, sum_extra_leading, sum_outer
+from adjnets.pages.thesis import implements
 
 __all__ = [
     "Dense",
@@ -47,11 +47,10 @@ __all__ = [
     "Then",
 ]
 
-Array = np.ndarray
-
 
 def _sum_leading(a: Array) -> Array:
-    return a.reshape(-1, a.shape[-1]).sum(axis=0)
+    total: Array = a.reshape(-1, a.shape[-1]).sum(axis=0)
+    return total
 
 
 class DenseParams(NamedTuple):
@@ -188,8 +187,11 @@ class Dense(Layer):
         )
 
 
+H = TypeVar("H", bound=Layer)
+
+
 @dataclass(frozen=True)
-class Then(Layer):
+class Then(Layer, Generic[H]):
     r"""A layer followed by parameter-free maps:
     :math:`f = g_k\circ\dots\circ g_1\circ h(\,\cdot\,;\theta)`.
 
@@ -198,7 +200,8 @@ class Then(Layer):
     by the chain rules of chapter 2: :math:`Df = Dg\cdot Dh` (2.3),
     :math:`\nabla f = Dg\cdot\nabla h` (Lemma 2.3.1), :math:`D^2 f` by Lemma 2.2.1, and
     :math:`D\nabla f(v, u) = D^2g(Dh\,v, \nabla h\,u) + Dg\cdot D\nabla h(v, u)` by the
-    same product rule (:func:`adjnets.calculus.composite_second_derivative`).
+    same product rule
+    (:func:`adjnets.calculus.derivatives.composite_second_derivative`).
 
     Parameters
     ----------
@@ -208,7 +211,7 @@ class Then(Layer):
         :math:`g_1, \dots, g_k`, applied in order after ``first``.
     """
 
-    first: Layer
+    first: H
     maps: tuple[StateMap, ...]
 
     def init(self, rng: np.random.Generator) -> Tree:

@@ -18,15 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 
-from adjnets.layers import Layer, Linearization
-from adjnets.losses import Loss
-from adjnets.spaces import Tree, inner, tree_map
-from adjnets.thesis import implements
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.losses import Loss
+from adjnets.calculus.spaces import Tree, inner, tree_map
+from adjnets.networks.layers import Layer, Linearization
+from adjnets.pages.thesis import implements
 
-Params = tuple
+Params: TypeAlias = tuple[Tree, ...]
+r"""The parameter :math:`(\theta_1, \dots, \theta_L)` of a network: one tree per
+layer."""
 
 
 @dataclass(frozen=True)
@@ -391,11 +395,11 @@ def _n_tangents(v: Tree, x: Tree) -> int:
             f"{np.shape(x)}, "
             f"got {np.shape(v)}"
         )
-    return np.shape(v)[0]
+    return int(np.shape(v)[0])
 
 
 @dataclass(frozen=True)
-class NetworkLayer:
+class NetworkLayer(Layer):
     r"""A whole network used as one layer of a larger model,
     :math:`x\mapsto F(x;\theta)`.
 
@@ -405,9 +409,9 @@ class NetworkLayer:
     :math:`\nabla_\theta F\cdot u
     = \sum_i D\omega_{i+1}\cdot\nabla_{\theta_i}f_i\cdot u_i`
     and its adjoint by Lemma 3.2.1. The second derivatives are not assembled (``D2`` and
-    ``D_grad`` are ``None``), so a model that needs them (the higher-order loss) must
-    use the network directly. A deep recurrent network uses it for its prediction map
-    :math:`g`.
+    ``D_grad`` raise ``NotImplementedError``), so a model that needs them (the
+    higher-order loss) must use the network directly. A deep recurrent network uses it
+    for its prediction map :math:`g`.
     """
 
     network: Network
@@ -419,12 +423,9 @@ class NetworkLayer:
     def __call__(self, x: Tree, theta: Params) -> Tree:
         return self.network(x, theta)
 
-    def linearize(self, x: Tree, theta: Params):
+    def linearize(self, x: Tree, theta: Params) -> Linearization:
         r"""Value, :math:`DF` and :math:`\nabla_\theta F` with their adjoints at
         :math:`(x, \theta)`; no second derivatives."""
-        from adjnets.linear import LinearMap
-        from adjnets.maps import Linearization
-
         fwd = self.network.forward(x, theta)
 
         def D(v: Tree) -> Tree:
@@ -443,6 +444,19 @@ class NetworkLayer:
             output=fwd.output,
             D=LinearMap(D, lambda w: self.network.input_cotangent(fwd, w), "DF(x)"),
             grad=LinearMap(grad, lambda w: self.network.grad_adjoint(fwd, w), "∇F(x)"),
-            D2=None,  # type: ignore[arg-type]
-            D_grad=None,  # type: ignore[arg-type]
+            D2=_not_assembled("D²F(x)"),
+            D_grad=_not_assembled("D∇F(x)"),
         )
+
+
+def _not_assembled(name: str) -> BilinearMap:
+    """A second derivative that :class:`NetworkLayer` does not assemble: using it
+    raises."""
+
+    def fail(e1: Tree, e2: Tree) -> Tree:
+        raise NotImplementedError(
+            f"NetworkLayer does not assemble {name}; a model that needs it (the "
+            "higher-order loss) must use the network directly"
+        )
+
+    return BilinearMap(fail, fail, fail, name)

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-F = TypeVar("F", bound=Callable)
+F = TypeVar("F", bound=Callable[..., Any])
 
 LABEL_PREFIX = {
     "Lemma": "lem",
@@ -57,7 +57,11 @@ class Result:
 
 
 def _load() -> dict[str, Result]:
-    text = files("adjnets").joinpath("thesis_results.tsv").read_text(encoding="utf-8")
+    text = (
+        files("adjnets.pages")
+        .joinpath("thesis_results.tsv")
+        .read_text(encoding="utf-8")
+    )
     results = {}
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
@@ -95,7 +99,7 @@ def implements(*names: str) -> Callable[[F], F]:
         for name in names:
             if qualname not in IMPLEMENTATIONS[name]:
                 IMPLEMENTATIONS[name].append(qualname)
-        obj.__thesis__ = names  # type: ignore[attr-defined]
+        obj.__thesis__ = names  # type: ignore[attr-defined]  # function/class attribute
         return obj
 
     return register

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from adjnets.losses import Loss
-from adjnets.rnn import RNN, RNNParams, backpropagate_chain
-
-Array = np.ndarray
+from adjnets.calculus.losses import Loss
+from adjnets.calculus.spaces import Array
+from adjnets.recurrent.rnn import RNN, RNNParams, backpropagate_chain
 
 
 def state_gradient_norms(
@@ -39,7 +38,8 @@ def state_gradient_norms(
     Parameters
     ----------
     rnn : RNN
-        Any recurrent network of :mod:`adjnets.rnn` (vanilla, GRU, LSTM cell, ...).
+        Any recurrent network of :mod:`adjnets.recurrent.rnn` (vanilla, GRU, LSTM cell,
+        ...).
     params : RNNParams
     x : array (N, L, n_x)
         Input sequences, starting from :math:`h_0 = 0`.
@@ -82,5 +82,8 @@ def state_gradient_norms(
     eps = backpropagate_chain(fwd.cells, injected)  # eps_1 .. eps_L
     eps = [fwd.cells[0].D.adj(eps[0]), *eps]  # eps_0 .. eps_L
     E = np.stack(eps[::-1], axis=-2)  # (N, L + 1, n_h), lag k = L - i
-    per = np.sqrt(np.sum(E**2, axis=-1))
-    return per if per_sequence else np.sqrt(np.sum(per**2, axis=0))
+    per: Array = np.sqrt(np.sum(E**2, axis=-1))
+    if per_sequence:
+        return per
+    total: Array = np.sqrt(np.sum(per**2, axis=0))
+    return total

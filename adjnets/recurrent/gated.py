@@ -2,12 +2,13 @@ r"""Gated transition cells: the GRU and the LSTM (the thesis's section 5.3.1, le
 as future work).
 
 The thesis names gated RNNs as the answer to vanishing and exploding gradients but does
-not put them in its framework. Here they are two more :class:`adjnets.rnn.Cell` s: each
-returns its value, its state derivative :math:`D_hf` with the adjoint, its parameter
-derivative :math:`\nabla_\theta f` with the adjoint, and the per-sequence parameter
-adjoint RTRL needs, so the generic :meth:`adjnets.rnn.RNN.loss_and_gradient_bptt`
-(Theorem 5.1.7) and :meth:`adjnets.rnn.RNN.loss_and_gradient_rtrl` (Theorem 5.1.3) train
-them unchanged.
+not put them in its framework. Here they are two more
+:class:`adjnets.recurrent.rnn.Cell` s: each returns its value, its state derivative
+:math:`D_hf` with the adjoint, its parameter derivative :math:`\nabla_\theta f` with the
+adjoint, and the per-sequence parameter adjoint RTRL needs, so the generic
+:meth:`adjnets.recurrent.rnn.RNN.loss_and_gradient_bptt` (Theorem 5.1.7) and
+:meth:`adjnets.recurrent.rnn.RNN.loss_and_gradient_rtrl` (Theorem 5.1.3) train them
+unchanged.
 
 Every derivative is composed by hand from the pieces of thesis chapter 2:
 
@@ -42,15 +43,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from adjnets.elementwise import identity, sigmoid
-from adjnets.linear import BilinearMap, LinearMap
-from adjnets.maps import Layer, Linearization
-from adjnets.rnn import Cell, CellLinearization
-from adjnets.spaces import Tree, sum_outer
+from adjnets.calculus.elementwise import Elementwise, identity, sigmoid
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.maps import Layer, Linearization
+from adjnets.calculus.spaces import Array, Tree, sum_outer
+from adjnets.recurrent.rnn import Cell, CellLinearization
 
 __all__ = ["GRUCell", "GRUParams", "GateParams", "LSTMCell", "LSTMParams", "ReadH"]
-
-Array = np.ndarray
 
 
 class GateParams(NamedTuple):
@@ -362,10 +361,10 @@ class LSTMCell(Cell):
         i, f = _gate_init(rng, n, n, m), _gate_init(rng, n, n, m, forget_bias)
         return LSTMParams(i, f, _gate_init(rng, n, n, m), _gate_init(rng, n, n, m))
 
-    def readout(self, n_y: int, activation=identity) -> ReadH:
+    def readout(self, n_y: int, activation: Elementwise = identity) -> ReadH:
         r"""The prediction :math:`g([h; c]) = \Psi(Vh + b)`: a :class:`ReadH` around
         ``Dense(n_units, n_y)``."""
-        from adjnets.layers import Dense
+        from adjnets.networks.layers import Dense
 
         return ReadH(Dense(self.n_units, n_y, activation), self.n_units, self.n_h)
 
@@ -378,7 +377,9 @@ class LSTMCell(Cell):
             _gate_check("LSTMCell", name, p, self.n_units, self.n_units, self.n_x)
         return _check_state("LSTMCell", s, x, self.n_h, self.n_x)
 
-    def _forward(self, s: Array, x: Array, theta: LSTMParams):
+    def _forward(
+        self, s: Array, x: Array, theta: LSTMParams
+    ) -> tuple[Array, Array, Array, Array, Array, Array, Array, Array]:
         n = self.n_units
         h, c = s[..., :n], s[..., n:]
         i = sigmoid(_affine(theta.i, h, x))
@@ -420,7 +421,8 @@ class LSTMCell(Cell):
 
         def D(v: Array) -> Array:
             v_h = v[..., :n]
-            return tangent(*(v_h @ W.T for W in Ws), v[..., n:])
+            da_i, da_f, da_o, da_g = (v_h @ W.T for W in Ws)
+            return tangent(da_i, da_f, da_o, da_g, v[..., n:])
 
         def D_adj(w: Array) -> Array:
             deltas, gamma = cotangents(w)
@@ -428,7 +430,8 @@ class LSTMCell(Cell):
             return np.concatenate([back_h, f * gamma], axis=-1)
 
         def grad(dt: LSTMParams) -> Array:
-            return tangent(*(_affine(p, h, x) for p in dt), 0.0)
+            da_i, da_f, da_o, da_g = (_affine(p, h, x) for p in dt)
+            return tangent(da_i, da_f, da_o, da_g, 0.0)
 
         def grad_adj(w: Array) -> LSTMParams:
             deltas, _ = cotangents(w)
@@ -456,8 +459,8 @@ class ReadH(Layer):
 
     :math:`P[h; c] = h` is the projection onto the :math:`h` half of an LSTM state; its
     adjoint embeds, :math:`P^*w = [w; 0]`. For the wrapped layer :math:`\ell(h;\zeta)`
-    (e.g. a :class:`adjnets.layers.Dense`), by the chain rule and because :math:`P` is
-    linear (:math:`D^2P = 0`):
+    (e.g. a :class:`adjnets.networks.layers.Dense`), by the chain rule and because
+    :math:`P` is linear (:math:`D^2P = 0`):
 
     .. math::
         Dg = D\ell(Ps)\cdot P,\quad D^*g = P^*D^*\ell(Ps),\quad
@@ -497,11 +500,12 @@ class ReadH(Layer):
     def _embed(self, w: Array) -> Array:
         w = np.asarray(w, dtype=float)
         return np.concatenate(
-            [w, np.zeros(w.shape[:-1] + (self.n_state - self.n_h,))], axis=-1
+            [w, np.zeros((*w.shape[:-1], self.n_state - self.n_h))], axis=-1
         )
 
     def __call__(self, s: Array, theta: Tree) -> Array:
-        return self.layer(self._project(s), theta)
+        y: Array = self.layer(self._project(s), theta)
+        return y
 
     def linearize(self, s: Array, theta: Tree) -> Linearization:
         lin = self.layer.linearize(self._project(s), theta)

@@ -18,7 +18,7 @@ A transition *cell* implements :meth:`Cell.linearize`, which returns
 :math:`f_i(h_{i-1})`, the state derivative :math:`Df_i(h_{i-1})`, the parameter
 derivative :math:`\nabla_\theta f_i(h_{i-1})` (whose adjoint sums over the batch, as a
 shared parameter's must) and the per-sequence parameter adjoint needed by RTRL. The
-prediction map is any :class:`adjnets.maps.Layer`.
+prediction map is any :class:`adjnets.calculus.maps.Layer`.
 """
 
 from __future__ import annotations
@@ -26,18 +26,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from adjnets.elementwise import Elementwise, tanh
-from adjnets.linear import LinearMap
-from adjnets.losses import Loss
-from adjnets.maps import Layer, Linearization
-from adjnets.spaces import Tree, sum_outer, tree_map
-from adjnets.thesis import implements
-
-Array = np.ndarray
+from adjnets.calculus.elementwise import Elementwise, tanh
+from adjnets.calculus.linear import LinearMap
+from adjnets.calculus.losses import Loss
+from adjnets.calculus.maps import Layer, Linearization
+from adjnets.calculus.spaces import Array, Tree, sum_outer, tree_map
+from adjnets.networks.layers import Dense, DenseParams
+from adjnets.pages.thesis import implements
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,14 @@ class CellLinearization:
 class Cell(ABC):
     r"""A transition map :math:`f(h; x; \theta)` of a recurrent network."""
 
-    n_h: int
     n_x: int
+
+    # n_h is read-only: a field of most cells, computed by LSTMCell; declared as a
+    # property to the type checker only, since a property here would block the fields
+    if TYPE_CHECKING:
+
+        @property
+        def n_h(self) -> int: ...
 
     @abstractmethod
     def init(self, rng: np.random.Generator) -> Tree:
@@ -82,6 +87,22 @@ class Cell(ABC):
     @abstractmethod
     def linearize(self, h: Array, x: Array, theta: Tree) -> CellLinearization:
         """Value and derivatives at one step."""
+
+    def joint_layer(self) -> Layer:
+        r"""The cell as one layer of the joint state :math:`(h, x)`, for the
+        higher-order loss of an RNN; a cell that has one overrides this."""
+        raise NotImplementedError(
+            f"{type(self).__name__} is not one layer of (h, x), as the higher-order "
+            "loss of an RNN needs"
+        )
+
+    def to_joint(self, theta: Tree) -> Tree:
+        """The parameters as those of :meth:`joint_layer`."""
+        raise NotImplementedError(f"{type(self).__name__} has no joint layer")
+
+    def from_joint(self, g: Tree) -> Tree:
+        """Parameters (or a gradient) of :meth:`joint_layer` as the cell's own."""
+        raise NotImplementedError(f"{type(self).__name__} has no joint layer")
 
 
 class VanillaParams(NamedTuple):
@@ -107,7 +128,7 @@ class VanillaCell(Cell):
         \nabla^*_W f(h)\cdot v = (\Psi'(z)\odot v)\,h^T,\quad
         \nabla^*_U f(h)\cdot v = (\Psi'(z)\odot v)\,x^T,
 
-        
+
         \nabla^*_b f(h)\cdot v = \Psi'(z)\odot v .
     """
 
@@ -145,7 +166,7 @@ class VanillaCell(Cell):
         W, U, b = theta
         return self.activation(h @ W.T + x @ U.T + b)
 
-    def joint_layer(self):
+    def joint_layer(self) -> Dense:
         r"""The cell as one dense layer of the joint state :math:`(h, x)`:
         :math:`\Psi([W\ U][h; x] + b)`.
 
@@ -154,18 +175,14 @@ class VanillaCell(Cell):
         their gradients (the split of :math:`[W\ U]` is an isometry, so
         :meth:`from_joint` is also the adjoint of :meth:`to_joint`).
         """
-        from adjnets.layers import Dense
-
         return Dense(self.n_h + self.n_x, self.n_h, self.activation)
 
-    def to_joint(self, theta: VanillaParams):
+    def to_joint(self, theta: VanillaParams) -> DenseParams:
         r"""The parameters :math:`(W, U, b)` as those of :meth:`joint_layer`:
         :math:`([W\ U], b)`."""
-        from adjnets.layers import DenseParams
-
         return DenseParams(np.hstack([theta.W, theta.U]), theta.b)
 
-    def from_joint(self, g) -> VanillaParams:
+    def from_joint(self, g: DenseParams) -> VanillaParams:
         r"""Split parameters :math:`([W\ U], b)` of :meth:`joint_layer` (or their
         gradient) into :math:`(W, U, b)`."""
         return VanillaParams(g.W[:, : self.n_h], g.W[:, self.n_h :], g.b)
@@ -411,6 +428,10 @@ class RNN:
             )
             value += v
             total = g if total is None else tree_map(np.add, total, g)
+        if total is None:
+            raise ValueError(
+                "loss_and_gradient_rtrl expected sequences of at least one step"
+            )
         return value, total
 
     def tangent_loss_and_gradient(
@@ -633,9 +654,9 @@ def rtrl_step(
         \qquad \nabla_\zeta J(y_i,\hat y_i) = \nabla^*_\zeta g(h_i)\cdot e_i .
 
     Summed over :math:`i = 1,\dots,L` with fixed parameters, these are
-    :meth:`~adjnets.rnn.RNN.loss_and_gradient_rtrl`'s gradient. The parameters may
-    change between calls (online learning); :math:`A` then mixes derivatives taken at
-    different parameters and is only an approximation of
+    :meth:`~adjnets.recurrent.rnn.RNN.loss_and_gradient_rtrl`'s gradient. The parameters
+    may change between calls (online learning); :math:`A` then mixes derivatives taken
+    at different parameters and is only an approximation of
     :math:`\nabla^*_\theta\alpha_i`, as in Williams and Zipser's real-time learning.
 
     Parameters
@@ -660,7 +681,8 @@ def rtrl_step(
 
         def update(prev: Array, o: Array) -> Array:
             flat = prev.reshape(N, n_h, -1)
-            return (coeff @ flat).reshape(prev.shape) + o
+            updated: Array = (coeff @ flat).reshape(prev.shape) + o
+            return updated
 
         A = tree_map(update, state.A, own)
     h_new = lin.output
@@ -730,7 +752,8 @@ def head_parameter_derivative(fwd: RNNForward, k: int) -> LinearMap:
     ]
 
     def apply(u: Tree) -> Array:
-        return sum(t(u) for t in terms)
+        total: Array = sum(t(u) for t in terms)
+        return total
 
     def adjoint(w: Array) -> Tree:
         parts = [t.adj(w) for t in terms]
@@ -749,7 +772,8 @@ def _pair_rows(c: Array, A: Array) -> Array:
     The gradient of RTRL's step loss from the carried derivatives (5.46): one
     matrix-vector product.
     """
-    return (c.reshape(-1) @ A.reshape(c.size, -1)).reshape(A.shape[2:])
+    paired: Array = (c.reshape(-1) @ A.reshape(c.size, -1)).reshape(A.shape[2:])
+    return paired
 
 
 def _apply_rows(a: Array, A: Array) -> Array:
@@ -771,12 +795,14 @@ class VanillaRNN(RNN):
     as Algorithms 5.2.1 and 5.2.2 do.
     """
 
-    def __init__(self, n_x: int, n_h: int, n_y: int, activation: Elementwise = tanh):
-        from adjnets.layers import Dense
+    cell: VanillaCell
 
+    def __init__(self, n_x: int, n_h: int, n_y: int, activation: Elementwise = tanh):
         super().__init__(VanillaCell(n_h, n_x, activation), Dense(n_h, n_y))
 
-    def _forward_arrays(self, x: Array, params: RNNParams, h0: Array | None):
+    def _forward_arrays(
+        self, x: Array, params: RNNParams, h0: Array | None
+    ) -> tuple[list[Array], list[Array], Array, Array]:
         h = self._check(x, h0)
         (W, U, b), (V, c) = params
         L = x.shape[1]
@@ -816,11 +842,9 @@ class VanillaRNN(RNN):
         of :math:`z` in the first term: the thesis prints :math:`D\Psi(z_i)` in (5.39)
         where its own Algorithm 5.2.1 (line 17) has :math:`z_{i+1}`.
         """
-        from adjnets.layers import DenseParams
-
         hs, slopes, H, out = self._forward_arrays(x, params, h0)
         value, E = sequence_loss(out, y, loss, mask)
-        (W, U, b), (V, c) = params
+        (W, _U, _b), (V, _c) = params
         L = x.shape[1]
         back = E @ V  # V^T e_i for every step, (N, L, n_h)
         deltas = np.empty_like(H)  # delta_i = Psi'(z_i) (.) eps_i
@@ -866,8 +890,6 @@ class VanillaRNN(RNN):
         row :math:`j`. Each step adds
         :math:`\sum_j\langle\bar e_j, V^Te_i\rangle A^\theta_{i,j}` (5.46).
         """
-        from adjnets.layers import DenseParams
-
         h = self._check(x, h0)
         (W, U, b), (V, c) = params
         N, L = x.shape[0], x.shape[1]

@@ -2,15 +2,15 @@ r"""Recurrent networks past the thesis's vanilla RNN (its section 5.3 and chapte
 future work).
 
 * :class:`NetworkCell`: a *deep* transition, :math:`f(h; x;\theta) = F([h; x];\theta)`
-  for any network :math:`F` of chapter 3; with :class:`adjnets.network.NetworkLayer` as
-  the prediction map :math:`g`, this is the deep RNN of Pascanu et al. (2013), the
-  thesis's section 5.3.3.
+  for any network :math:`F` of chapter 3; with
+  :class:`adjnets.networks.network.NetworkLayer` as the prediction map :math:`g`, this
+  is the deep RNN of Pascanu et al. (2013), the thesis's section 5.3.3.
 * :class:`BidirectionalRNN`: two chains of hidden states, one reading the sequence
   forwards and one backwards, both feeding the prediction at every step (Schuster and
   Paliwal, 1997; the thesis's section 5.3.2).
 
-Both are trained by BPTT (:func:`adjnets.rnn.backpropagate_chain`, Theorem 5.1.5 applied
-to each chain); gated cells are in :mod:`adjnets.gated`.
+Both are trained by BPTT (:func:`adjnets.recurrent.rnn.backpropagate_chain`, Theorem
+5.1.5 applied to each chain); gated cells are in :mod:`adjnets.recurrent.gated`.
 """
 
 from __future__ import annotations
@@ -20,20 +20,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from adjnets.linear import LinearMap
-from adjnets.losses import Loss
-from adjnets.maps import Layer
-from adjnets.network import Network, NetworkLayer, Params
-from adjnets.rnn import (
+from adjnets.calculus.linear import LinearMap
+from adjnets.calculus.losses import Loss
+from adjnets.calculus.maps import Layer, Linearization
+from adjnets.calculus.spaces import Array, Tree, tree_map
+from adjnets.networks.network import Network, NetworkLayer, Params
+from adjnets.recurrent.rnn import (
     Cell,
     CellLinearization,
     backpropagate_chain,
     chain_parameter_gradient,
     sequence_loss,
 )
-from adjnets.spaces import Tree, tree_map
-
-Array = np.ndarray
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,8 @@ class NetworkCell(Cell):
         return np.concatenate([h, x], axis=-1)
 
     def __call__(self, h: Array, x: Array, theta: Params) -> Array:
-        return self.network(self._joint(h, x), theta)
+        h_new: Array = self.network(self._joint(h, x), theta)
+        return h_new
 
     def linearize(self, h: Array, x: Array, theta: Params) -> CellLinearization:
         lin = NetworkLayer(self.network).linearize(self._joint(h, x), theta)
@@ -87,7 +86,7 @@ class NetworkCell(Cell):
             output=lin.output,
             D=LinearMap(
                 lambda v: lin.D(
-                    np.concatenate([v, np.zeros(v.shape[:-1] + (n_x,))], axis=-1)
+                    np.concatenate([v, np.zeros((*v.shape[:-1], n_x))], axis=-1)
                 ),
                 lambda w: lin.D.adj(w)[..., :n_h],
                 "D_hF",
@@ -132,7 +131,9 @@ class BidirectionalRNN:
             self.readout.init(rng),
         )
 
-    def _run(self, x: Array, params: BiParams):
+    def _run(
+        self, x: Array, params: BiParams
+    ) -> tuple[list[CellLinearization], list[CellLinearization], list[Linearization]]:
         x = np.asarray(x, dtype=float)
         if (
             x.ndim != 3
@@ -148,7 +149,7 @@ class BidirectionalRNN:
             np.zeros((N, self.forward_cell.n_h)),
             np.zeros((N, self.backward_cell.n_h)),
         )
-        fcells, bcells, fstates, bstates = [], [], [], [None] * L
+        fcells, bcells, fstates, bstates = [], [], [], []
         for i in range(L):
             lin = self.forward_cell.linearize(hf, x[:, i], params.forward)
             fcells.append(lin)
@@ -158,10 +159,10 @@ class BidirectionalRNN:
             lin = self.backward_cell.linearize(hb, x[:, i], params.backward)
             bcells.append(lin)
             hb = lin.output
-            bstates[i] = hb
+            bstates.append(hb)
         ros = [
             self.readout.linearize(np.concatenate([f, b], axis=-1), params.zeta)
-            for f, b in zip(fstates, bstates, strict=True)
+            for f, b in zip(fstates, bstates[::-1], strict=True)
         ]
         return fcells, bcells, ros
 

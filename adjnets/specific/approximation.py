@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from adjnets.elementwise import identity, relu
-from adjnets.layers import Dense, DenseParams
-from adjnets.network import Network
+from adjnets.calculus.elementwise import identity, relu
+from adjnets.calculus.spaces import Array
+from adjnets.networks.layers import Dense, DenseParams
+from adjnets.networks.network import Network
 
 __all__ = ["hat_network", "hat_slopes"]
-
-Array = np.ndarray
 
 
 def hat_slopes(knots: Array, values: Array) -> Array:
@@ -71,7 +70,7 @@ def hat_network(
     combination of three ReLUs, at :math:`t_{k-1}`, :math:`t_k`, :math:`t_{k+1}`) with
     the coefficients of equal ReLUs collected.
 
-    As layers (:class:`adjnets.layers.Dense`), :math:`N = f_2\circ f_1` with
+    As layers (:class:`adjnets.networks.layers.Dense`), :math:`N = f_2\circ f_1` with
 
     .. math::
         f_1(x) = \operatorname{ReLU}(\mathbf 1\,x - t), \quad

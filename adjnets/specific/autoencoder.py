@@ -16,7 +16,7 @@ parameter map (Lemma 4.3.2): if :math:`g(x;\theta) = h(x;\tau(\theta))` then
   evaluated at :math:`(\tau(W), b)`: :class:`TiedDense` (Lemma 4.3.3), built by
   :func:`reparametrize`.
 * Across the network, :math:`F(x;\theta) = N(x; S\theta)`, where :math:`N` is the plain
-  :class:`adjnets.network.Network` of the :math:`2L` layers (4.35), whose layer
+  :class:`adjnets.networks.network.Network` of the :math:`2L` layers (4.35), whose layer
   :math:`i` has its own copy of the weight it uses, and the *sharing map*
   :math:`S\theta = \bigl((W_1,b_1),\dots,(W_L,b_L),
   (W_L,b_{L+1}),\dots,(W_1,b_{2L})\bigr)`
@@ -27,8 +27,8 @@ parameter map (Lemma 4.3.2): if :math:`g(x;\theta) = h(x;\tau(\theta))` then
 
 So forward propagation, back-propagation (Theorem 4.3.6), the loss gradients (Theorem
 4.3.5) and the higher-order (tangent) loss of section 3.3 all come from
-:class:`adjnets.network.Network` applied at :math:`S\theta`, followed by :math:`S^*`;
-nothing is differentiated twice.
+:class:`adjnets.networks.network.Network` applied at :math:`S\theta`, followed by
+:math:`S^*`; nothing is differentiated twice.
 
 Sizes. Layer :math:`i` maps :math:`\mathbb R^{n_i}\to\mathbb R^{n_{i+1}}`. Since the
 decoder layer :math:`\xi(i)` uses :math:`\tau(W_i)\in\mathbb R^{n_i\times n_{i+1}}`, it
@@ -47,14 +47,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from adjnets.elementwise import Elementwise, identity, sigmoid
-from adjnets.layers import Dense, DenseParams
-from adjnets.linear import BilinearMap, LinearMap
-from adjnets.losses import Loss, squared
-from adjnets.maps import Layer, Linearization
-from adjnets.network import Forward, Network
-from adjnets.spaces import Tree, inner, tree_map
-from adjnets.thesis import implements
+from adjnets.calculus.elementwise import Elementwise, identity, sigmoid
+from adjnets.calculus.linear import BilinearMap, LinearMap
+from adjnets.calculus.losses import Loss, squared
+from adjnets.calculus.maps import Layer, Linearization
+from adjnets.calculus.spaces import Array, inner, tree_map
+from adjnets.networks.layers import Dense, DenseParams
+from adjnets.networks.network import Forward, Network
+from adjnets.pages.thesis import implements
 
 __all__ = [
     "TiedAutoencoder",
@@ -65,8 +65,6 @@ __all__ = [
     "reparametrize",
     "transpose_map",
 ]
-
-Array = np.ndarray
 
 
 # -- the weight-sharing map tau --------------------------------------------------------
@@ -192,9 +190,10 @@ class TiedDense(Layer):
     type-check: :math:`\tau^*` acts on :math:`\mathbb R^{m\times n}`, not on :math:`W`.
     The adjoint of :math:`v\mapsto\tau(W)v` is the matrix transpose of :math:`\tau(W)`.)
 
-    It is :class:`adjnets.layers.Dense` evaluated at :math:`(\tau(W), b)`, passed
-    through :func:`reparametrize` with :math:`\tau\times\mathrm{id}` (Lemma 4.3.2), so
-    :math:`D^2f` and :math:`D\nabla f` (for the higher-order loss) come with it.
+    It is :class:`adjnets.networks.layers.Dense` evaluated at :math:`(\tau(W), b)`,
+    passed through :func:`reparametrize` with :math:`\tau\times\mathrm{id}` (Lemma
+    4.3.2), so :math:`D^2f` and :math:`D\nabla f` (for the higher-order loss) come with
+    it.
 
     Parameters
     ----------
@@ -276,7 +275,7 @@ with :math:`s` the elementwise logistic sigmoid of :math:`\hat y`, evaluated sta
 :math:`\sum_k \operatorname{softplus}(\hat y_k) - y_k\hat y_k`; its error is
 :math:`s - y`. This is the loss of the auto-encoder of Hinton and Salakhutdinov (the
 thesis's [33]). The thesis's own (4.46) is the *softmax* cross-entropy
-:data:`adjnets.losses.cross_entropy` with target :math:`x`, whose error is
+:data:`adjnets.calculus.losses.cross_entropy` with target :math:`x`, whose error is
 :math:`\langle\mathbf 1, x\rangle\sigma(F) - x`, not the printed :math:`\sigma(F) - x`,
 unless the input sums to one. Use it with an identity last activation.
 """
@@ -383,6 +382,7 @@ class TiedAutoencoder:
         ]
         for i in range(L + 1, 2 * L + 1):  # layer i shares W_xi(i) through tau_i
             t, j = taus[i - L - 1], self.xi(i)
+            image: tuple[int, ...] | str
             try:
                 image = np.shape(t(np.zeros((n[j], n[j - 1]))))
             except ValueError as err:
@@ -496,25 +496,28 @@ class TiedAutoencoder:
 
     @property
     def sharing(self) -> LinearMap:
-        r"""The sharing map :math:`S` as a :class:`~adjnets.linear.LinearMap`, with
-        adjoint :meth:`free_gradient`."""
+        r"""The sharing map :math:`S` as a :class:`~adjnets.calculus.linear.LinearMap`,
+        with adjoint :meth:`free_gradient`."""
         return LinearMap(self.share, self.free_gradient, "S")
 
     # -- the network -------------------------------------------------------------------
 
     def __call__(self, x: Array, theta: TiedParams) -> Array:
         r""":math:`F(x;\theta) = (f_{2L}\circ\dots\circ f_1)(x)` (equation 4.37)."""
-        return self.network(x, self.share(theta))
+        y: Array = self.network(x, self.share(theta))
+        return y
 
     def encode(self, x: Array, theta: TiedParams) -> Array:
         r"""The code :math:`\alpha_L(x) = (f_L\circ\dots\circ f_1)(x)`, of width
         :math:`n_{L+1}`."""
-        return self.network.head(self.L, self.share(theta))(x)
+        code: Array = self.network.head(self.L, self.share(theta))(x)
+        return code
 
     def decode(self, code: Array, theta: TiedParams) -> Array:
         r""":math:`\omega_{L+1}(c) = (f_{2L}\circ\dots\circ f_{L+1})(c)`, from a code
         back to the input space."""
-        return self.network.tail(self.L + 1, self.share(theta))(code)
+        x: Array = self.network.tail(self.L + 1, self.share(theta))(code)
+        return x
 
     def forward(self, x: Array, theta: TiedParams) -> Forward:
         r"""Forward propagation through the :math:`2L` layers (lines 2 to 9 of Algorithm
@@ -580,9 +583,9 @@ class TiedAutoencoder:
         ``loss=squared``;
         :math:`J_C = -\langle x, (\operatorname{Log}\circ\sigma)(F(x;\theta))\rangle`
         (4.46), the softmax cross-entropy, with ``loss=cross_entropy``; any
-        :class:`adjnets.losses.Loss` (e.g. :data:`logistic_cross_entropy`) with the
-        input as target. With the errors :math:`e_i = D^*\omega_{i+1}(x_{i+1})\cdot e`
-        of :meth:`backpropagate`,
+        :class:`adjnets.calculus.losses.Loss` (e.g. :data:`logistic_cross_entropy`) with
+        the input as target. With the errors
+        :math:`e_i = D^*\omega_{i+1}(x_{i+1})\cdot e` of :meth:`backpropagate`,
 
         .. math::
             \nabla_{W_i}J = (\Psi_i'(z_i)\odot e_i)\,x_i^T
@@ -653,10 +656,11 @@ class TiedAutoencoder:
         r""":math:`J + \mu R` with target :math:`x`, and its gradient in :math:`\theta`
         (section 3.3, Lemma 4.3.2).
 
-        The network's :meth:`~adjnets.network.Network.tangent_loss_and_gradient`
-        (Theorems 3.3.1 and 3.3.4) at :math:`S\theta`, followed by :math:`S^*`: the
-        objective is a function of :math:`S\theta`, so its gradient in :math:`\theta` is
-        :math:`S^*` of its gradient there.
+        The network's
+        :meth:`~adjnets.networks.network.Network.tangent_loss_and_gradient` (Theorems
+        3.3.1 and 3.3.4) at :math:`S\theta`, followed by :math:`S^*`: the objective is a
+        function of :math:`S\theta`, so its gradient in :math:`\theta` is :math:`S^*` of
+        its gradient there.
 
         Parameters
         ----------

@@ -2,8 +2,8 @@ r"""The multilayer perceptron of thesis section 4.1, with a fused, fast gradient
 
 An MLP is the network of chapter 3 whose layers are all dense,
 :math:`f_i(x_i; W_i, b_i) = \Psi_i(W_i x_i + b_i)` (equation 4.1), so
-:class:`MLP.network` is an :class:`adjnets.network.Network` of
-:class:`adjnets.layers.Dense` layers and every generic algorithm applies to it.
+:class:`MLP.network` is an :class:`adjnets.networks.network.Network` of
+:class:`adjnets.networks.layers.Dense` layers and every generic algorithm applies to it.
 :meth:`MLP.loss_and_gradient` computes the same gradient without the generic machinery,
 straight from Theorems 4.1.4 and 4.1.5: one matrix product per layer forward and two
 backward, which is what a fast implementation needs. The tests check it against the
@@ -16,14 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adjnets.elementwise import Elementwise, identity, relu, sigmoid, tanh
-from adjnets.layers import Dense, DenseParams
-from adjnets.losses import Loss
-from adjnets.network import Network
-from adjnets.spaces import inner, tree_map
-from adjnets.thesis import implements
+from adjnets.calculus.elementwise import Elementwise, identity, relu, sigmoid, tanh
+from adjnets.calculus.losses import Loss
+from adjnets.calculus.spaces import Array, inner, tree_map
+from adjnets.networks.layers import Dense, DenseParams
+from adjnets.networks.network import Network
+from adjnets.pages.thesis import implements
 
-Array = np.ndarray
 Params = tuple[DenseParams, ...]
 
 
@@ -34,7 +33,7 @@ def table_4_1() -> dict[str, Elementwise]:
     ``tanh`` (:math:`\psi' = 1-\tanh^2`, which the thesis writes as
     :math:`4\cosh^2 x/(\cosh 2x + 1)^2`), the sigmoid (:math:`\psi' = \psi(1-\psi)`) and
     the ReLU (:math:`\psi' = H`, the Heaviside step, with :math:`H(0) = 0` here).
-    Softplus and the leaky ReLU are in :mod:`adjnets.elementwise` too.
+    Softplus and the leaky ReLU are in :mod:`adjnets.calculus.elementwise` too.
     """
     return {"tanh": tanh, "sigmoid": sigmoid, "ReLU": relu}
 
@@ -94,7 +93,8 @@ class MLP:
         )
 
     def __call__(self, x: Array, theta: Params) -> Array:
-        return self.network(x, theta)
+        y: Array = self.network(x, theta)
+        return y
 
     def forward(self, x: Array, theta: Params) -> tuple[list[Array], list[Array]]:
         r"""States :math:`x_1,\dots,x_{L+1}` and pre-activations

@@ -1,8 +1,9 @@
 r"""Minibatch gradient descent built from the one-step algorithms of thesis chapter 3.
 
-:func:`train` repeats Algorithm 3.2.1 (:meth:`adjnets.network.Network.gradient_step`)
-or, when tangent vectors are given, Algorithm 3.3.1
-(:meth:`adjnets.network.Network.tangent_step`) over shuffled minibatches of a data set.
+:func:`train` repeats Algorithm 3.2.1
+(:meth:`adjnets.networks.network.Network.gradient_step`) or, when tangent vectors are
+given, Algorithm 3.3.1 (:meth:`adjnets.networks.network.Network.tangent_step`) over
+shuffled minibatches of a data set.
 
 Batch convention. The package's loss of a batch :math:`A` is the *sum* of its points'
 losses, so its gradient grows with :math:`|A|`. :func:`train` therefore takes a learning
@@ -26,22 +27,36 @@ import numbers
 
 import numpy as np
 
-from adjnets.losses import Loss
-from adjnets.network import Network, Params
+from adjnets.calculus.losses import Loss
+from adjnets.calculus.spaces import Array
+from adjnets.networks.network import Network, Params
 
 
 def _positive(name: str, value: object, integer: bool = False) -> None:
     kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not 0 < value < np.inf:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kind)
+        or not 0 < float(value) < np.inf
+    ):
         what = "a positive integer" if integer else "a positive number"
         raise ValueError(f"train expected {name} to be {what}, got {value!r}")
+
+
+def _nonnegative(name: str, value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not 0 <= float(value) < np.inf
+    ):
+        raise ValueError(f"train expected {name} >= 0, got {value!r}")
 
 
 def train(
     network: Network,
     theta: Params,
-    x: np.ndarray,
-    y: np.ndarray,
+    x: Array,
+    y: Array,
     loss: Loss,
     *,
     lr: float,
@@ -49,18 +64,18 @@ def train(
     batch_size: int | None = None,
     rng: np.random.Generator | int = 0,
     weight_decay: float = 0.0,
-    v: np.ndarray | None = None,
-    beta: np.ndarray | None = None,
+    v: Array | None = None,
+    beta: Array | None = None,
     mu: float = 0.0,
-) -> tuple[Params, np.ndarray]:
+) -> tuple[Params, Array]:
     r"""Train ``network`` by minibatch gradient descent (Algorithms 3.2.1 and 3.3.1).
 
     Each epoch shuffles the :math:`N` points with ``rng``, splits them into consecutive
     minibatches of ``batch_size`` points (the last one may be smaller) and takes one
     step per minibatch with :math:`\eta = \text{lr}/|A|` (see the module docstring).
-    Without tangents the step is :meth:`~adjnets.network.Network.gradient_step` on
-    :math:`J`; with tangents ``v`` it is :meth:`~adjnets.network.Network.tangent_step`
-    on
+    Without tangents the step is :meth:`~adjnets.networks.network.Network.gradient_step`
+    on :math:`J`; with tangents ``v`` it is
+    :meth:`~adjnets.networks.network.Network.tangent_step` on
 
     .. math::
         \mathcal J_H = J + \mu R,\qquad
@@ -75,7 +90,8 @@ def train(
     x, y : numpy.ndarray
         Inputs and targets, with the :math:`N` points along the leading axis.
     loss : Loss
-        :data:`adjnets.losses.squared` or :data:`adjnets.losses.cross_entropy`.
+        :data:`adjnets.calculus.losses.squared` or
+        :data:`adjnets.calculus.losses.cross_entropy`.
     lr : float
         Learning rate for the mean loss of a minibatch, positive.
     epochs : int
@@ -103,8 +119,8 @@ def train(
     history : numpy.ndarray
         Shape ``(epochs,)``: for each epoch the mean over its steps' points of the
         objective, each step's value taken at the parameters before that step (as
-        :meth:`~adjnets.network.Network.gradient_step` returns it). This is the mean of
-        :math:`J` (or :math:`\mathcal J_H`) per point plus
+        :meth:`~adjnets.networks.network.Network.gradient_step` returns it). This is the
+        mean of :math:`J` (or :math:`\mathcal J_H`) per point plus
         :math:`\tfrac\lambda2\lVert\theta\rVert^2`.
 
     Raises
@@ -128,12 +144,7 @@ def train(
     _positive("batch_size", batch_size, integer=True)
     if batch_size > n:
         raise ValueError(f"train expected batch_size <= N = {n}, got {batch_size}")
-    if (
-        isinstance(weight_decay, bool)
-        or not isinstance(weight_decay, numbers.Real)
-        or not 0 <= weight_decay < np.inf
-    ):
-        raise ValueError(f"train expected weight_decay >= 0, got {weight_decay!r}")
+    _nonnegative("weight_decay", weight_decay)
     if v is None:
         if beta is not None or mu != 0:
             raise ValueError(
@@ -145,12 +156,7 @@ def train(
             raise ValueError(
                 f"train expected tangents v of shape (K, *{x.shape}), got {v.shape}"
             )
-        if (
-            isinstance(mu, bool)
-            or not isinstance(mu, numbers.Real)
-            or not 0 <= mu < np.inf
-        ):
-            raise ValueError(f"train expected mu >= 0, got {mu!r}")
+        _nonnegative("mu", mu)
         if beta is None:
             out_shape = np.shape(network(x[:1], theta))[1:]
             beta = np.zeros((len(v), n, *out_shape))
@@ -168,7 +174,7 @@ def train(
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             eta, decay = lr / len(idx), weight_decay * len(idx)
-            if v is None:
+            if v is None or beta is None:  # beta is set whenever v is
                 theta, value = network.gradient_step(
                     x[idx], y[idx], theta, eta, loss, decay
                 )

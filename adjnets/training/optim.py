@@ -17,9 +17,9 @@ following the course notes of Jensen :cite:`jensen2024notes` (section 3) and Bor
 Each optimiser is a small frozen object holding its hyperparameters, with two pure
 functions: ``init(theta) -> state`` and ``step(theta, grad, state) -> (theta, state)``.
 Parameters, gradients and states are *trees* (arrays or (Named)tuples of arrays,
-:mod:`adjnets.spaces`); nothing is modified in place, so an old ``(theta, state)`` pair
-stays valid after a step. Products, squares and square roots of gradients are taken
-entry by entry (Hadamard, :math:`\odot`).
+:mod:`adjnets.calculus.spaces`); nothing is modified in place, so an old
+``(theta, state)`` pair stays valid after a step. Products, squares and square roots of
+gradients are taken entry by entry (Hadamard, :math:`\odot`).
 
 :func:`fit` runs an optimiser over shuffled minibatches of a data set, with the gradient
 of the *mean* loss of each minibatch (the package's losses are sums over the batch).
@@ -34,16 +34,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from adjnets.spaces import Tree, tree_map
-
-Array = np.ndarray
+from adjnets.calculus.spaces import Array, Tree, tree_map
 
 
 def _lr(owner: str, value: object) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not 0 < value < np.inf
+        or not 0 < float(value) < np.inf
     ):
         raise ValueError(f"{owner} expected a learning rate lr > 0, got {value!r}")
     return float(value)
@@ -53,7 +51,7 @@ def _beta(owner: str, name: str, value: object) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not 0 <= value < 1
+        or not 0 <= float(value) < 1
     ):
         raise ValueError(f"{owner} expected {name} in [0, 1), got {value!r}")
     return float(value)
@@ -63,10 +61,23 @@ def _eps(owner: str, name: str, value: object) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not 0 <= value < np.inf
+        or not 0 <= float(value) < np.inf
     ):
         raise ValueError(f"{owner} expected {name} >= 0, got {value!r}")
     return float(value)
+
+
+def _is_count(value: object, minimum: int) -> bool:
+    """Whether ``value`` is an integer (not a bool) ``>= minimum``."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Integral)
+        and not value < minimum
+    )
+
+
+def _divided(tree: Tree, n: float) -> Tree:
+    return tree_map(lambda a: a / n, tree)
 
 
 def _zeros(theta: Tree) -> Tree:
@@ -93,7 +104,7 @@ class AdamState(NamedTuple):
     r"""State of Adam: the number of steps taken and the two moving averages
     :math:`m, v`."""
 
-    count: int
+    steps: int
     m: Tree
     v: Tree
 
@@ -119,11 +130,11 @@ class GradientDescent:
     def __post_init__(self) -> None:
         _lr(type(self).__name__, self.lr)
 
-    def init(self, theta: Tree) -> tuple:
+    def init(self, theta: Tree) -> tuple[()]:
         """No state: an empty tuple."""
         return ()
 
-    def step(self, theta: Tree, grad: Tree, state: tuple) -> tuple[Tree, tuple]:
+    def step(self, theta: Tree, grad: Tree, state: tuple[()]) -> tuple[Tree, tuple[()]]:
         r"""Return :math:`(\theta - \eta g, ())`."""
         return tree_map(lambda th, g: th - self.lr * g, _float(theta), grad), state
 
@@ -326,7 +337,7 @@ class Adam:
     def step(self, theta: Tree, grad: Tree, state: AdamState) -> tuple[Tree, AdamState]:
         r"""One Adam step; returns the new parameters and :math:`(t, m^t, v^t)`."""
         b1, b2 = self.beta1, self.beta2
-        t = state.count + 1
+        t = state.steps + 1
         m = tree_map(lambda m, g: b1 * m + (1 - b1) * g, state.m, grad)
         v = tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, state.v, grad)
         c1, c2 = (1 - b1**t, 1 - b2**t) if self.bias_correction else (1.0, 1.0)
@@ -351,7 +362,7 @@ def iterate(
     Returns :math:`[\theta^0, \theta^1, \dots, \theta^{\text{steps}}]`, the parameters
     the optimiser holds (for :class:`Nesterov`, the extrapolated points :math:`\chi`).
     """
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+    if not _is_count(steps, 0):
         raise ValueError(f"iterate expected a number of steps >= 0, got {steps!r}")
     theta = _float(theta)
     state, out = optimizer.init(theta), [theta]
@@ -371,7 +382,7 @@ def fit(
     epochs: int,
     batch_size: int,
     rng: np.random.Generator | int = 0,
-) -> tuple[Tree, np.ndarray]:
+) -> tuple[Tree, Array]:
     r"""Minibatch training with any optimiser of this module.
 
     Each epoch shuffles the :math:`N` points with ``rng`` and takes one
@@ -393,11 +404,7 @@ def fit(
         The mean loss over the whole data set before training and after each epoch.
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Integral)
-            or value < 1
-        ):
+        if not _is_count(value, 1):
             raise ValueError(
                 f"fit expected {name} to be a positive integer, got {value!r}"
             )
@@ -411,7 +418,7 @@ def fit(
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             _, grad = loss_and_gradient(x[idx], y[idx], theta)
-            grad = tree_map(lambda g: g / len(idx), grad)
+            grad = _divided(grad, len(idx))
             theta, state = optimizer.step(theta, grad, state)
         history.append(loss_and_gradient(x, y, theta)[0] / n)
     return theta, np.asarray(history, dtype=np.float64)

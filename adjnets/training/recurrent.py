@@ -1,169 +1,41 @@
-r"""Synthetic sequence data and small training loops for the recurrent networks of
-thesis chapter 5.
-
-Data (seeded: ``rng`` is a :class:`numpy.random.Generator` or an integer seed; arrays
-are float64 with the layout of :mod:`adjnets.rnn`, batch first, then time):
-
-* :func:`kicked_oscillator`: a damped oscillator driven by random kicks, sampled at unit
-  time steps, whose frequency may change from step to step;
-* :func:`next_step`: turns signals into next-step prediction data;
-* :func:`delayed_recall`: a task with a long dependence, :math:`y_i = x_{i-d}`, whose
-  first :math:`d` steps carry no target (a mask).
-
-Training:
+r"""Training loops for the recurrent networks of thesis chapter 5.
 
 * :func:`train_rnn`: minibatch gradient descent with BPTT (Algorithm 5.1.2 or 5.2.1,
   repeated);
-* :class:`~adjnets.rnn.RTRLState`, :func:`~adjnets.rnn.rtrl_start`,
-  :func:`~adjnets.rnn.rtrl_step` and :func:`train_online_rtrl`: real-time recurrent
-  learning run step by step along a stream (Lemma 5.1.2 and Theorem 5.1.3), carrying
-  :math:`\nabla^*_\theta\alpha_i(h)` forward so that the gradient of each new loss is
-  available as soon as its target arrives.
+* :func:`train_online_rtrl`: real-time recurrent learning run step by step along a
+  stream (Lemma 5.1.2 and Theorem 5.1.3) with :class:`~adjnets.recurrent.rnn.RTRLState`,
+  :func:`~adjnets.recurrent.rnn.rtrl_start` and
+  :func:`~adjnets.recurrent.rnn.rtrl_step`, carrying :math:`\nabla^*_\theta\alpha_i(h)`
+  forward so that the gradient of each new loss is available as soon as its target
+  arrives.
+
+The data sets they are trained on are in :mod:`adjnets.data.sequences`.
 """
 
 from __future__ import annotations
 
 import numbers
-from typing import NamedTuple
 
 import numpy as np
 
-from adjnets.losses import Loss
-from adjnets.rnn import RTRLState, rtrl_start, rtrl_step  # noqa: F401  (re-exported)
-from adjnets.rnn import RNN, RNNParams, sequence_loss
-from adjnets.spaces import Tree, norm, tree_map
+from adjnets._args import generator, positive_int
+from adjnets.calculus.losses import Loss
+from adjnets.calculus.spaces import Array, Tree, norm, tree_map
+from adjnets.recurrent.rnn import RNN, RNNParams, rtrl_start, rtrl_step
 
-Array = np.ndarray
-
-
-def _rng(rng: np.random.Generator | int) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+__all__ = ["train_online_rtrl", "train_rnn"]
 
 
-def _positive_int(name: str, value: object, minimum: int = 1) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Integral)
-        or value < minimum
-    ):
-        raise ValueError(
-            f"expected {name} to be an integer >= {minimum}, got {value!r}"
-        )
-    return int(value)
+def _is_rate(value: object, zero_ok: bool = False) -> bool:
+    """Whether ``value`` is a finite real number > 0 (>= 0 with ``zero_ok``)."""
+    if not isinstance(value, numbers.Real):
+        return False
+    rate = float(value)
+    return (rate >= 0 if zero_ok else rate > 0) and rate < np.inf
 
 
-def kicked_oscillator(
-    omega: Array,
-    rho: float = 0.97,
-    rng: np.random.Generator | int = 0,
-    burn_in: int = 200,
-) -> Array:
-    r"""Signals of a damped oscillator driven by random kicks, with unit stationary
-    variance.
-
-    Each signal follows the second-order recursion of a damped oscillator sampled at
-    unit steps,
-
-    .. math::
-        s_{t+1} = 2\rho\cos(\omega_t)\,s_t - \rho^2 s_{t-1} + \kappa_t\,\xi_{t+1},
-        \qquad \xi_t \sim N(0, 1),
-
-    with damping :math:`0 < \rho < 1` per step and angular frequency :math:`\omega_t`
-    (radians per step). The kick size :math:`\kappa_t` is chosen so that, for a constant
-    frequency, the stationary variance of :math:`s` is one:
-    :math:`\kappa^2 = (1+\rho^2)^{-1}(1-\rho^2)\bigl((1+\rho^2)^2
-    - 4\rho^2\cos^2\omega\bigr)`.
-    The recursion runs ``burn_in`` steps at the first frequency before the returned
-    samples. The best predictor of :math:`s_{t+1}` from the past (knowing
-    :math:`\omega_t` and :math:`\rho`) is the first two terms, with mean squared error
-    :math:`\kappa_t^2`.
-
-    Parameters
-    ----------
-    omega : array_like, shape (n, T)
-        The frequency of each of the :math:`n` signals at each of the :math:`T` steps.
-    rho : float
-        Damping per step, in :math:`(0, 1)`.
-    rng : numpy.random.Generator or int
-    burn_in : int
-
-    Returns
-    -------
-    numpy.ndarray, shape (n, T)
-        The signals :math:`s_1, \dots, s_T`.
-    """
-    omega = np.asarray(omega, dtype=float)
-    if omega.ndim != 2 or omega.shape[1] < 1:
-        raise ValueError(
-            f"kicked_oscillator expected frequencies of shape (n, T), got {omega.shape}"
-        )
-    if not 0.0 < rho < 1.0:
-        raise ValueError(f"kicked_oscillator expected 0 < rho < 1, got {rho!r}")
-    burn_in = _positive_int("burn_in", burn_in, minimum=0)
-    rng = _rng(rng)
-    n, T = omega.shape
-    omega = np.concatenate([np.repeat(omega[:, :1], burn_in, axis=1), omega], axis=1)
-    c = np.cos(omega)
-    kick = np.sqrt(
-        (1 - rho**2) * ((1 + rho**2) ** 2 - 4 * rho**2 * c**2) / (1 + rho**2)
-    )
-    xi = rng.standard_normal(omega.shape)
-    s_prev, s = np.zeros(n), np.zeros(n)
-    out = np.empty(omega.shape)
-    for t in range(omega.shape[1]):
-        s_prev, s = s, 2 * rho * c[:, t] * s - rho**2 * s_prev + kick[:, t] * xi[:, t]
-        out[:, t] = s
-    return out[:, burn_in:]
-
-
-def next_step(signal: Array) -> tuple[Array, Array]:
-    r"""Next-step prediction data from signals: :math:`x_i = s_i`,
-    :math:`y_i = s_{i+1}`.
-
-    Parameters
-    ----------
-    signal : array_like, shape (n, T+1)
-
-    Returns
-    -------
-    x, y : numpy.ndarray, shape (n, T, 1)
-    """
-    signal = np.asarray(signal, dtype=float)
-    if signal.ndim != 2 or signal.shape[1] < 2:
-        raise ValueError(
-            "next_step expected signals of shape (n, T+1) with T >= 1, got "
-            f"{signal.shape}"
-        )
-    return signal[:, :-1, None], signal[:, 1:, None]
-
-
-def delayed_recall(
-    n: int, length: int, delay: int, rng: np.random.Generator | int = 0
-) -> tuple[Array, Array, Array]:
-    r"""A task with a long dependence: recall the input seen ``delay`` steps ago.
-
-    The inputs are independent, :math:`x_i \sim N(0, 1)`, and the targets are
-    :math:`y_i = x_{i-d}` for :math:`i > d`. The first :math:`d` steps have no target:
-    their mask is 0 (their target is set to 0).
-
-    Returns
-    -------
-    x, y : numpy.ndarray, shape (n, length, 1)
-    mask : numpy.ndarray, shape (n, length)
-    """
-    n, length = _positive_int("n", n), _positive_int("length", length)
-    delay = _positive_int("delay", delay, minimum=0)
-    if delay >= length:
-        raise ValueError(
-            f"delayed_recall expected delay < length, got delay {delay} and length "
-            f"{length}"
-        )
-    x = _rng(rng).standard_normal((n, length, 1))
-    y = np.zeros_like(x)
-    y[:, delay:] = x[:, : length - delay]
-    mask = np.ones((n, length))
-    mask[:, :delay] = 0.0
-    return x, y, mask
+def _divided(tree: Tree, n: float) -> Tree:
+    return tree_map(lambda a: a / n, tree)
 
 
 def _clipped(g: Tree, clip: float | None) -> Tree:
@@ -201,8 +73,9 @@ def train_rnn(
     mean loss per target. With ``clip``, the mean gradient
     :math:`g = \nabla\mathcal J_A/n_A` (both parameter sets together) is rescaled to
     norm ``clip`` when it is longer (gradient clipping by norm). The gradient is
-    :meth:`~adjnets.rnn.VanillaRNN.bptt` when the network has it (Algorithm 5.2.1),
-    :meth:`~adjnets.rnn.RNN.loss_and_gradient_bptt` otherwise (Algorithm 5.1.2).
+    :meth:`~adjnets.recurrent.rnn.VanillaRNN.bptt` when the network has it (Algorithm
+    5.2.1), :meth:`~adjnets.recurrent.rnn.RNN.loss_and_gradient_bptt` otherwise
+    (Algorithm 5.1.2).
 
     Returns
     -------
@@ -212,15 +85,15 @@ def train_rnn(
         The mean loss per target step of each epoch, averaged over its minibatches as
         they were met (before each step).
     """
-    if not (isinstance(lr, numbers.Real) and 0 < lr < np.inf):
+    if not _is_rate(lr):
         raise ValueError(f"train_rnn expected a positive learning rate, got {lr!r}")
     epochs, batch_size = (
-        _positive_int("epochs", epochs),
-        _positive_int("batch_size", batch_size),
+        positive_int("epochs", epochs),
+        positive_int("batch_size", batch_size),
     )
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     m = np.ones(x.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
-    rng = _rng(rng)
+    rng = generator(rng)
     grad_fn = getattr(rnn, "bptt", rnn.loss_and_gradient_bptt)
     history = np.empty(epochs)
     N = x.shape[0]
@@ -233,7 +106,7 @@ def train_rnn(
             if n_targets == 0:
                 continue
             value, g = grad_fn(x[idx], y[idx], params, loss, m[idx])
-            g = _clipped(tree_map(lambda a: a / n_targets, g), clip)
+            g = _clipped(_divided(g, n_targets), clip)
             params = tree_map(lambda p, d: p - lr * d, params, g)
             total, count = total + value, count + n_targets
         history[epoch] = total / count
@@ -273,9 +146,9 @@ def train_online_rtrl(
         The loss of each step (summed over the streams), each computed with the
         parameters of that moment, before the step's own update.
     """
-    if not (isinstance(lr, numbers.Real) and 0 <= lr < np.inf):
+    if not _is_rate(lr, zero_ok=True):
         raise ValueError(f"train_online_rtrl expected a learning rate >= 0, got {lr!r}")
-    every = _positive_int("every", every)
+    every = positive_int("every", every)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2]:
         raise ValueError(
@@ -294,7 +167,7 @@ def train_online_rtrl(
         n_acc += float(m[:, i].sum())
         if (i + 1) % every == 0 or i == T - 1:
             if n_acc > 0 and lr > 0:
-                step = _clipped(tree_map(lambda a: a / n_acc, acc), clip)
+                step = _clipped(_divided(acc, n_acc), clip)
                 params = tree_map(lambda p, d: p - lr * d, params, step)
             acc, n_acc = None, 0.0
     return params, losses

@@ -14,16 +14,28 @@ from sphinx.application import Sphinx
 from sphinx.util.typing import restify
 
 
-def _skip_namedtuple_field(app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any):
-    if type(obj).__name__ == "_tuplegetter" and (obj.__doc__ or "").startswith("Alias for field"):
+def _skip_namedtuple_field(
+    app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any
+):
+    if type(obj).__name__ == "_tuplegetter" and (obj.__doc__ or "").startswith(
+        "Alias for field"
+    ):
         return True
     return None
 
 
-def _add_bases(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
-    if what != "class" or not isinstance(obj, type) or name.rsplit(".", 1)[-1] != obj.__name__:
+def _add_bases(
+    app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    if (
+        what != "class"
+        or not isinstance(obj, type)
+        or name.rsplit(".", 1)[-1] != obj.__name__
+    ):
         return  # not a class, or an alias such as ``SGD = GradientDescent``
-    bases = [b for b in obj.__dict__.get("__orig_bases__", obj.__bases__) if b is not object]
+    bases = [
+        b for b in obj.__dict__.get("__orig_bases__", obj.__bases__) if b is not object
+    ]
     if bases:
         lines[:0] = ["Bases: " + ", ".join(restify(b) for b in bases), ""]
 

@@ -115,7 +115,9 @@ def latex_macros(macros: dict[str, Any]) -> str:
     lines = []
     for name, value in macros.items():
         if not name.isalpha():
-            raise ValueError(f"macro name {name!r}: LaTeX control words are letters only")
+            raise ValueError(
+                f"macro name {name!r}: LaTeX control words are letters only"
+            )
         if isinstance(value, str):
             body, nargs, default = value, 0, None
         elif isinstance(value, (list, tuple)) and 1 <= len(value) <= 3:
@@ -123,13 +125,17 @@ def latex_macros(macros: dict[str, Any]) -> str:
             nargs = int(value[1]) if len(value) > 1 else 0
             default = value[2] if len(value) > 2 else None
         else:
-            raise ValueError(f"macro {name!r}: expected a string or [body, nargs], got {value!r}")
+            raise ValueError(
+                f"macro {name!r}: expected a string or [body, nargs], got {value!r}"
+            )
         if not 0 <= nargs <= 9:
             raise ValueError(f"macro {name!r}: {nargs} arguments")
         args = f"[{nargs}]" if nargs else ""
         if default is not None:
             args += f"[{default}]"
-        lines.append(f"\\providecommand{{\\{name}}}{{}}\\renewcommand{{\\{name}}}{args}{{{body}}}")
+        lines.append(
+            f"\\providecommand{{\\{name}}}{{}}\\renewcommand{{\\{name}}}{args}{{{body}}}"
+        )
     return "\n".join(lines)
 
 
@@ -149,7 +155,7 @@ def _group_end(text: str, start: int) -> int:
             if depth == 0:
                 return i + 1
         i += 1
-    raise ValueError(f"unbalanced braces after {text[start:start + 40]!r}")
+    raise ValueError(f"unbalanced braces after {text[start : start + 40]!r}")
 
 
 def split_tags(text: str) -> tuple[str, list[str]]:
@@ -201,7 +207,9 @@ def display_math(text: str, label: str | None = None) -> str:
     parts = [part.strip() for part in body.split("\n\n") if part.strip()]
     if not parts:
         return ""
-    inner = "\\fitdisplaymath{\\begin{aligned}" + "\\\\\n".join(parts) + "\\end{aligned}}"
+    inner = (
+        "\\fitdisplaymath{\\begin{aligned}" + "\\\\\n".join(parts) + "\\end{aligned}}"
+    )
     environment = "equation" if label and not tags else "equation*"
     labeldef = f"\\label{{{label}}}" if label else ""
     tag = f"\n{tags[0]}" if tags else ""
@@ -235,7 +243,11 @@ class DisplayMath(SphinxPostTransform):
         for node in self.document.findall(nodes.math_block):
             if node.get("nowrap"):
                 continue  # an amsmath environment, written by the page itself
-            label = f"equation:{node['docname']}:{node['label']}" if node.get("label") else None
+            label = (
+                f"equation:{node['docname']}:{node['label']}"
+                if node.get("label")
+                else None
+            )
             try:
                 latex = display_math(node.astext(), label)
             except ValueError as err:
@@ -246,7 +258,9 @@ class DisplayMath(SphinxPostTransform):
             node.children = [nodes.Text(latex)]
 
 
-def column_widths(rows: list[list[str]], line: int = 80, cap: int = 40, pad: int = 2) -> list[int]:
+def column_widths(
+    rows: list[list[str]], line: int = 80, cap: int = 40, pad: int = 2
+) -> list[int]:
     """Widths of a table's columns, in characters of a line of about ``line`` characters.
 
     Each column needs the length of its longest entry (up to ``cap``) plus ``pad`` for the space
@@ -283,7 +297,8 @@ class LongTableColumns(SphinxPostTransform):
 
     builders = ("latex",)
     default_priority = 400
-    LONGTABLE_ROWS = 30  # Sphinx's LaTeX writer makes a longtable of a table with more rows
+    # Sphinx's LaTeX writer makes a longtable of a table with more rows
+    LONGTABLE_ROWS = 30
 
     def run(self, **kwargs: Any) -> None:
         from sphinx import addnodes
@@ -300,14 +315,20 @@ class LongTableColumns(SphinxPostTransform):
             rows = list(tgroup.findall(nodes.row))
             if len(rows) <= self.LONGTABLE_ROWS and "longtable" not in table["classes"]:
                 continue  # tabulary balances the columns of a short table itself
-            colspecs = [child for child in tgroup.children if isinstance(child, nodes.colspec)]
+            colspecs = [
+                child for child in tgroup.children if isinstance(child, nodes.colspec)
+            ]
             cells = [[entry.astext() for entry in row.children] for row in rows]
             if any(len(row) != len(colspecs) for row in cells):
                 continue  # spanning cells: leave the table to Sphinx
             widths = column_widths(cells)
             total = sum(widths)
-            spec = "".join(rf">{{\raggedright\arraybackslash}}\X{{{w}}}{{{total}}}" for w in widths)
-            table.parent.insert(table.parent.index(table), addnodes.tabular_col_spec(spec=spec))
+            spec = "".join(
+                rf">{{\raggedright\arraybackslash}}\X{{{w}}}{{{total}}}" for w in widths
+            )
+            table.parent.insert(
+                table.parent.index(table), addnodes.tabular_col_spec(spec=spec)
+            )
 
 
 HTML_LINE_BREAK = re.compile(r"\s*<br\s*/?>\s*", re.IGNORECASE)
@@ -325,7 +346,9 @@ class HtmlLineBreaks(SphinxPostTransform):
 
     def run(self, **kwargs: Any) -> None:
         for node in list(self.document.findall(nodes.raw)):
-            if "html" in node.get("format", "").split() and HTML_LINE_BREAK.fullmatch(node.astext()):
+            if "html" in node.get("format", "").split() and HTML_LINE_BREAK.fullmatch(
+                node.astext()
+            ):
                 node.replace_self(nodes.raw("", r"\newline{}", format="latex"))
 
 
@@ -342,7 +365,10 @@ class ExerciseTargets(SphinxPostTransform):
         for node in list(self.document.findall(nodes.Element)):
             # the exercise boxes; solutions are labelled <docname>:<id> by sphinx-exercise itself
             kind = type(node)
-            if not (kind.__module__.startswith("sphinx_exercise") and kind.__name__ in EXERCISE_NODES):
+            if not (
+                kind.__module__.startswith("sphinx_exercise")
+                and kind.__name__ in EXERCISE_NODES
+            ):
                 continue
             if not node.get("ids") or node.parent is None:
                 continue
@@ -350,7 +376,7 @@ class ExerciseTargets(SphinxPostTransform):
             written = set()
             previous = node.previous_sibling()
             while isinstance(previous, nodes.target):
-                written.update([previous.get("refid")] + previous.get("ids", []))
+                written.update([previous.get("refid"), *previous.get("ids", [])])
                 previous = previous.previous_sibling()
             docname = self._docname(node)
             labels = "".join(
@@ -360,7 +386,9 @@ class ExerciseTargets(SphinxPostTransform):
             )
             if not labels:
                 continue
-            node.parent.insert(node.parent.index(node), nodes.raw("", labels, format="latex"))
+            node.parent.insert(
+                node.parent.index(node), nodes.raw("", labels, format="latex")
+            )
 
     def _docname(self, node: nodes.Element) -> str:
         """The page a node comes from: Sphinx's LaTeX builder marks the sections of each page it
@@ -391,14 +419,19 @@ class FrontMatterHeading(SphinxPostTransform):
     """
 
     builders = ("latex",)
-    default_priority = 800  # after sphinx-jupyterbook-latex has arranged the landing page (700)
+    # after sphinx-jupyterbook-latex has arranged the landing page (700)
+    default_priority = 800
 
     def run(self, **kwargs: Any) -> None:
         from sphinx.util.texescape import escape
 
         root = self.config.root_doc
         for section in self.document.findall(nodes.section):
-            if section.get("docname") == root and section.children and isinstance(section[0], nodes.title):
+            if (
+                section.get("docname") == root
+                and section.children
+                and isinstance(section[0], nodes.title)
+            ):
                 title = escape(section[0].astext(), self.config.latex_engine)
                 heading = (
                     f"\\chapter*{{{title}}}\\addcontentsline{{toc}}{{chapter}}{{{title}}}"
@@ -449,11 +482,15 @@ def _solution_visitors():
 
     def visit(self, node):
         visit_solution_node(self, node)
-        self.body[-1] = self.body[-1].replace(r"\begin{sphinxadmonition}", r"\begin{sphinxsolution}")
+        self.body[-1] = self.body[-1].replace(
+            r"\begin{sphinxadmonition}", r"\begin{sphinxsolution}"
+        )
 
     def depart(self, node):
         depart_solution_node(self, node)
-        self.body[-1] = self.body[-1].replace(r"\end{sphinxadmonition}", r"\end{sphinxsolution}")
+        self.body[-1] = self.body[-1].replace(
+            r"\end{sphinxadmonition}", r"\end{sphinxsolution}"
+        )
 
     return visit, depart
 
@@ -482,8 +519,8 @@ def configure_latex(app: Sphinx, config: Config) -> None:
             # column of numbers keeps its numbers on the line
             r"\setlength{\tymin}{6em}",
             # and sets the cells of those tables ragged right (Sphinx sets them justified, which
-            # spreads the words of a narrow column far apart)
-            r"\makeatletter\let\NC@find@T\relax\makeatother",  # T is Sphinx's: redefine quietly
+            # spreads the words of a narrow column far apart); T is Sphinx's: redefine quietly
+            r"\makeatletter\let\NC@find@T\relax\makeatother",
             r"\newcolumntype{T}{L}",
             # a third pass of line breaking with extra stretch, rather than a line in the margin
             r"\setlength{\emergencystretch}{3em}",

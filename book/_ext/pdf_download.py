@@ -13,8 +13,10 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-PDF_FILE = "adjnets.pdf"  # make pdf: _build/latex/adjnets.pdf, copied to _build/html/adjnets.pdf
-DOWNLOAD_GROUP = "download-buttons"  # the label sphinx-book-theme gives its download dropdown
+# make pdf: _build/latex/adjnets.pdf, copied to _build/html/adjnets.pdf
+PDF_FILE = "adjnets.pdf"
+# the label sphinx-book-theme gives its download dropdown
+DOWNLOAD_GROUP = "download-buttons"
 
 
 def book_pdf_button(url: str) -> dict[str, str]:
@@ -29,7 +31,9 @@ def book_pdf_button(url: str) -> dict[str, str]:
     }
 
 
-def add_book_pdf(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def add_book_pdf(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     """Append the entry to the page's download dropdown, if the page has one."""
     for button in context.get("header_buttons", []):
         if button.get("type") == "group" and button.get("label") == DOWNLOAD_GROUP:

@@ -33,7 +33,9 @@ def renumber(app: Sphinx, env: BuildEnvironment) -> list[str]:
             for label in numbers:
                 match = NUMBERED_LABEL.match(label)
                 if match:
-                    numbers[label] = tuple(int(n) for n in match.group(1)[1:].split("-"))
+                    numbers[label] = tuple(
+                        int(n) for n in match.group(1)[1:].split("-")
+                    )
     return []
 
 

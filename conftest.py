@@ -19,16 +19,22 @@ from unittest import mock
 import nbval.plugin
 import pytest
 
-from tests.notebook_pages import FIX_COMMAND, is_notebook_page, merge_reference, pin_kernels
+from tests.notebook_pages import (
+    FIX_COMMAND,
+    is_notebook_page,
+    merge_reference,
+    pin_kernels,
+)
 
-pin_kernels()  # the kernels nbval starts compute as the ones that made the references did
+# the kernels nbval starts compute as the ones that made the references did
+pin_kernels()
 collect_ignore = ["tests/reference", "_build", ".venv"]
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        'thesis(*results): the test checks these numbered results of the thesis, e.g. '
+        "thesis(*results): the test checks these numbered results of the thesis, e.g. "
         '@pytest.mark.thesis("Theorem 3.2.5"); the traceability appendix lists it',
     )
 
@@ -56,17 +62,27 @@ class MystNotebook(nbval.plugin.IPyNbFile):
 
     def collect(self):
         root = self.config.rootpath
-        nb, problem = merge_reference(Path(self.path), root / "book", root / "tests" / "reference")
-        yield ReferenceIsCurrent.from_parent(self, name="reference is current", problem=problem)
+        nb, problem = merge_reference(
+            Path(self.path), root / "book", root / "tests" / "reference"
+        )
+        yield ReferenceIsCurrent.from_parent(
+            self, name="reference is current", problem=problem
+        )
         if problem is not None:
             return
-        with mock.patch.object(nbval.plugin, "nbformat", mock.Mock(read=lambda *a, **k: nb)):
+        with mock.patch.object(
+            nbval.plugin, "nbformat", mock.Mock(read=lambda *a, **k: nb)
+        ):
             yield from super().collect()
 
 
 def pytest_collect_file(file_path: Path, parent):
     book = parent.config.rootpath / "book"
-    if file_path.suffix == ".md" and book in file_path.parents and is_notebook_page(file_path):
+    if (
+        file_path.suffix == ".md"
+        and book in file_path.parents
+        and is_notebook_page(file_path)
+    ):
         return MystNotebook.from_parent(parent, path=file_path)
     return None
 
@@ -77,9 +93,12 @@ def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed and isinstance(item.parent, MystNotebook):
         page = Path(item.parent.path).relative_to(item.config.rootpath)
-        report.sections.append((
-            "how to update the reference",
-            "The page's outputs no longer match its stored reference. If the change is intended, "
-            f"regenerate it with `{FIX_COMMAND.format(page=page)}` and commit it.",
-        ))
+        report.sections.append(
+            (
+                "how to update the reference",
+                "The page's outputs no longer match its stored reference. "
+                "If the change is intended, "
+                f"regenerate it with `{FIX_COMMAND.format(page=page)}` and commit it.",
+            )
+        )
     return report

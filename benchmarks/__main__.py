@@ -1,4 +1,5 @@
-"""Time the loss gradient of the same networks in adjnets, PyTorch and JAX: ``python -m benchmarks``.
+"""Time the loss gradient of the same networks in adjnets, PyTorch and JAX:
+``python -m benchmarks``.
 
 Usage (``make benchmark`` runs the first form and writes ``benchmarks/results.json``)::
 
@@ -34,22 +35,70 @@ LIBRARIES = ("adjnets", "torch", "jax")
 TARGETS = [
     # (key, what, case, how, limit): how = "ratio" (adjnets / faster peer), "self" (tangent /
     # adjnets's plain MLP gradient), "gemm" (adjnets's GFLOP/s / the GEMM rate, at least)
-    ("mlp", "MLP 64-512-512-10: adjnets / faster of PyTorch and JAX", "mlp", "ratio", 1.2),
-    ("mlp_wide", "wide MLP 1024-1024-1024: adjnets / faster of PyTorch and JAX", "mlp_wide", "ratio", 1.2),
+    (
+        "mlp",
+        "MLP 64-512-512-10: adjnets / faster of PyTorch and JAX",
+        "mlp",
+        "ratio",
+        1.2,
+    ),
+    (
+        "mlp_wide",
+        "wide MLP 1024-1024-1024: adjnets / faster of PyTorch and JAX",
+        "mlp_wide",
+        "ratio",
+        1.2,
+    ),
     ("cnn", "CNN: adjnets / faster of PyTorch and JAX", "cnn", "ratio", 2.0),
-    ("rnn_bptt", "RNN by BPTT: adjnets / faster of PyTorch and JAX", "rnn_bptt", "ratio", 1.5),
-    ("tangent", "tangent loss: adjnets / faster of PyTorch and JAX", "tangent", "ratio", 1.5),
-    ("tangent_self", "tangent loss / plain gradient of the same MLP, both adjnets", "tangent", "self", 3.0),
-    ("mlp_wide_gemm", "wide MLP: adjnets GFLOP/s / measured GEMM rate", "mlp_wide", "gemm", 0.6),
+    (
+        "rnn_bptt",
+        "RNN by BPTT: adjnets / faster of PyTorch and JAX",
+        "rnn_bptt",
+        "ratio",
+        1.5,
+    ),
+    (
+        "tangent",
+        "tangent loss: adjnets / faster of PyTorch and JAX",
+        "tangent",
+        "ratio",
+        1.5,
+    ),
+    (
+        "tangent_self",
+        "tangent loss / plain gradient of the same MLP, both adjnets",
+        "tangent",
+        "self",
+        3.0,
+    ),
+    (
+        "mlp_wide_gemm",
+        "wide MLP: adjnets GFLOP/s / measured GEMM rate",
+        "mlp_wide",
+        "gemm",
+        0.6,
+    ),
 ]
 
 
 def parse() -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="few repetitions, short samples (for development)")
-    p.add_argument("--threads", type=int, default=1, help="threads of every library (default 1)")
-    p.add_argument("--only", nargs="*", default=None, help="workload keys to run (default: all)")
-    p.add_argument("--out", type=Path, default=HERE / "results.json", help="results file")
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="few repetitions, short samples (for development)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=1, help="threads of every library (default 1)"
+    )
+    p.add_argument(
+        "--only", nargs="*", default=None, help="workload keys to run (default: all)"
+    )
+    p.add_argument(
+        "--out", type=Path, default=HERE / "results.json", help="results file"
+    )
     return p.parse_args()
 
 
@@ -60,10 +109,13 @@ def set_threads(n: int) -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": str(n),
         "MKL_NUM_THREADS": str(n),
         "JAX_PLATFORMS": "cpu",
-        "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'} intra_op_parallelism_threads={n}",
+        "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'}"
+        f" intra_op_parallelism_threads={n}",
     }
     if any(m in sys.modules for m in ("numpy", "torch", "jax")):
-        raise RuntimeError("set_threads must run before numpy, torch or jax is imported")
+        raise RuntimeError(
+            "set_threads must run before numpy, torch or jax is imported"
+        )
     os.environ.update(settings)
     return settings
 
@@ -107,12 +159,17 @@ def timed(fn, n: int) -> float:
 
 def calls_per_sample(fn, seconds: float) -> int:
     t = timed(fn, 1)
-    return max(1, min(1000, int(round(seconds / max(t, 1e-7)))))
+    return max(1, min(1000, round(seconds / max(t, 1e-7))))
 
 
 def summary(samples: list[float]) -> dict:
     q = statistics.quantiles(samples, n=4) if len(samples) >= 2 else [samples[0]] * 3
-    return {"median": statistics.median(samples), "q1": q[0], "q3": q[2], "samples": samples}
+    return {
+        "median": statistics.median(samples),
+        "q1": q[0],
+        "q3": q[2],
+        "samples": samples,
+    }
 
 
 def gemm_rate(np, n: int, reps: int) -> dict:
@@ -127,7 +184,8 @@ def gemm_rate(np, n: int, reps: int) -> dict:
 def run_case(case, reps: int, sample_seconds: float, log) -> dict:
     from benchmarks.workloads import relative_error
 
-    results = {lib: case.to_numpy[lib](case.run[lib]()) for lib in LIBRARIES}  # also warms up
+    # also warms up
+    results = {lib: case.to_numpy[lib](case.run[lib]()) for lib in LIBRARIES}
     ref_value, ref_grad = results["jax"]
     agreement = {}
     for lib in ("adjnets", "torch"):
@@ -165,7 +223,8 @@ def run_case(case, reps: int, sample_seconds: float, log) -> dict:
         "agreement": agreement,
     }
     log(
-        f"{case.key:14s} adjnets {med['adjnets'] * 1e3:9.3f} ms  torch {med['torch'] * 1e3:9.3f} ms  "
+        f"{case.key:14s} adjnets {med['adjnets'] * 1e3:9.3f} ms  "
+        f"torch {med['torch'] * 1e3:9.3f} ms  "
         f"jax {med['jax'] * 1e3:9.3f} ms  ratio {out['ratio']:.2f}  "
         f"(agree {agreement['adjnets']['gradient']:.1e}, {agreement['torch']['gradient']:.1e})"
     )
@@ -181,12 +240,24 @@ def evaluate_targets(cases: dict, gemm: dict) -> list[dict]:
         if how == "ratio":
             value, met = c["ratio"], c["ratio"] <= limit
         elif how == "self":
-            value = c["times"]["adjnets"]["median"] / cases["mlp"]["times"]["adjnets"]["median"]
+            value = (
+                c["times"]["adjnets"]["median"]
+                / cases["mlp"]["times"]["adjnets"]["median"]
+            )
             met = value <= limit
         else:
             value = c["gflops"]["adjnets"] / gemm["gflops"]
             met = value >= limit
-        rows.append({"key": key, "what": what, "how": how, "value": value, "limit": limit, "met": bool(met)})
+        rows.append(
+            {
+                "key": key,
+                "what": what,
+                "how": how,
+                "value": value,
+                "limit": limit,
+                "met": bool(met),
+            }
+        )
     return rows
 
 
@@ -205,7 +276,10 @@ def main() -> None:
 
     reps, sample_seconds = (5, 0.02) if args.quick else (15, 0.05)
     started = time.perf_counter()
-    log = lambda msg: print(msg, flush=True)  # noqa: E731
+
+    def log(msg):
+        return print(msg, flush=True)
+
     load_before = loadavg()
     log(f"threads {args.threads}, {reps} repetitions, load average {load_before}")
     gemm = gemm_rate(np, 2048, 3 if args.quick else 7)
@@ -219,22 +293,43 @@ def main() -> None:
     gemm_after = gemm_rate(np, 2048, 3)
     targets = evaluate_targets(cases, gemm)
     for t in targets:
-        log(f"target {t['key']:14s} {t['value']:.2f} (limit {t['limit']}): {'met' if t['met'] else 'MISSED'}")
+        log(
+            f"target {t['key']:14s} {t['value']:.2f} (limit {t['limit']}): "
+            f"{'met' if t['met'] else 'MISSED'}"
+        )
     blas = [
-        {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "filepath")}
+        {
+            k: info.get(k)
+            for k in (
+                "internal_api",
+                "version",
+                "architecture",
+                "num_threads",
+                "filepath",
+            )
+        }
         for info in threadpool_info()
     ]
     results = {
         "schema": 1,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": "python -m benchmarks" + (" --quick" if args.quick else "") + f" --threads {args.threads}",
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": "python -m benchmarks"
+        + (" --quick" if args.quick else "")
+        + f" --threads {args.threads}",
         "quick": args.quick,
         "threads": args.threads,
-        "thread_settings": {**settings, "torch.get_num_threads()": torch.get_num_threads()},
+        "thread_settings": {
+            **settings,
+            "torch.get_num_threads()": torch.get_num_threads(),
+        },
         "repetitions": reps,
         "sample_seconds": sample_seconds,
         "tolerance": TOLERANCE,
-        "machine": {**machine(), "loadavg_before": load_before, "loadavg_after": loadavg()},
+        "machine": {
+            **machine(),
+            "loadavg_before": load_before,
+            "loadavg_after": loadavg(),
+        },
         "versions": {**workloads.versions(), "python": platform.python_version()},
         "blas": [{k: v for k, v in b.items() if k != "filepath"} for b in blas],
         "gemm": {**gemm, "gflops_after": gemm_after["gflops"]},
@@ -243,7 +338,10 @@ def main() -> None:
         "seconds": time.perf_counter() - started,
     }
     args.out.write_text(json.dumps(results, indent=1) + "\n")
-    log(f"wrote {args.out} in {results['seconds']:.0f} s; load average now {results['machine']['loadavg_after']}")
+    log(
+        f"wrote {args.out} in {results['seconds']:.0f} s; "
+        f"load average now {results['machine']['loadavg_after']}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import jax
 import jax.numpy as jnp
@@ -22,12 +23,12 @@ import torch
 from jax import lax
 
 import adjnets
-from adjnets.autoencoder import TiedAutoencoder, TiedParams
-from adjnets.cnn import cnn
-from adjnets.elementwise import tanh
-from adjnets.losses import cross_entropy, one_hot, squared
-from adjnets.mlp import MLP
-from adjnets.rnn import VanillaRNN
+from adjnets.calculus.elementwise import tanh
+from adjnets.calculus.losses import cross_entropy, one_hot, squared
+from adjnets.recurrent.rnn import VanillaRNN
+from adjnets.specific.autoencoder import TiedAutoencoder, TiedParams
+from adjnets.specific.cnn.layers import cnn
+from adjnets.specific.mlp import MLP
 
 jax.config.update("jax_enable_x64", True)
 torch.set_default_dtype(torch.float64)
@@ -59,7 +60,9 @@ def leaves(tree) -> list[np.ndarray]:
 def relative_error(a: list[np.ndarray], b: list[np.ndarray]) -> float:
     r""":math:`\lVert a - b\rVert / \lVert b\rVert` over all arrays of two gradients."""
     if len(a) != len(b) or any(x.shape != y.shape for x, y in zip(a, b, strict=True)):
-        raise ValueError(f"gradients of different shapes: {[x.shape for x in a]} and {[y.shape for y in b]}")
+        raise ValueError(
+            f"gradients of different shapes: {[x.shape for x in a]} and {[y.shape for y in b]}"
+        )
     diff = np.sqrt(sum(float(np.sum((x - y) ** 2)) for x, y in zip(a, b, strict=True)))
     return diff / np.sqrt(sum(float(np.sum(y**2)) for y in b))
 
@@ -75,7 +78,9 @@ def _torch_out(result) -> tuple[float, list[np.ndarray]]:
 
 def _jax_out(result) -> tuple[float, list[np.ndarray]]:
     value, grads = result
-    return float(value), leaves(tuple(np.asarray(g) for g in jax.tree_util.tree_leaves(grads)))
+    return float(value), leaves(
+        tuple(np.asarray(g) for g in jax.tree_util.tree_leaves(grads))
+    )
 
 
 def _adj_out(result) -> tuple[float, list[np.ndarray]]:
@@ -112,8 +117,9 @@ def _mlp_jax(params, x, y):
 
 
 def dense_flops(N: int, sizes: tuple[int, ...]) -> float:
-    """Matrix-product flops of a dense network's gradient: forward, weight gradients, back-propagation (no input gradient)."""
-    prods = [n * m for n, m in zip(sizes[:-1], sizes[1:], strict=True)]
+    """Matrix-product flops of a dense network's gradient: forward, weight gradients,
+    back-propagation (no input gradient)."""
+    prods = [n * m for n, m in pairwise(sizes)]
     return 2.0 * N * (2 * sum(prods) + sum(prods[1:]))
 
 
@@ -147,7 +153,8 @@ def mlp_case(key: str, sizes: tuple[int, ...], N: int, seed: int = 0) -> Case:
             "jax": _jax_run(jgrad, jparams, jnp.asarray(x), jnp.asarray(y)),
         },
         to_numpy={"adjnets": _adj_out, "torch": _torch_out, "jax": _jax_out},
-        note="tanh hidden layers, identity output, softmax cross-entropy; adjnets: MLP.loss_and_gradient",
+        note="tanh hidden layers, identity output, softmax cross-entropy; "
+        "adjnets: MLP.loss_and_gradient",
         params={"sizes": list(sizes), "batch": N},
     )
 
@@ -195,7 +202,9 @@ def cnn_case(N: int = 64, channels=(16, 32), n_out: int = 10, seed: int = 1) -> 
     def jax_loss(params, x, y):
         h = x
         for W, b in params[:-1]:
-            z = lax.conv_general_dilated(h, W, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            z = lax.conv_general_dilated(
+                h, W, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
+            )
             h = _pool_jax(jnp.tanh(z + b), 2)
         W, b = params[-1]
         out = h.reshape(h.shape[0], -1) @ W.T + b
@@ -207,12 +216,14 @@ def cnn_case(N: int = 64, channels=(16, 32), n_out: int = 10, seed: int = 1) -> 
     flops, n, m = 0.0, 28, 1
     for i, c in enumerate(channels):
         conv = 2.0 * N * (n - 2) ** 2 * 9 * m * c
-        flops += conv * (2 if i == 0 else 3)  # forward, filter gradient, input gradient (not for the data)
+        # forward, filter gradient, input gradient (not for the data)
+        flops += conv * (2 if i == 0 else 3)
         n, m = (n - 2) // 2, c
     flops += 3 * 2.0 * N * n * n * m * n_out
     return Case(
         "cnn",
-        f"CNN 28x28x1, conv 3x3 {channels[0]}, pool 2, conv 3x3 {channels[1]}, pool 2, dense {n_out}; batch {N}",
+        f"CNN 28x28x1, conv 3x3 {channels[0]}, pool 2, conv 3x3 {channels[1]}, pool 2, "
+        f"dense {n_out}; batch {N}",
         "cnn",
         flops,
         run={
@@ -221,7 +232,8 @@ def cnn_case(N: int = 64, channels=(16, 32), n_out: int = 10, seed: int = 1) -> 
             "jax": _jax_run(jgrad, jparams, jnp.asarray(x), jnp.asarray(y)),
         },
         to_numpy={"adjnets": _adj_out, "torch": torch_out, "jax": _jax_out},
-        note="tanh, max-pooling 2x2, softmax cross-entropy; adjnets: adjnets.cnn.cnn(...).loss_and_gradient (the generic Network)",
+        note="tanh, max-pooling 2x2, softmax cross-entropy; "
+        "adjnets: adjnets.specific.cnn.layers.cnn(...).loss_and_gradient (the generic Network)",
         params={"batch": N, "channels": list(channels)},
     )
 
@@ -231,7 +243,8 @@ def cnn_case(N: int = 64, channels=(16, 32), n_out: int = 10, seed: int = 1) -> 
 
 def autoencoder_case(sizes=(784, 256, 64), N: int = 256, seed: int = 2) -> Case:
     rng = np.random.default_rng(seed)
-    ae = TiedAutoencoder(sizes)  # sigmoid in every layer, weights shared by the transpose
+    # sigmoid in every layer, weights shared by the transpose
+    ae = TiedAutoencoder(sizes)
     Ws, bs = ae.init(rng)
     bs = tuple(0.1 * rng.standard_normal(b.shape) for b in bs)
     theta = TiedParams(Ws, bs)
@@ -274,7 +287,8 @@ def autoencoder_case(sizes=(784, 256, 64), N: int = 256, seed: int = 2) -> Case:
             "jax": _jax_run(jgrad, jparams, jnp.asarray(x)),
         },
         to_numpy={"adjnets": _adj_out, "torch": _torch_out, "jax": _jax_out},
-        note="sigmoid in every layer, decoder weights the transposes of the encoder's, squared loss; adjnets: TiedAutoencoder.loss_and_gradient",
+        note="sigmoid in every layer, decoder weights the transposes of the encoder's, "
+        "squared loss; adjnets: TiedAutoencoder.loss_and_gradient",
         params={"sizes": list(sizes), "batch": N},
     )
 
@@ -293,7 +307,14 @@ def _rnn_data(n_x, n_h, n_y, N, L, seed):
     return rnn, params, x, y
 
 
-def rnn_bptt_case(n_x: int = 32, n_h: int = 128, n_y: int = 10, N: int = 32, L: int = 100, seed: int = 3) -> Case:
+def rnn_bptt_case(
+    n_x: int = 32,
+    n_h: int = 128,
+    n_y: int = 10,
+    N: int = 32,
+    L: int = 100,
+    seed: int = 3,
+) -> Case:
     rnn, params, x, y = _rnn_data(n_x, n_h, n_y, N, L, seed)
     (W, U, b), (V, c) = params
 
@@ -338,12 +359,13 @@ def rnn_bptt_case(n_x: int = 32, n_h: int = 128, n_y: int = 10, N: int = 32, L: 
             "jax": _jax_run(jgrad, jparams, jnp.asarray(x), jnp.asarray(y)),
         },
         to_numpy={"adjnets": _adj_out, "torch": _torch_out, "jax": _jax_out},
-        note="tanh transition, affine readout, squared loss at every step; adjnets: VanillaRNN.bptt; JAX: lax.scan",
+        note="tanh transition, affine readout, squared loss at every step; "
+        "adjnets: VanillaRNN.bptt; JAX: lax.scan",
         params={"n_x": n_x, "n_h": n_h, "n_y": n_y, "batch": N, "length": L},
     )
 
 
-# -- vanilla RNN: RTRL ------------------------------------------------------------------------------
+# -- vanilla RNN: RTRL -----------------------------------------------------------------------------
 
 
 def _rtrl_generic(xp, W, U, b, V, c, x, y, zeros):
@@ -358,8 +380,18 @@ def _rtrl_generic(xp, W, U, b, V, c, x, y, zeros):
     n_h = W.shape[0]
     eye = xp.eye(n_h, dtype=W.dtype)
     h = zeros((N, n_h))
-    AW, AU, Ab = zeros((N, n_h, n_h, n_h)), zeros((N, n_h, n_h, n_x)), zeros((N, n_h, n_h))
-    gW, gU, gb, gV, gc = zeros(W.shape), zeros(U.shape), zeros(b.shape), zeros(V.shape), zeros(c.shape)
+    AW, AU, Ab = (
+        zeros((N, n_h, n_h, n_h)),
+        zeros((N, n_h, n_h, n_x)),
+        zeros((N, n_h, n_h)),
+    )
+    gW, gU, gb, gV, gc = (
+        zeros(W.shape),
+        zeros(U.shape),
+        zeros(b.shape),
+        zeros(V.shape),
+        zeros(c.shape),
+    )
     value = 0.0
     for i in range(L):
         xi = x[:, i]
@@ -368,7 +400,9 @@ def _rtrl_generic(xp, W, U, b, V, c, x, y, zeros):
         s = 1.0 - hn * hn
         a = s[:, :, None] * W
         AW = xp.einsum("sjk,skpq->sjpq", a, AW) + xp.einsum("sj,jp,sq->sjpq", s, eye, h)
-        AU = xp.einsum("sjk,skpq->sjpq", a, AU) + xp.einsum("sj,jp,sq->sjpq", s, eye, xi)
+        AU = xp.einsum("sjk,skpq->sjpq", a, AU) + xp.einsum(
+            "sj,jp,sq->sjpq", s, eye, xi
+        )
         Ab = xp.einsum("sjk,skp->sjp", a, Ab) + s[:, :, None] * eye
         h = hn
         e = h @ V.T + c - y[:, i]
@@ -382,7 +416,9 @@ def _rtrl_generic(xp, W, U, b, V, c, x, y, zeros):
     return value, (gW, gU, gb, gV, gc)
 
 
-def rnn_rtrl_case(n_h: int, n_x: int = 8, n_y: int = 4, N: int = 8, L: int = 10, seed: int = 4) -> Case:
+def rnn_rtrl_case(
+    n_h: int, n_x: int = 8, n_y: int = 4, N: int = 8, L: int = 10, seed: int = 4
+) -> Case:
     rnn, params, x, y = _rnn_data(n_x, n_h, n_y, N, L, seed)
     (W, U, b), (V, c) = params
     tp = [_t(a) for a in (W, U, b, V, c)]
@@ -390,12 +426,20 @@ def rnn_rtrl_case(n_h: int, n_x: int = 8, n_y: int = 4, N: int = 8, L: int = 10,
 
     def torch_run():
         with torch.no_grad():
-            return _rtrl_generic(torch, *tp, tx, ty, lambda s: torch.zeros(s, dtype=F64))
+            return _rtrl_generic(
+                torch, *tp, tx, ty, lambda s: torch.zeros(s, dtype=F64)
+            )
 
-    jrtrl = jax.jit(lambda p, x, y: _rtrl_generic(jnp, *p, x, y, lambda s: jnp.zeros(s, dtype=jnp.float64)))
+    jrtrl = jax.jit(
+        lambda p, x, y: _rtrl_generic(
+            jnp, *p, x, y, lambda s: jnp.zeros(s, dtype=jnp.float64)
+        )
+    )
     jparams = tuple(map(jnp.asarray, (W, U, b, V, c)))
     P = n_h * (n_h + n_x + 1)
-    flops = 2.0 * N * L * (n_h * n_h * P + n_h * P + n_h * n_h + n_h * n_x + 2 * n_h * n_y)
+    flops = (
+        2.0 * N * L * (n_h * n_h * P + n_h * P + n_h * n_h + n_h * n_x + 2 * n_h * n_y)
+    )
     return Case(
         f"rnn_rtrl_{n_h}",
         f"vanilla RNN by RTRL: hidden {n_h}, input {n_x}, output {n_y}, length {L}, batch {N}",
@@ -407,7 +451,8 @@ def rnn_rtrl_case(n_h: int, n_x: int = 8, n_y: int = 4, N: int = 8, L: int = 10,
             "jax": _jax_run(jrtrl, jparams, jnp.asarray(x), jnp.asarray(y)),
         },
         to_numpy={"adjnets": _adj_out, "torch": _torch_out, "jax": _jax_out},
-        note="the same RTRL recurrence in each library (einsum in PyTorch and JAX, batched matmul in adjnets), no automatic differentiation; adjnets: VanillaRNN.rtrl",
+        note="the same RTRL recurrence in each library (einsum in PyTorch and JAX, "
+        "batched matmul in adjnets), no automatic differentiation; adjnets: VanillaRNN.rtrl",
         params={"n_x": n_x, "n_h": n_h, "n_y": n_y, "batch": N, "length": L},
     )
 
@@ -415,7 +460,9 @@ def rnn_rtrl_case(n_h: int, n_x: int = 8, n_y: int = 4, N: int = 8, L: int = 10,
 # -- the tangent loss (thesis 3.3) --------------------------------------------------------------
 
 
-def tangent_case(sizes=(64, 512, 512, 10), N: int = 256, K: int = 1, mu: float = 0.1, seed: int = 5) -> Case:
+def tangent_case(
+    sizes=(64, 512, 512, 10), N: int = 256, K: int = 1, mu: float = 0.1, seed: int = 5
+) -> Case:
     rng = np.random.default_rng(seed)
     mlp = MLP(sizes, tanh)
     net = mlp.network
@@ -461,7 +508,9 @@ def tangent_case(sizes=(64, 512, 512, 10), N: int = 256, K: int = 1, mu: float =
         return h
 
     def jax_loss(params, x, y, v, beta):
-        f = lambda inp: jax_forward(params, inp)  # noqa: E731
+        def f(inp):
+            return jax_forward(params, inp)
+
         out = f(x)
         penalty = 0.0
         for k in range(K):
@@ -477,7 +526,9 @@ def tangent_case(sizes=(64, 512, 512, 10), N: int = 256, K: int = 1, mu: float =
         "tangent",
         (1 + K) * dense_flops(N, sizes),
         run={
-            "adjnets": lambda: net.tangent_loss_and_gradient(x, y, v, beta, theta, mu, cross_entropy),
+            "adjnets": lambda: net.tangent_loss_and_gradient(
+                x, y, v, beta, theta, mu, cross_entropy
+            ),
             "torch": torch_run,
             "jax": _jax_run(jgrad, jparams, *map(jnp.asarray, (x, y, v, beta))),
         },

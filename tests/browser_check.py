@@ -9,7 +9,8 @@ line per page and exits 1 listing every failure. A page fails when it shows
 - a Python traceback, an error or stderr cell output, or a docutils error (``system-message``,
   ``problematic``);
 - MyST markup that was not rendered: a directive fence (```` ```{ ````, ``:::{``), a role
-  (``{doc}`x```, ``{prf:ref}`x```, ...), ``{prf:``, ``{py:``, a ``(label)=`` target, ``{{ subst }}``;
+  (``{doc}`x```, ``{prf:ref}`x```, ...), ``{prf:``, ``{py:``, a ``(label)=`` target,
+  ``{{ subst }}``;
 - math that was not rendered: ``$$``, ``\\(``, ``\\[``, ``\\begin{`` or ``$\\cmd...$`` left in the
   visible text, a math element without MathJax output, or a formula MathJax could not read (an
   error, or an undefined macro such as a missing ``\\inner``, which MathJax shows in red);
@@ -67,7 +68,10 @@ MAX_LISTED = 20  # problems listed per page (all are counted)
 # The widths a page is measured at: (name, width, height, mobile emulation), and what may scroll
 # sideways inside its own box at that width (see overflow_failures).
 WIDTHS = (("1280 px", 1280, 800, False), ("390 px phone", 390, 844, True))
-MAY_SCROLL = {"1280 px": frozenset(), "390 px phone": frozenset({"code", "math", "table"})}
+MAY_SCROLL = {
+    "1280 px": frozenset(),
+    "390 px phone": frozenset({"code", "math", "table"}),
+}
 # Console errors of the theme's own scripts that change nothing a reader sees, with the reason.
 KNOWN_CONSOLE_ERRORS = {
     # sphinx-thebe 0.3.1 adds its one-line configuration script twice under Jupyter Book 1;
@@ -106,21 +110,22 @@ def _snippet(text: str, match: re.Match, width: int = 40) -> str:
 
 
 def find_raw_markup(text: str) -> list[str]:
-    """MyST markup left unrendered in the visible prose of a page: ``["role: ...{doc}`x`...", ...]``."""
-    found = []
-    for name, pattern in RAW_MARKUP:
-        for match in pattern.finditer(text):
-            found.append(f"{name}: {_snippet(text, match)!r}")
-    return found
+    """MyST markup left unrendered in the visible prose of a page:
+    ``["role: ...{doc}`x`...", ...]``."""
+    return [
+        f"{name}: {_snippet(text, match)!r}"
+        for name, pattern in RAW_MARKUP
+        for match in pattern.finditer(text)
+    ]
 
 
 def find_raw_math(text: str) -> list[str]:
     """TeX delimiters left in the visible prose (outside code and outside MathJax's output)."""
-    found = []
-    for name, pattern in RAW_MATH:
-        for match in pattern.finditer(text):
-            found.append(f"raw math {name}: {_snippet(text, match)!r}")
-    return found
+    return [
+        f"raw math {name}: {_snippet(text, match)!r}"
+        for name, pattern in RAW_MATH
+        for match in pattern.finditer(text)
+    ]
 
 
 def find_traceback(text: str) -> list[str]:
@@ -204,12 +209,16 @@ def is_foreign_request(url: str, origin: str) -> bool:
 def redirect_target(text: str) -> str | None:
     """Where a ``<meta http-equiv="refresh" content="0; url=...">`` page sends the reader."""
     match = re.search(
-        r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content=["'][^"']*?url=([^"'>\s]+)""", text, re.I
+        r"""<meta[^>]+http-equiv=["']?refresh["']?[^>]+content=["'][^"']*?url=([^"'>\s]+)""",
+        text,
+        re.I,
     )
     return match.group(1) if match else None
 
 
-def expected_binder_url(config: dict, pagename: str, extension: str = ".md") -> str | None:
+def expected_binder_url(
+    config: dict, pagename: str, extension: str = ".md"
+) -> str | None:
     """The Binder URL sphinx-book-theme builds for a page, from ``_config.yml``."""
     binder = (config.get("launch_buttons") or {}).get("binderhub_url", "").strip("/")
     repo = config.get("repository") or {}
@@ -287,7 +296,8 @@ const poll = () => {
 poll();
 """
 
-JS_FACTS = r"""
+JS_FACTS = (
+    r"""
 const origin = location.origin;
 const external = [];
 const loads = [
@@ -295,7 +305,8 @@ const loads = [
   ['video[src]', 'src'], ['audio[src]', 'src'], ['embed[src]', 'src'], ['object[data]', 'data'],
   ['link[href]', 'href'],
 ];
-const fetchingRel = /\b(stylesheet|preload|modulepreload|prefetch|preconnect|dns-prefetch|icon|manifest)\b/i;
+const fetchingRel = """
+    r"""/\b(stylesheet|preload|modulepreload|prefetch|preconnect|dns-prefetch|icon|manifest)\b/i;
 for (const [sel, attr] of loads) {
   for (const el of document.querySelectorAll(sel)) {
     if (el.tagName === 'LINK' && !fetchingRel.test(el.rel || '')) continue;
@@ -338,6 +349,7 @@ return {external, resources, maths: maths.length,
         badImages, errorBlocks, hrefs, downloads, pdfButton, binder,
         title: document.title, text: document.body.textContent};
 """
+)
 
 
 JS_OVERFLOW = r"""
@@ -395,7 +407,7 @@ return {viewport, pageWidth: document.documentElement.scrollWidth, scrolls, clip
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):  # `format`: the base class's name
         pass  # statuses are read from the browser's log, per page
 
     def end_headers(self):
@@ -413,8 +425,9 @@ def serve(build: Path) -> http.server.ThreadingHTTPServer:
 
 
 def start_chromium(profile: str):
-    """Headless Chromium through chromedriver, with every request logged and none leaving the machine."""
-    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager: never download anything
+    """Headless Chromium through chromedriver, with every request logged and none leaving
+    the machine."""
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager: download nothing
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -440,12 +453,15 @@ def start_chromium(profile: str):
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     ):
         options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    options.set_capability(
+        "goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"}
+    )
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(120)
     driver.set_script_timeout(120)
     driver.get("about:blank")
-    driver.get_log("performance")  # what Chromium loaded for its own start page is not the book's
+    # what Chromium loaded for its own start page is not the book's
+    driver.get_log("performance")
     driver.get_log("browser")
     return driver
 
@@ -456,8 +472,12 @@ def set_width(driver, width: int, height: int, mobile: bool) -> None:
     screen with overlay scroll bars, three device pixels to the CSS pixel)."""
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 3 if mobile else 1,
-         "mobile": mobile},
+        {
+            "width": width,
+            "height": height,
+            "deviceScaleFactor": 3 if mobile else 1,
+            "mobile": mobile,
+        },
     )
 
 
@@ -510,7 +530,9 @@ def console_errors(driver) -> list[str]:
     return problems
 
 
-def check_page(driver, build: Path, origin: str, page: str, ids) -> tuple[list[str], dict]:
+def check_page(
+    driver, build: Path, origin: str, page: str, ids
+) -> tuple[list[str], dict]:
     """Open one page and return its failures and its facts."""
     driver.get(f"{origin}/{page}")
     waited = driver.execute_async_script(JS_WAIT)
@@ -545,8 +567,14 @@ def check_dark_mode(driver, origin: str, page: str) -> list[str]:
     driver.get(f"{origin}/{page}")
     driver.execute_async_script(JS_WAIT)
     before = driver.execute_script("return document.documentElement.dataset.theme")
-    mjx_before = driver.execute_script("return document.querySelectorAll('mjx-container').length")
-    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, ".theme-switch-button") if b.is_displayed()]
+    mjx_before = driver.execute_script(
+        "return document.querySelectorAll('mjx-container').length"
+    )
+    buttons = [
+        b
+        for b in driver.find_elements(By.CSS_SELECTOR, ".theme-switch-button")
+        if b.is_displayed()
+    ]
     if not buttons:
         return [f"dark mode: no visible theme switcher button on {page}"]
     failures, themes = [], [before]
@@ -554,29 +582,43 @@ def check_dark_mode(driver, origin: str, page: str) -> list[str]:
         if themes[-1] == "dark":
             break
         buttons[0].click()
-        themes.append(driver.execute_script("return document.documentElement.dataset.theme"))
+        themes.append(
+            driver.execute_script("return document.documentElement.dataset.theme")
+        )
     if before == "dark":
-        failures.append("dark mode: the page starts dark, so the switcher cannot be tested")
+        failures.append(
+            "dark mode: the page starts dark, so the switcher cannot be tested"
+        )
     if themes[-1] != "dark":
-        failures.append(f"dark mode: data-theme went {' -> '.join(map(str, themes))}, never dark")
+        failures.append(
+            f"dark mode: data-theme went {' -> '.join(map(str, themes))}, never dark"
+        )
     else:
         state = driver.execute_script(
             """
-            const bg = getComputedStyle(document.body).backgroundColor.match(/\\d+(\\.\\d+)?/g).map(Number);
+            const bg = getComputedStyle(document.body).backgroundColor"""
+            """.match(/\\d+(\\.\\d+)?/g).map(Number);
             const fg = getComputedStyle(document.querySelector('main, article, body')).color
               .match(/\\d+(\\.\\d+)?/g).map(Number);
             const lum = (c) => 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-            return {bg: lum(bg), fg: lum(fg), mjx: document.querySelectorAll('mjx-container').length,
-                    visible: document.querySelector('main') ? document.querySelector('main').offsetHeight : 0};
+            return {bg: lum(bg), fg: lum(fg),"""
+            """ mjx: document.querySelectorAll('mjx-container').length,
+                    visible: document.querySelector('main') ?"""
+            """ document.querySelector('main').offsetHeight : 0};
             """
         )
         if not (state["bg"] < 80 and state["fg"] > state["bg"] + 60):
-            failures.append(f"dark mode: background luminance {state['bg']:.0f}, text {state['fg']:.0f}")
+            failures.append(
+                f"dark mode: background luminance {state['bg']:.0f}, text {state['fg']:.0f}"
+            )
         if state["mjx"] != mjx_before or state["visible"] < 200:
             failures.append(f"dark mode: page no longer renders ({state})")
     failures += network_problems(driver, origin) + console_errors(driver)
     driver.execute_script("localStorage.clear()")
-    print(f"{'ok  ' if not failures else 'FAIL'} dark mode on {page}: data-theme {' -> '.join(map(str, themes))}")
+    print(
+        f"{'ok  ' if not failures else 'FAIL'} dark mode on {page}: "
+        f"data-theme {' -> '.join(map(str, themes))}"
+    )
     return failures
 
 
@@ -588,17 +630,24 @@ def check_search(driver, origin: str) -> list[str]:
     try:
         WebDriverWait(driver, 30).until(
             lambda d: d.execute_script(
-                "const s = document.querySelector('#search-results .search-summary, #search-results p');"
+                "const s = document.querySelector("
+                "'#search-results .search-summary, #search-results p');"
                 "return document.querySelectorAll('#search-results ul.search li').length > 0"
                 " || (s && /found|did not match|no documents/i.test(s.textContent));"
             )
         )
-    except Exception as err:  # noqa: BLE001 - a timeout is a failure to report, whatever its type
-        return [f"search: no result list for {SEARCH_QUERY!r} after 30 s ({type(err).__name__})"]
-    results = driver.execute_script("return document.querySelectorAll('#search-results ul.search li').length")
+    except Exception as err:  # a timeout, whatever its type, is a failure to report
+        return [
+            f"search: no result list for {SEARCH_QUERY!r} after 30 s ({type(err).__name__})"
+        ]
+    results = driver.execute_script(
+        "return document.querySelectorAll('#search-results ul.search li').length"
+    )
     failures = [] if results else [f"search: no results for {SEARCH_QUERY!r}"]
     failures += network_problems(driver, origin) + console_errors(driver)
-    print(f"{'ok  ' if not failures else 'FAIL'} search.html?q={SEARCH_QUERY}: {results} results")
+    print(
+        f"{'ok  ' if not failures else 'FAIL'} search.html?q={SEARCH_QUERY}: {results} results"
+    )
     return failures
 
 
@@ -614,14 +663,20 @@ def check_buttons(build: Path, page: str, facts: dict, config: dict) -> list[str
             if problem:
                 failures.append(f"download button {suffix}: {problem}")
     if not facts["pdfButton"]:
-        failures.append("download button: no .pdf button that prints the page (window.print)")
+        failures.append(
+            "download button: no .pdf button that prints the page (window.print)"
+        )
     expected = expected_binder_url(config, page.removesuffix(".html"))
     if expected and expected not in facts["binder"]:
-        failures.append(f"launch button: expected Binder link {expected}, found {facts['binder']}")
+        failures.append(
+            f"launch button: expected Binder link {expected}, found {facts['binder']}"
+        )
     return failures
 
 
-def overflow_failures(facts: dict, width: str, may_scroll: frozenset[str] = frozenset()) -> list[str]:
+def overflow_failures(
+    facts: dict, width: str, may_scroll: frozenset[str] = frozenset()
+) -> list[str]:
     """What does not fit on a page at one width, from the measures of ``JS_OVERFLOW``.
 
     ``facts`` holds the viewport width, the page's scroll width, and lists of boxes that
@@ -634,17 +689,24 @@ def overflow_failures(facts: dict, width: str, may_scroll: frozenset[str] = froz
     failures = []
     if facts["pageWidth"] > facts["viewport"] + 1:
         failures.append(
-            f"page wider than the screen at {width}: {facts['pageWidth']} px for {facts['viewport']}"
+            f"page wider than the screen at {width}: "
+            f"{facts['pageWidth']} px for {facts['viewport']}"
         )
 
     def where(box: dict) -> str:
-        return f"{box['kind']} in #{box['where']} ({box['over']} px over): {box['what']!r}"
+        return (
+            f"{box['kind']} in #{box['where']} ({box['over']} px over): {box['what']!r}"
+        )
 
     failures += [
-        f"scrolls sideways at {width}: {where(b)}" for b in facts["scrolls"] if b["kind"] not in may_scroll
+        f"scrolls sideways at {width}: {where(b)}"
+        for b in facts["scrolls"]
+        if b["kind"] not in may_scroll
     ]
     failures += [f"cut off at {width}: {where(b)}" for b in facts["clipped"]]
-    failures += [f"past the right edge at {width}: {where(b)}" for b in facts["outside"]]
+    failures += [
+        f"past the right edge at {width}: {where(b)}" for b in facts["outside"]
+    ]
     return failures
 
 
@@ -656,7 +718,10 @@ def grouped(problems: list[str], shown: int = 3) -> list[str]:
     kinds: dict[str, list[str]] = {}
     for problem in problems:
         kind, _, detail = problem.partition(": ")
-        if kind.startswith(("broken link", "request to", "HTTP", "load failed")) or not detail:
+        if (
+            kind.startswith(("broken link", "request to", "HTTP", "load failed"))
+            or not detail
+        ):
             kind, detail = problem, ""
         kinds.setdefault(kind, []).append(detail)
     out = []
@@ -673,22 +738,38 @@ def capped(problems: list[str], limit: int = MAX_LISTED) -> list[str]:
     """The first ``limit`` problems of a page, and how many more there are."""
     if len(problems) <= limit:
         return problems
-    return problems[:limit] + [f"... and {len(problems) - limit} more"]
+    return [*problems[:limit], f"... and {len(problems) - limit} more"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("html", nargs="?", default=str(ROOT / "_build" / "html"), help="the built HTML (default _build/html)")
-    parser.add_argument("--config", default=str(ROOT / "_config.yml"), help="the book's _config.yml")
-    parser.add_argument("--source", default=str(ROOT), help="the folder the book was built from")
-    parser.add_argument("--page", action="append", help="check only this page (repeatable), e.g. book/05-rnn.html")
+    parser.add_argument(
+        "html",
+        nargs="?",
+        default=str(ROOT / "_build" / "html"),
+        help="the built HTML (default _build/html)",
+    )
+    parser.add_argument(
+        "--config", default=str(ROOT / "_config.yml"), help="the book's _config.yml"
+    )
+    parser.add_argument(
+        "--source", default=str(ROOT), help="the folder the book was built from"
+    )
+    parser.add_argument(
+        "--page",
+        action="append",
+        help="check only this page (repeatable), e.g. book/05-rnn.html",
+    )
     args = parser.parse_args(argv)
 
     import yaml
 
     build = Path(args.html).resolve()
     if not (build / "index.html").is_file():
-        print(f"{build}/index.html is missing: build the book first (make book)", file=sys.stderr)
+        print(
+            f"{build}/index.html is missing: build the book first (make book)",
+            file=sys.stderr,
+        )
         return 2
     config = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     source = Path(args.source)
@@ -709,12 +790,18 @@ def main(argv: list[str] | None = None) -> int:
         driver = start_chromium(profile)
         try:
             for page in pages:
-                target = redirect_target((build / page).read_text(encoding="utf-8", errors="replace")[:2000])
-                if target is not None:  # e.g. the top index.html that sends the reader to book/
+                target = redirect_target(
+                    (build / page).read_text(encoding="utf-8", errors="replace")[:2000]
+                )
+                # e.g. the top index.html that sends the reader to book/
+                if target is not None:
                     problem = check_link(build, page, target, ids)
                     if problem:
                         failures[page] = [f"redirect: {problem}"]
-                    print(f"{'FAIL' if problem else 'ok  '} {page}: redirects to {target}", flush=True)
+                    print(
+                        f"{'FAIL' if problem else 'ok  '} {page}: redirects to {target}",
+                        flush=True,
+                    )
                     continue
                 t = time.monotonic()
                 problems, facts = check_page(driver, build, origin, page, ids)
@@ -731,13 +818,16 @@ def main(argv: list[str] | None = None) -> int:
                     f"{'FAIL' if problems else 'ok  '} {page}: {facts['mjx']} formulas,"
                     f" {len(facts['hrefs'])} links, {len(facts['resources'])} requests,"
                     f" {scrolling[WIDTHS[1][0]]} boxes scroll on a phone"
-                    f" ({time.monotonic() - t:.1f} s)" + "".join(f"\n       {p}" for p in capped(problems)),
+                    f" ({time.monotonic() - t:.1f} s)"
+                    + "".join(f"\n       {p}" for p in capped(problems)),
                     flush=True,
                 )
             extra = check_dark_mode(driver, origin, math_page or "index.html")
             extra += check_search(driver, origin)
             if not notebook_pages:
-                extra.append("no notebook page found: the download and launch buttons were not checked")
+                extra.append(
+                    "no notebook page found: the download and launch buttons were not checked"
+                )
             if extra:
                 failures["(reader features)"] = extra
         finally:

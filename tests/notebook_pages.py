@@ -30,7 +30,10 @@ DROPPED_MIME_TYPES = ("image/png", "image/jpeg", "image/svg+xml", "application/p
 # Haswell kernels (what it picks on AMD Zen anyway) and NumPy's dispatch without its AVX-512
 # paths.  The references are made and compared under the same settings.
 PINNED_KERNELS = (
-    {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR"}
+    {
+        "OPENBLAS_CORETYPE": "Haswell",
+        "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+    }
     if platform.machine().lower() in ("x86_64", "amd64")
     else {}
 )
@@ -54,9 +57,13 @@ def notebook_pages(book: Path = BOOK) -> list[Path]:
     return sorted(p for p in book.rglob("*.md") if is_notebook_page(p))
 
 
-def reference_path(page: Path, book: Path = BOOK, references: Path = REFERENCES) -> Path:
+def reference_path(
+    page: Path, book: Path = BOOK, references: Path = REFERENCES
+) -> Path:
     """Where the reference outputs of ``page`` are stored."""
-    return (references / page.resolve().relative_to(book.resolve())).with_suffix(".ipynb")
+    return (references / page.resolve().relative_to(book.resolve())).with_suffix(
+        ".ipynb"
+    )
 
 
 def read_page(page: Path) -> nbformat.NotebookNode:
@@ -81,16 +88,23 @@ def merge_reference(
     """
     nb = read_page(page)
     ref_path = reference_path(page, book, references)
-    fix = FIX_COMMAND.format(page=page.relative_to(book.parent) if page.is_absolute() else page)
+    fix = FIX_COMMAND.format(
+        page=page.relative_to(book.parent) if page.is_absolute() else page
+    )
     if not ref_path.exists():
-        return nb, f"{page.name} has no reference outputs ({ref_path.name} is missing); run `{fix}`"
+        return (
+            nb,
+            f"{page.name} has no reference outputs ({ref_path.name} is missing); run `{fix}`",
+        )
     ref = nbformat.read(ref_path, as_version=4)
     ours, theirs = _code_sources(nb), _code_sources(ref)
     if ours != theirs:
         if len(ours) != len(theirs):
             what = f"the page has {len(ours)} code cells, its reference {len(theirs)}"
         else:
-            k = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b)
+            k = next(
+                i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b
+            )
             what = f"code cell {k} differs:\n--- page\n{ours[k]}\n--- reference\n{theirs[k]}"
         return nb, (
             f"{page.name} has changed since its reference outputs were stored ({what}).\n"
@@ -121,14 +135,19 @@ def _strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def make_reference(page: Path, book: Path = BOOK, references: Path = REFERENCES) -> Path:
+def make_reference(
+    page: Path, book: Path = BOOK, references: Path = REFERENCES
+) -> Path:
     """Execute ``page`` in its folder and store its outputs as its reference notebook."""
     from nbclient import NotebookClient
 
     pin_kernels()
     nb = read_page(page)
     NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}}
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(page.parent)}},
     ).execute()
     out = reference_path(page, book, references)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ Reads the PDF's text with ``pdftotext -layout`` (poppler-utils) and the LaTeX lo
 (``adjnets.log``; ``adjnets.tex`` names the book page of each report), prints what it found and
 exits 1 listing every failure. The PDF fails when
 
-- one of the thesis's numbered results of ``adjnets/thesis_results.tsv`` does not appear as
+- one of the thesis's numbered results of ``adjnets/pages/thesis_results.tsv`` does not appear as
   "<Kind> <number>" ("Theorem 3.2.5") in its text: the boxes lost their thesis numbers;
 - a reference is unresolved: "??" in the text, or LaTeX's "Reference/Citation ... undefined" and
   "There were undefined references" warnings in the log; or a label is defined twice;
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "adjnets" / "thesis_results.tsv"
+RESULTS = ROOT / "adjnets" / "pages" / "thesis_results.tsv"
 DEFAULT_PDF = ROOT / "_build" / "latex" / "adjnets.pdf"
 
 # An overfull hbox wider than this fails.  TeX reports every box more than \hfuzz = 0.1 pt too
@@ -66,7 +66,7 @@ def thesis_results(text: str) -> list[tuple[str, str]]:
 
 
 def result_pattern(kind: str, number: str) -> re.Pattern:
-    """"Theorem 3.2.5" as a word: not "Theorem 3.2.51", nor "3.2.5.1"; any spacing between."""
+    """\"Theorem 3.2.5" as a word: not "Theorem 3.2.51", nor "3.2.5.1"; any spacing between."""
     return re.compile(rf"(?<![\w.]){re.escape(kind)}\s+{re.escape(number)}(?!\.?\d)")
 
 
@@ -76,12 +76,14 @@ def missing_results(text: str, results: list[tuple[str, str]]) -> list[str]:
 
 
 def page_of(text: str, offset: int) -> int:
-    """The PDF page (from 1) of a position in pdftotext's output, whose pages end with a form feed."""
+    """The PDF page (from 1) of a position in pdftotext's output, whose pages end with a
+    form feed."""
     return text.count("\f", 0, offset) + 1
 
 
 def line_at(text: str, offset: int) -> str:
-    """The line of pdftotext's output around a position (lines end with a newline or a form feed)."""
+    """The line of pdftotext's output around a position (lines end with a newline or a
+    form feed)."""
     start = max(text.rfind("\n", 0, offset), text.rfind("\f", 0, offset)) + 1
     ends = [k for k in (text.find("\n", offset), text.find("\f", offset)) if k >= 0]
     return " ".join(text[start : min(ends, default=len(text))].split())
@@ -102,18 +104,31 @@ UNDEFINED = re.compile(
 
 
 def log_problems(log: str) -> list[str]:
-    """Undefined references and citations, and characters missing from their font, in a LaTeX log."""
+    """Undefined references and citations, and characters missing from their font, in a
+    LaTeX log."""
     flat = unwrap(log)
-    problems = [f"undefined {kind.lower()} {name!r} (page {page})" for kind, name, page in UNDEFINED.findall(flat)]
+    problems = [
+        f"undefined {kind.lower()} {name!r} (page {page})"
+        for kind, name, page in UNDEFINED.findall(flat)
+    ]
     if re.search(r"There were undefined (references|citations)", flat) and not problems:
         problems.append("LaTeX: There were undefined references")
-    twice = sorted(set(re.findall(r"LaTeX Warning: Label [`']([^']*)' multiply defined", flat)))
-    problems += [f"label {name!r} defined twice: links to it may land on the wrong one" for name in twice]
+    twice = sorted(
+        set(re.findall(r"LaTeX Warning: Label [`']([^']*)' multiply defined", flat))
+    )
+    problems += [
+        f"label {name!r} defined twice: links to it may land on the wrong one"
+        for name in twice
+    ]
     missing: dict[str, int] = {}
-    for match in re.finditer(r"Missing character: There is no (.+?) in font ([^/!]+)", flat):
+    for match in re.finditer(
+        r"Missing character: There is no (.+?) in font ([^/!]+)", flat
+    ):
         key = f"{match.group(1)} in {match.group(2).strip()}"
         missing[key] = missing.get(key, 0) + 1
-    problems += [f"missing glyph: {key} ({n} times)" for key, n in sorted(missing.items())]
+    problems += [
+        f"missing glyph: {key} ({n} times)" for key, n in sorted(missing.items())
+    ]
     return problems
 
 
@@ -139,7 +154,8 @@ def unwrap(log: str, width: int = 79) -> str:
 class LogEntry:
     """One report of a LaTeX log about a box: an overfull hbox or vbox, or scaled display math."""
 
-    kind: str  # "hbox" (too wide), "vbox" (too high: a page past its bottom margin), "math" (scaled)
+    # "hbox" (too wide), "vbox" (too high: a page past its bottom margin), "math" (scaled)
+    kind: str
     amount: float  # points too wide or too high; for "math", the scale factor
     file: str  # the LaTeX file being read ("adjnets.tex", "adjnets.toc", ...)
     lines: str  # its input lines: "12656--12656", or "70" for "detected at line 70"
@@ -158,7 +174,9 @@ class LogEntry:
             "math": f"display math scaled to {self.amount:.0%}",
         }[self.kind]
         content = f" {self.content[:70]!r}" if self.content else ""
-        return f"page {self.page}: {what} ({where}{self.file} line {self.lines}){content}"
+        return (
+            f"page {self.page}: {what} ({where}{self.file} line {self.lines}){content}"
+        )
 
 
 OVERFULL = re.compile(
@@ -166,7 +184,9 @@ OVERFULL = re.compile(
     r"(?:in (?:paragraph|alignment) at lines (?P<lines>\d+--\d+)|detected at line (?P<line>\d+))"
 )
 # written by \fitdisplaymath (book/_ext/latex_pdf.py)
-SCALED_MATH = re.compile(r"^Display math scaled to (?P<scale>[\d.]+) of its width on input line (?P<line>\d+)\.")
+SCALED_MATH = re.compile(
+    r"^Display math scaled to (?P<scale>[\d.]+) of its width on input line (?P<line>\d+)\."
+)
 FILE_OPEN = re.compile(r"\((?P<name>(?:\./|/)?[^\s()\[\]{}]+\.[A-Za-z]+)")
 SHIPOUT = re.compile(r"\[(\d+)(?=[\s\]{<]|$)")
 FONT = re.compile(r"\\[A-Z]{2,3}/[^ ]+ ?")
@@ -193,7 +213,9 @@ def scan_log(log: str) -> list[LogEntry]:
     while i < len(lines):
         line = lines[i]
         match = OVERFULL.match(line)
-        if match or line.startswith(("Underfull \\hbox", "Underfull \\vbox", "Overfull \\")):
+        if match or line.startswith(
+            ("Underfull \\hbox", "Underfull \\vbox", "Overfull \\")
+        ):
             content = []
             i += 1
             while i < len(lines) and lines[i].strip():
@@ -213,7 +235,15 @@ def scan_log(log: str) -> list[LogEntry]:
             continue
         match = SCALED_MATH.match(line)
         if match:
-            entries.append(LogEntry("math", float(match["scale"]), current_file(), match["line"], shipped + 1))
+            entries.append(
+                LogEntry(
+                    "math",
+                    float(match["scale"]),
+                    current_file(),
+                    match["line"],
+                    shipped + 1,
+                )
+            )
             i += 1
             continue
         pos = 0
@@ -240,15 +270,18 @@ def scan_log(log: str) -> list[LogEntry]:
 
 def document_starts(tex: str) -> list[tuple[int, str]]:
     """The line (from 1) where each book page starts in the main .tex, from Sphinx's
-    ``\\label{\\detokenize{book/02-preliminaries::doc}}``: ``[(1290, "book/02-preliminaries"), ...]``."""
-    starts = []
-    for number, line in enumerate(tex.split("\n"), start=1):
-        for match in re.finditer(r"\\label\{\\detokenize\{([^{}]+)::doc\}\}", line):
-            starts.append((number, match.group(1)))
-    return starts
+    ``\\label{\\detokenize{book/02-preliminaries::doc}}``:
+    ``[(1290, "book/02-preliminaries"), ...]``."""
+    return [
+        (number, match.group(1))
+        for number, line in enumerate(tex.split("\n"), start=1)
+        for match in re.finditer(r"\\label\{\\detokenize\{([^{}]+)::doc\}\}", line)
+    ]
 
 
-def attribute_sources(entries: list[LogEntry], starts: list[tuple[int, str]], main_tex: str) -> None:
+def attribute_sources(
+    entries: list[LogEntry], starts: list[tuple[int, str]], main_tex: str
+) -> None:
     """Name the book page of each entry in the main .tex (in place)."""
     lines = [line for line, _ in starts]
     for entry in entries:
@@ -257,7 +290,9 @@ def attribute_sources(entries: list[LogEntry], starts: list[tuple[int, str]], ma
             entry.source = starts[k][1] if k >= 0 else "front matter"
 
 
-def failing(entries: list[LogEntry], overfull_pt: float, overfull_page_pt: float) -> list[LogEntry]:
+def failing(
+    entries: list[LogEntry], overfull_pt: float, overfull_page_pt: float
+) -> list[LogEntry]:
     """The boxes past a margin by more than the thresholds: hbox (the sides), vbox (the bottom)."""
     limit = {"hbox": overfull_pt, "vbox": overfull_page_pt}
     return [e for e in entries if e.kind in limit and e.amount > limit[e.kind]]
@@ -269,17 +304,41 @@ def failing(entries: list[LogEntry], overfull_pt: float, overfull_page_pt: float
 
 def pdf_text(pdf: Path) -> str:
     return subprocess.run(
-        ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pdf", nargs="?", default=str(DEFAULT_PDF), help="the PDF (default _build/latex/adjnets.pdf)")
-    parser.add_argument("--log", help="the LaTeX log (default: the PDF's name with .log)")
-    parser.add_argument("--results", default=str(RESULTS), help="the thesis's results (adjnets/thesis_results.tsv)")
-    parser.add_argument("--overfull", type=float, default=OVERFULL_PT, help="points a line may run past the side margin (1)")
-    parser.add_argument("--overfull-page", type=float, default=OVERFULL_PAGE_PT, help="points a page may run past the bottom (5)")
+    parser.add_argument(
+        "pdf",
+        nargs="?",
+        default=str(DEFAULT_PDF),
+        help="the PDF (default _build/latex/adjnets.pdf)",
+    )
+    parser.add_argument(
+        "--log", help="the LaTeX log (default: the PDF's name with .log)"
+    )
+    parser.add_argument(
+        "--results",
+        default=str(RESULTS),
+        help="the thesis's results (adjnets/pages/thesis_results.tsv)",
+    )
+    parser.add_argument(
+        "--overfull",
+        type=float,
+        default=OVERFULL_PT,
+        help="points a line may run past the side margin (1)",
+    )
+    parser.add_argument(
+        "--overfull-page",
+        type=float,
+        default=OVERFULL_PAGE_PT,
+        help="points a page may run past the bottom (5)",
+    )
     args = parser.parse_args(argv)
 
     pdf = Path(args.pdf)
@@ -296,29 +355,43 @@ def main(argv: list[str] | None = None) -> int:
     results = thesis_results(Path(args.results).read_text(encoding="utf-8"))
     missing = missing_results(text, results)
     failures += [f"thesis result not in the PDF: {name}" for name in missing]
-    print(f"{'FAIL' if missing else 'ok  '} thesis results: {len(results) - len(missing)} of {len(results)} in the text")
+    print(
+        f"{'FAIL' if missing else 'ok  '} thesis results: "
+        f"{len(results) - len(missing)} of {len(results)} in the text"
+    )
 
     unresolved = unresolved_in_text(text) + log_problems(log)
     failures += unresolved
-    print(f"{'FAIL' if unresolved else 'ok  '} references and glyphs: {len(unresolved)} problems")
+    print(
+        f"{'FAIL' if unresolved else 'ok  '} references and glyphs: {len(unresolved)} problems"
+    )
 
     entries = scan_log(log)
     tex = pdf.with_suffix(".tex")
     if tex.is_file():
-        attribute_sources(entries, document_starts(tex.read_text(encoding="utf-8", errors="replace")), tex.name)
+        attribute_sources(
+            entries,
+            document_starts(tex.read_text(encoding="utf-8", errors="replace")),
+            tex.name,
+        )
     bad = failing(entries, args.overfull, args.overfull_page)
     failures += [f"past the margin: {entry.describe()}" for entry in bad]
     hboxes = [e for e in entries if e.kind == "hbox"]
     vboxes = [e for e in entries if e.kind == "vbox"]
     print(
         f"{'FAIL' if bad else 'ok  '} margins: {len(bad)} boxes past them"
-        f" ({len(hboxes)} overfull hbox in all, the widest {max((e.amount for e in hboxes), default=0):.1f} pt"
+        f" ({len(hboxes)} overfull hbox in all,"
+        f" the widest {max((e.amount for e in hboxes), default=0):.1f} pt"
         f" (fails above {args.overfull:g} pt); {len(vboxes)} overfull vbox, the highest"
-        f" {max((e.amount for e in vboxes), default=0):.1f} pt (fails above {args.overfull_page:g} pt))"
+        f" {max((e.amount for e in vboxes), default=0):.1f} pt"
+        f" (fails above {args.overfull_page:g} pt))"
     )
     scaled = sorted((e for e in entries if e.kind == "math"), key=lambda e: e.amount)
     if scaled:
-        print(f"note display math: {len(scaled)} formulas scaled down to fit the line, the smallest to {scaled[0].amount:.0%}:")
+        print(
+            f"note display math: {len(scaled)} formulas scaled down to fit the line,"
+            f" the smallest to {scaled[0].amount:.0%}:"
+        )
         for entry in scaled:
             print(f"       {entry.describe()}")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import browser_check  # noqa: E402 - the module next to this one, not a package
+import browser_check  # the module next to this one, not a package
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "book/04-1-mlp.html"
@@ -33,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     build = Path(args.html).resolve()
     if not (build / PAGE).is_file():
-        print(f"{build / PAGE} is missing: build the book first (make book)", file=sys.stderr)
+        print(
+            f"{build / PAGE} is missing: build the book first (make book)",
+            file=sys.stderr,
+        )
         return 2
     server = browser_check.serve(build)
     origin = f"http://127.0.0.1:{server.server_address[1]}"
@@ -49,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
                 "window.scrollBy(0, -80);",
                 ANCHOR,
             )
-            time.sleep(0.5)  # the theme's scroll-spy highlights the section in the sidebar
+            # the theme's scroll-spy highlights the section in the sidebar
+            time.sleep(0.5)
             Path(args.out).parent.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(args.out)
         finally:

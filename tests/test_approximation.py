@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adjnets.approximation import hat_network, hat_slopes
+from adjnets.specific.approximation import hat_network, hat_slopes
 
 
 def _knots(rng, n):
@@ -19,7 +19,9 @@ def test_equals_interp(n):
     y = rng.standard_normal(n + 1)
     net, params = hat_network(t, y)
     x = np.concatenate([np.linspace(-3.0, 3.0, 1001), t])
-    np.testing.assert_allclose(net(x[:, None], params)[:, 0], np.interp(x, t, y), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        net(x[:, None], params)[:, 0], np.interp(x, t, y), rtol=0, atol=1e-12
+    )
 
 
 def test_derivative_is_segment_slope():

@@ -10,8 +10,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adjnets import Dense, DenseParams, cross_entropy, identity, sigmoid, softplus, squared, tanh
-from adjnets.autoencoder import (
+from adjnets import (
+    Dense,
+    DenseParams,
+    cross_entropy,
+    identity,
+    sigmoid,
+    softplus,
+    squared,
+    tanh,
+)
+from adjnets.autodiff import ELEMENTWISE, assert_close, jax, jnp, to_jax
+
+# dae: f_stop o ... o f_start, weights tied inside
+from adjnets.autodiff import tied_autoencoder as dae
+from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.linear import LinearMap
+from adjnets.calculus.spaces import inner, random_like
+from adjnets.specific.autoencoder import (
     TiedAutoencoder,
     TiedDense,
     TiedParams,
@@ -20,11 +36,6 @@ from adjnets.autoencoder import (
     reparametrize,
     transpose_map,
 )
-from adjnets.check import assert_adjoint
-from adjnets.linear import LinearMap
-from adjnets.spaces import inner, random_like, tree_map
-from adjnets.autodiff import ELEMENTWISE, assert_close, jax, jnp, to_jax
-from adjnets.autodiff import tied_autoencoder as dae  # f_stop o ... o f_start, weights tied inside
 
 SIZES = (7, 5, 3)  # n_1 > n_2 > n_3: L = 2, widths 7, 5, 3, 5, 7
 ACTS = (tanh, softplus, sigmoid, identity)
@@ -35,10 +46,16 @@ def _taus(kind, rng):
     if kind == "transpose":
         return transpose_map(), [lambda W: W.T] * 2
     # tau_3 acts on W_2 (3 x 5) and gives 5 x 3; tau_4 acts on W_1 (5 x 7) and gives 7 x 5
-    masks = [(rng.uniform(size=(5, 3)) < 0.7).astype(float), (rng.uniform(size=(7, 5)) < 0.7).astype(float)]
+    masks = [
+        (rng.uniform(size=(5, 3)) < 0.7).astype(float),
+        (rng.uniform(size=(7, 5)) < 0.7).astype(float),
+    ]
     scales = [0.8, 1.3]
     taus = [masked_transpose(M, c) for M, c in zip(masks, scales, strict=True)]
-    jtaus = [lambda W, M=M, c=c: c * (W.T * jnp.asarray(M)) for M, c in zip(masks, scales, strict=True)]
+    jtaus = [
+        lambda W, M=M, c=c: c * (W.T * jnp.asarray(M))
+        for M, c in zip(masks, scales, strict=True)
+    ]
     return taus, jtaus
 
 
@@ -68,7 +85,11 @@ def jax_loss(name, ae, jtaus, X):
     return J
 
 
-LOSSES = {"squared": squared, "cross-entropy": cross_entropy, "logistic": logistic_cross_entropy}
+LOSSES = {
+    "squared": squared,
+    "cross-entropy": cross_entropy,
+    "logistic": logistic_cross_entropy,
+}
 
 
 # -- Lemma 4.3.1 -------------------------------------------------------------------------------
@@ -104,13 +125,17 @@ def test_chain_rule_through_a_linear_parameter_map():
     h = Dense(7, 5, tanh)
     A, B = rng.standard_normal((35, 4)), rng.standard_normal((5, 4))
     tau = LinearMap(
-        lambda t: DenseParams((t @ A.T).reshape(t.shape[:-1] + (5, 7)), t @ B.T),
-        lambda u: u.W.reshape(u.W.shape[:-2] + (35,)) @ A + u.b @ B,
+        lambda t: DenseParams((t @ A.T).reshape((*t.shape[:-1], 5, 7)), t @ B.T),
+        lambda u: u.W.reshape((*u.W.shape[:-2], 35)) @ A + u.b @ B,
         "τ",
     )
     theta, u = rng.standard_normal(4), rng.standard_normal(4)
     assert_adjoint(tau, u, random_like(rng, h.init(rng)))
-    x, v, w = rng.standard_normal((6, 7)), rng.standard_normal((6, 7)), rng.standard_normal((6, 5))
+    x, v, w = (
+        rng.standard_normal((6, 7)),
+        rng.standard_normal((6, 7)),
+        rng.standard_normal((6, 5)),
+    )
     lin = reparametrize(h.linearize(x, tau(theta)), tau)
 
     def g(z, t):
@@ -122,12 +147,20 @@ def test_chain_rule_through_a_linear_parameter_map():
     assert_close(lin.grad(u), jax.jvp(lambda t: g(X, t), (T,), (jnp.asarray(u),))[1])
     assert_close(lin.grad.adj(w), jax.vjp(lambda t: g(X, t), T)[1](jnp.asarray(w))[0])
     assert_adjoint(lin.grad, u, w)
+
     # the mixed derivative D grad g . (v, u), and its two hooks' adjoints
-    dg = lambda z: jax.jvp(lambda t: g(z, t), (T,), (jnp.asarray(u),))[1]  # noqa: E731
+    def dg(z):
+        return jax.jvp(lambda t: g(z, t), (T,), (jnp.asarray(u),))[1]
+
     assert_close(lin.D_grad(v, u), jax.jvp(dg, (X,), (jnp.asarray(v),))[1])
     assert_adjoint(lin.D_grad.left_hook(v), u, w)
     assert_adjoint(lin.D_grad.right_hook(u), v, w)
-    pairing = lambda t: jnp.sum(jnp.asarray(w) * jax.jvp(lambda z: g(z, t), (X,), (jnp.asarray(v),))[1])  # noqa: E731
+
+    def pairing(t):
+        return jnp.sum(
+            jnp.asarray(w) * jax.jvp(lambda z: g(z, t), (X,), (jnp.asarray(v),))[1]
+        )
+
     assert_close(lin.D_grad.left_hook(v).adj(w), jax.grad(pairing)(T))
 
 
@@ -138,7 +171,8 @@ def test_the_sharing_map_and_its_adjoint(case):
     full = S(theta)
     L = ae.L
     assert len(full) == 2 * L
-    for i in range(1, 2 * L + 1):  # layer i holds W_i (i <= L) or W_xi(i) (i > L), and b_i
+    # layer i holds W_i (i <= L) or W_xi(i) (i > L), and b_i
+    for i in range(1, 2 * L + 1):
         np.testing.assert_array_equal(full[i - 1].W, theta.W[min(i, ae.xi(i)) - 1])
         np.testing.assert_array_equal(full[i - 1].b, theta.b[i - 1])
     w = random_like(rng, full)
@@ -146,7 +180,9 @@ def test_the_sharing_map_and_its_adjoint(case):
     # S* adds the two copies of each W_i: the layer-i and the layer-xi(i) gradients
     back = S.adj(w)
     for i in range(1, L + 1):
-        np.testing.assert_allclose(back.W[i - 1], w[i - 1].W + w[ae.xi(i) - 1].W, rtol=1e-15)
+        np.testing.assert_allclose(
+            back.W[i - 1], w[i - 1].W + w[ae.xi(i) - 1].W, rtol=1e-15
+        )
 
 
 # -- Lemma 4.3.3 -------------------------------------------------------------------------------
@@ -176,8 +212,13 @@ def test_derivatives_of_a_tied_layer(tied_layer):
     rng, layer, tau, jtau, theta, x = tied_layer
     lin = layer.linearize(x, theta)
     X, TH = jnp.asarray(x), to_jax(theta)
-    f_x = lambda z: jax_tied(jtau, z, TH)  # noqa: E731
-    f_t = lambda th: jax_tied(jtau, X, th)  # noqa: E731
+
+    def f_x(z):
+        return jax_tied(jtau, z, TH)
+
+    def f_t(th):
+        return jax_tied(jtau, X, th)
+
     v, w = rng.standard_normal((2, 6, 5)), rng.standard_normal((6, 7))
     u = random_like(rng, theta)
     assert_close(lin.output, f_x(X))
@@ -193,15 +234,24 @@ def test_derivatives_of_a_tied_layer(tied_layer):
     # the formulas themselves: z = tau(W) x + b
     K = tau(theta.W)
     s1 = 1.0 - np.tanh(x @ K.T + theta.b) ** 2
-    np.testing.assert_allclose(lin.grad.adj(w).W, tau.adj((s1 * w).T @ x), rtol=1e-13)  # (4.42)
-    np.testing.assert_allclose(lin.grad.adj(w).b, (s1 * w).sum(axis=0), rtol=1e-13)  # (4.43)
-    np.testing.assert_allclose(lin.D.adj(w), (s1 * w) @ K, rtol=1e-13)  # (4.44): tau(W)^T (Psi' . w)
+    # (4.42)
+    np.testing.assert_allclose(lin.grad.adj(w).W, tau.adj((s1 * w).T @ x), rtol=1e-13)
+    # (4.43)
+    np.testing.assert_allclose(lin.grad.adj(w).b, (s1 * w).sum(axis=0), rtol=1e-13)
+    # (4.44): tau(W)^T (Psi' . w)
+    np.testing.assert_allclose(lin.D.adj(w), (s1 * w) @ K, rtol=1e-13)
     # second derivatives, for the higher-order loss
     v1, v2 = v
-    d2 = lambda z: jax.jvp(f_x, (z,), (jnp.asarray(v2),))[1]  # noqa: E731
+
+    def d2(z):
+        return jax.jvp(f_x, (z,), (jnp.asarray(v2),))[1]
+
     assert_close(lin.D2(v1, v2), jax.jvp(d2, (X,), (jnp.asarray(v1),))[1])
     assert_adjoint(lin.D2.left_hook(v1), v2, w)
-    dgrad = lambda z: jax.jvp(lambda th: jax_tied(jtau, z, th), (TH,), (to_jax(u),))[1]  # noqa: E731
+
+    def dgrad(z):
+        return jax.jvp(lambda th: jax_tied(jtau, z, th), (TH,), (to_jax(u),))[1]
+
     assert_close(lin.D_grad(v1, u), jax.jvp(dgrad, (X,), (jnp.asarray(v1),))[1])
     assert_adjoint(lin.D_grad.left_hook(v1), u, w)
     assert_adjoint(lin.D_grad.right_hook(u), v1, w)
@@ -213,14 +263,23 @@ def test_equation_4_44_as_printed():
     # cannot act on D Psi(z) w in R^m ... (n != m) ...
     rng = np.random.default_rng(6)
     tau, layer = transpose_map(), TiedDense(5, 3, tanh)
-    theta, x, w = DenseParams(rng.standard_normal((5, 3)), np.zeros(3)), rng.standard_normal(5), rng.standard_normal(3)
+    theta, x, w = (
+        DenseParams(rng.standard_normal((5, 3)), np.zeros(3)),
+        rng.standard_normal(5),
+        rng.standard_normal(3),
+    )
     s1 = 1.0 - np.tanh(tau(theta.W) @ x) ** 2
-    assert layer.linearize(x, theta).D.adj(w).shape == (5,)  # tau(W)^T (Psi' . w), in R^n
+    # tau(W)^T (Psi' . w), in R^n
+    assert layer.linearize(x, theta).D.adj(w).shape == (5,)
     with pytest.raises(ValueError):
         tau.adj(theta.W) @ (s1 * w)
     # ... and for n = m it is the wrong matrix: the adjoint of v -> tau(W) v is tau(W)^T = W
     square = TiedDense(4, 4, tanh)
-    th, x4, w4 = DenseParams(rng.standard_normal((4, 4)), np.zeros(4)), rng.standard_normal(4), rng.standard_normal(4)
+    th, x4, w4 = (
+        DenseParams(rng.standard_normal((4, 4)), np.zeros(4)),
+        rng.standard_normal(4),
+        rng.standard_normal(4),
+    )
     s1 = 1.0 - np.tanh(th.W.T @ x4) ** 2
     correct = square.linearize(x4, th).D.adj(w4)
     np.testing.assert_allclose(correct, th.W @ (s1 * w4), rtol=1e-13)  # tau(W)^T = W
@@ -251,7 +310,9 @@ def test_parameter_adjoint_of_the_dae(case):
             z = ELEMENTWISE[ae.activations[j - 1].name](z @ K.T + theta.b[j - 1])
         return z
 
-    copies = tuple(jnp.asarray(theta.W[min(j, ae.xi(j)) - 1]) for j in range(1, 2 * L + 1))
+    copies = tuple(
+        jnp.asarray(theta.W[min(j, ae.xi(j)) - 1]) for j in range(1, 2 * L + 1)
+    )
     per_copy = jax.vjp(untied, copies)[1](E)[0]
     full = ae.network.grad_adjoint(fwd, e)
     for i in range(1, L + 1):
@@ -296,26 +357,36 @@ def test_equations_4_48_and_4_50(case, name):
     def delta(j):  # Psi_j'(z_j) . e_j, z_j = K_j x_j + b_j
         layer, th = ae.network.layers[j - 1], full[j - 1]
         K = th.W if j <= L else layer.tau(th.W)
-        return ae.activations[j - 1].derivative(fwd.states[j - 1] @ K.T + th.b) * errors[j - 1]
+        return (
+            ae.activations[j - 1].derivative(fwd.states[j - 1] @ K.T + th.b)
+            * errors[j - 1]
+        )
 
     _, grads = ae.loss_and_gradient(x, theta, LOSSES[name])
     for i in range(1, L + 1):
         j = ae.xi(i)
-        expected = delta(i).T @ fwd.states[i - 1] + ae.taus[j - L - 1].adj(delta(j).T @ fwd.states[j - 1])
+        expected = delta(i).T @ fwd.states[i - 1] + ae.taus[j - L - 1].adj(
+            delta(j).T @ fwd.states[j - 1]
+        )
         np.testing.assert_allclose(grads.W[i - 1], expected, rtol=1e-12, atol=1e-14)
     for i in range(1, 2 * L + 1):
-        np.testing.assert_allclose(grads.b[i - 1], delta(i).sum(axis=0), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(
+            grads.b[i - 1], delta(i).sum(axis=0), rtol=1e-12, atol=1e-14
+        )
 
 
 @pytest.mark.thesis("Theorem 4.3.5")
 def test_cross_entropy_error_as_printed(case):
-    # (4.49) prints e = sigma(F) - x; for inputs that do not sum to one that is not the gradient of (4.46)
+    # (4.49) prints e = sigma(F) - x; for inputs that do not sum to one that is not the
+    # gradient of (4.46)
     _, ae, jtaus, theta, x = case
     fwd = ae.forward(x, theta)
     F = fwd.output
     sig = np.exp(F - F.max(axis=1, keepdims=True))
     sig /= sig.sum(axis=1, keepdims=True)
-    truth = jax.grad(jax_loss("cross-entropy", ae, jtaus, jnp.asarray(x)))(to_jax(theta))
+    truth = jax.grad(jax_loss("cross-entropy", ae, jtaus, jnp.asarray(x)))(
+        to_jax(theta)
+    )
     printed = ae.grad_adjoint(fwd, sig - x)
     corrected = ae.grad_adjoint(fwd, x.sum(axis=1, keepdims=True) * sig - x)
     assert_close(corrected, truth)
@@ -327,7 +398,9 @@ def test_cross_entropy_error_as_printed(case):
     F = fwd.output
     sig = np.exp(F - F.max(axis=1, keepdims=True))
     sig /= sig.sum(axis=1, keepdims=True)
-    truth = jax.grad(jax_loss("cross-entropy", ae, jtaus, jnp.asarray(xn)))(to_jax(theta))
+    truth = jax.grad(jax_loss("cross-entropy", ae, jtaus, jnp.asarray(xn)))(
+        to_jax(theta)
+    )
     assert_close(ae.grad_adjoint(fwd, sig - xn), truth)
 
 
@@ -344,13 +417,21 @@ def test_backpropagation_in_the_dae(case):
     full = ae.share(theta)
     for i in range(1, 2 * L + 1):
         # e_i = D* omega_{i+1}(x_{i+1}) e, against the tail map of the tied JAX DAE
-        _, vjp = jax.vjp(lambda s, i=i: dae(ae, jtaus, s, th, start=i + 1), jnp.asarray(fwd.states[i]))
+        _, vjp = jax.vjp(
+            lambda s, i=i: dae(ae, jtaus, s, th, start=i + 1),
+            jnp.asarray(fwd.states[i]),
+        )
         assert_close(errors[i - 1], vjp(E)[0])
         # D* omega_i(x_i) e = K_i^T (Psi_i'(z_i) . D* omega_{i+1}(x_{i+1}) e)
         K = full[i - 1].W if i <= L else ae.network.layers[i - 1].tau(full[i - 1].W)
         z = fwd.states[i - 1] @ K.T + full[i - 1].b
-        _, vjp_i = jax.vjp(lambda s, i=i: dae(ae, jtaus, s, th, start=i), jnp.asarray(fwd.states[i - 1]))
-        assert_close((ae.activations[i - 1].derivative(z) * errors[i - 1]) @ K, vjp_i(E)[0])
+        _, vjp_i = jax.vjp(
+            lambda s, i=i: dae(ae, jtaus, s, th, start=i),
+            jnp.asarray(fwd.states[i - 1]),
+        )
+        assert_close(
+            (ae.activations[i - 1].derivative(z) * errors[i - 1]) @ K, vjp_i(E)[0]
+        )
 
 
 # -- Algorithm 4.3.1 ---------------------------------------------------------------------------
@@ -375,7 +456,11 @@ def test_gradient_step_of_the_dae(case, name):
 @pytest.mark.parametrize("name", ["squared", "cross-entropy"])
 def test_tangent_loss_gradient_of_the_dae(case, name):
     rng, ae, jtaus, theta, x = case
-    v, beta, mu = rng.standard_normal((2, *x.shape)), rng.standard_normal((2, *x.shape)), 0.6
+    v, beta, mu = (
+        rng.standard_normal((2, *x.shape)),
+        rng.standard_normal((2, *x.shape)),
+        0.6,
+    )
     value, grads = ae.tangent_loss_and_gradient(x, v, beta, theta, mu, LOSSES[name])
     X, V, B = map(jnp.asarray, (x, v, beta))
     base = jax_loss(name, ae, jtaus, X)
@@ -409,10 +494,12 @@ def test_structure_and_dimension_bookkeeping(case):
         layer = ae.network.layers[i - 1]
         assert (layer.n_in, layer.n_out) == (n[i - 1], n[i])
     for i in range(L + 1, 2 * L + 1):
-        # a decoder layer uses tau_i(W_xi(i)), W_xi(i) in R^{n_{xi(i)+1} x n_xi(i)}: so n_i = n_{xi(i)+1} ...
+        # a decoder layer uses tau_i(W_xi(i)), W_xi(i) in R^{n_{xi(i)+1} x n_xi(i)}:
+        # so n_i = n_{xi(i)+1} ...
         j = ae.xi(i)
         assert n[i - 1] == n[j] and n[i] == n[j - 1]
-        # ... and the restriction printed in section 4.3.1, n_i = n_xi(i), fails for a compressing DAE
+        # ... and the restriction printed in section 4.3.1, n_i = n_xi(i), fails for a
+        # compressing DAE
         assert n[i - 1] != n[j - 1]
     code = ae.encode(x, theta)
     assert code.shape == (6, 3)
@@ -432,8 +519,11 @@ def test_bad_sizes_and_parameters():
         TiedAutoencoder((5, 3, 2), (tanh, tanh, identity))
     with pytest.raises(ValueError, match="L = 2"):
         TiedAutoencoder((5, 3, 2), tanh, [transpose_map()] * 3)
-    with pytest.raises(ValueError, match="tau_3"):  # tau_3 acts on W_2 (2 x 3), a 3 x 2 mask needed
-        TiedAutoencoder((5, 3, 2), tanh, [masked_transpose(np.ones((2, 3))), transpose_map()])
+    # tau_3 acts on W_2 (2 x 3), a 3 x 2 mask needed
+    with pytest.raises(ValueError, match="tau_3"):
+        TiedAutoencoder(
+            (5, 3, 2), tanh, [masked_transpose(np.ones((2, 3))), transpose_map()]
+        )
     ae = TiedAutoencoder((5, 3, 2), tanh)
     rng = np.random.default_rng(0)
     theta = ae.init(rng)
@@ -441,7 +531,7 @@ def test_bad_sizes_and_parameters():
     with pytest.raises(ValueError, match="W_2"):
         ae(x, TiedParams((theta.W[0], theta.W[1].T), theta.b))
     with pytest.raises(ValueError, match="b_4"):
-        ae(x, TiedParams(theta.W, theta.b[:3] + (np.zeros(4),)))
+        ae(x, TiedParams(theta.W, (*theta.b[:3], np.zeros(4))))
     with pytest.raises(ValueError, match="2 weights and 4 biases"):
         ae(x, TiedParams(theta.W, theta.b[:3]))
     with pytest.raises(ValueError, match="last axis"):
@@ -456,7 +546,9 @@ def test_bad_sizes_and_parameters():
     with pytest.raises(ValueError, match=r"W of shape \(5, 3\)"):
         layer(x, DenseParams(np.zeros((3, 5)), np.zeros(3)))
     with pytest.raises(ValueError, match=r"tau\(W\)"):
-        TiedDense(5, 3, tanh, LinearMap(lambda U: U, lambda V: V))(x, DenseParams(np.zeros((5, 3)), np.zeros(3)))
+        TiedDense(5, 3, tanh, LinearMap(lambda U: U, lambda V: V))(
+            x, DenseParams(np.zeros((5, 3)), np.zeros(3))
+        )
     with pytest.raises(ValueError, match="2-d mask"):
         masked_transpose(np.ones(3))
 

@@ -27,7 +27,10 @@ from tests.browser_check import (
         ("02-preliminaries.html#thm-2-1", ("book/02-preliminaries.html", "thm-2-1")),
         ("#sec-x", ("book/01-introduction.html", "sec-x")),
         ("../genindex.html", ("genindex.html", "")),
-        ("../_sources/book/01-introduction.md", ("_sources/book/01-introduction.md", "")),
+        (
+            "../_sources/book/01-introduction.md",
+            ("_sources/book/01-introduction.md", ""),
+        ),
         ("../search.html?q=adjoint#x", ("search.html", "x")),
         ("./", ("book/index.html", "")),
         ("../", ("index.html", "")),
@@ -40,7 +43,14 @@ def test_resolve_internal(href, expected):
 
 
 @pytest.mark.parametrize(
-    "href", ["https://mybinder.org/v2/gh/a/b/main", "mailto:x@y.z", "//cdn.example/x.js", "javascript:void(0)", ""]
+    "href",
+    [
+        "https://mybinder.org/v2/gh/a/b/main",
+        "mailto:x@y.z",
+        "//cdn.example/x.js",
+        "javascript:void(0)",
+        "",
+    ],
 )
 def test_external_links_are_not_resolved(href):
     assert resolve_link("book/01-introduction.html", href) is None
@@ -55,8 +65,12 @@ def test_link_leaving_the_build_is_an_error():
 def build(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "_static").mkdir()
-    (tmp_path / "index.html").write_text('<h1 id="top">x</h1><a name="old-anchor"></a><p id=bare>')
-    (tmp_path / "book" / "a.html").write_text('<section id="sec-a"><span id="eq-1"></span></section>')
+    (tmp_path / "index.html").write_text(
+        '<h1 id="top">x</h1><a name="old-anchor"></a><p id=bare>'
+    )
+    (tmp_path / "book" / "a.html").write_text(
+        '<section id="sec-a"><span id="eq-1"></span></section>'
+    )
     (tmp_path / "_static" / "x.html").write_text("theme file")
     (tmp_path / "book" / "a.ipynb").write_text("{}")
     return tmp_path
@@ -126,7 +140,14 @@ def test_rendered_text_is_clean(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["$$x^2$$", r"where \(x \in \R\)", r"\[ D^* f \]", r"\begin{align} x \end{align}", r"for $\inner{a}{b}$ we"]
+    "text",
+    [
+        "$$x^2$$",
+        r"where \(x \in \R\)",
+        r"\[ D^* f \]",
+        r"\begin{align} x \end{align}",
+        r"for $\inner{a}{b}$ we",
+    ],
 )
 def test_raw_math_is_found(text):
     assert find_raw_math(text)
@@ -137,14 +158,23 @@ def test_prices_are_not_math():
 
 
 def test_traceback():
-    assert find_traceback("out\nTraceback (most recent call last):\n  File ...\nValueError: x")
+    assert find_traceback(
+        "out\nTraceback (most recent call last):\n  File ...\nValueError: x"
+    )
     assert find_traceback("ValueError: expected a vector (printed on purpose)") == []
 
 
 def test_expected_binder_url():
     config = {
-        "repository": {"url": "https://github.com/adjnets/adjnets", "path_to_book": "", "branch": "main"},
-        "launch_buttons": {"binderhub_url": "https://mybinder.org", "notebook_interface": "jupyterlab"},
+        "repository": {
+            "url": "https://github.com/adjnets/adjnets",
+            "path_to_book": "",
+            "branch": "main",
+        },
+        "launch_buttons": {
+            "binderhub_url": "https://mybinder.org",
+            "notebook_interface": "jupyterlab",
+        },
     }
     assert (
         expected_binder_url(config, "book/01-introduction")
@@ -153,11 +183,19 @@ def test_expected_binder_url():
     config["repository"]["path_to_book"] = "docs/"
     config["launch_buttons"]["notebook_interface"] = "classic"
     assert expected_binder_url(config, "intro").endswith("?urlpath=tree/docs/intro.md")
-    assert expected_binder_url({"repository": {"url": "https://github.com/a/b"}}, "x") is None
+    assert (
+        expected_binder_url({"repository": {"url": "https://github.com/a/b"}}, "x")
+        is None
+    )
 
 
 def test_redirect_target():
-    assert redirect_target('<meta http-equiv="Refresh" content="0; url=book/index.html" />') == "book/index.html"
+    assert (
+        redirect_target(
+            '<meta http-equiv="Refresh" content="0; url=book/index.html" />'
+        )
+        == "book/index.html"
+    )
     assert redirect_target("<html><body>a page</body></html>") is None
 
 
@@ -197,7 +235,13 @@ def _box(kind, over=40, what="x = 1"):
 
 
 def _fits(**changes):
-    facts = {"viewport": 1265, "pageWidth": 1265, "scrolls": [], "clipped": [], "outside": []}
+    facts = {
+        "viewport": 1265,
+        "pageWidth": 1265,
+        "scrolls": [],
+        "clipped": [],
+        "outside": [],
+    }
     facts.update(changes)
     return facts
 
@@ -209,12 +253,20 @@ def test_overflow_nothing_to_report():
 def test_overflow_at_laptop_width_nothing_may_scroll():
     failures = overflow_failures(_fits(scrolls=[_box("code"), _box("math")]), "1280 px")
     assert len(failures) == 2
-    assert failures[0].startswith("scrolls sideways at 1280 px: code in #sec (40 px over)")
+    assert failures[0].startswith(
+        "scrolls sideways at 1280 px: code in #sec (40 px over)"
+    )
 
 
 def test_overflow_on_a_phone_code_math_and_tables_may_scroll_in_their_boxes():
-    facts = _fits(viewport=390, pageWidth=390, scrolls=[_box(k) for k in ("code", "math", "table")])
-    assert overflow_failures(facts, "390 px", frozenset({"code", "math", "table"})) == []
+    facts = _fits(
+        viewport=390,
+        pageWidth=390,
+        scrolls=[_box(k) for k in ("code", "math", "table")],
+    )
+    assert (
+        overflow_failures(facts, "390 px", frozenset({"code", "math", "table"})) == []
+    )
     facts["scrolls"].append(_box("other"))
     assert overflow_failures(facts, "390 px", frozenset({"code", "math", "table"})) == [
         "scrolls sideways at 390 px: other in #sec (40 px over): 'x = 1'"
@@ -222,8 +274,12 @@ def test_overflow_on_a_phone_code_math_and_tables_may_scroll_in_their_boxes():
 
 
 def test_overflow_clipped_outside_and_a_wide_page_always_fail():
-    facts = _fits(pageWidth=1500, clipped=[_box("math", 4)], outside=[_box("other", 12)])
-    failures = overflow_failures(facts, "1280 px", frozenset({"code", "math", "table", "other"}))
+    facts = _fits(
+        pageWidth=1500, clipped=[_box("math", 4)], outside=[_box("other", 12)]
+    )
+    failures = overflow_failures(
+        facts, "1280 px", frozenset({"code", "math", "table", "other"})
+    )
     assert failures == [
         "page wider than the screen at 1280 px: 1500 px for 1265",
         "cut off at 1280 px: math in #sec (4 px over): 'x = 1'",

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 
 from adjnets import Dense, sigmoid, tanh
-from adjnets.calculus import (
+from adjnets.autodiff import assert_close, dense, jax, jnp, to_jax
+from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.derivatives import (
     chain_rule,
     derivative_of_adjoint,
     derivative_of_parameter_adjoint,
     parameter_chain_rule,
     second_order_chain_rule,
 )
-from adjnets.check import assert_adjoint
-from adjnets.spaces import random_like
-from adjnets.autodiff import assert_close, dense, jax, jnp, to_jax
+from adjnets.calculus.spaces import random_like
 
 F_LAYER, G_LAYER = Dense(4, 5, tanh), Dense(5, 3, sigmoid)
 
@@ -39,7 +39,9 @@ def test_chain_rule(point):
     rng, theta_f, theta_g, x, lin_f, lin_g = point
     v, w = rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
     D = chain_rule(lin_g.D, lin_f.D)
-    _, jv = jax.jvp(jax_composite(theta_f, theta_g), (jnp.asarray(x),), (jnp.asarray(v),))
+    _, jv = jax.jvp(
+        jax_composite(theta_f, theta_g), (jnp.asarray(x),), (jnp.asarray(v),)
+    )
     assert_close(D(v), jv)
     assert_adjoint(D, v, w)
 
@@ -47,7 +49,11 @@ def test_chain_rule(point):
 @pytest.mark.thesis("Lemma 2.2.1")
 def test_second_order_chain_rule(point):
     rng, theta_f, theta_g, x, lin_f, lin_g = point
-    v1, v2, w = rng.standard_normal((6, 4)), rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
+    v1, v2, w = (
+        rng.standard_normal((6, 4)),
+        rng.standard_normal((6, 4)),
+        rng.standard_normal((6, 3)),
+    )
     D2 = second_order_chain_rule(lin_g.D2, lin_g.D, lin_f.D, lin_f.D2)
     comp = jax_composite(theta_f, theta_g)
 
@@ -82,7 +88,9 @@ def test_parameter_chain_rule(point):
     grad = parameter_chain_rule(lin_g.D, lin_f.grad)
     tg = to_jax(theta_g)
     _, expected = jax.jvp(
-        lambda th: dense(G_LAYER, dense(F_LAYER, jnp.asarray(x), th), tg), (to_jax(theta_f),), (to_jax(u),)
+        lambda th: dense(G_LAYER, dense(F_LAYER, jnp.asarray(x), th), tg),
+        (to_jax(theta_f),),
+        (to_jax(u),),
     )
     assert_close(grad(u), expected)
     assert_adjoint(grad, u, w)

@@ -1,4 +1,5 @@
-"""Section 4.2, the CNN: the thesis's literal definitions, the vectorised maps, and JAX (rtol 1e-10)."""
+"""Section 4.2, the CNN: the thesis's literal definitions, the vectorised maps, and
+JAX (rtol 1e-10)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ import numpy as np
 import pytest
 
 from adjnets import Dense, cross_entropy, one_hot, softplus, squared, tanh
-from adjnets.check import assert_adjoint
-from adjnets.cnn import (
+from adjnets.autodiff import assert_close, jax, jnp, to_jax
+from adjnets.autodiff import conv2d as jax_conv
+from adjnets.autodiff import max_pool2d as jax_pool
+from adjnets.autodiff import network as jax_network
+from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.spaces import inner, random_like, tree_map
+from adjnets.networks.layers import Then
+from adjnets.specific.cnn.layers import (
     Conv2d,
     ConvParams,
     Flatten,
@@ -21,16 +28,18 @@ from adjnets.cnn import (
     conv_output_size,
     convolution,
     convolve,
+    crops,
+    thesis_filter,
+)
+from adjnets.specific.cnn.operators import (
     crop,
     crop_adjoint,
-    crops,
     embed,
     gamma,
     gamma_prime,
     kappa,
     max_derivative,
     thesis_convolve,
-    thesis_filter,
     thesis_filter_adjoint,
     thesis_input_adjoint,
     thesis_max,
@@ -39,11 +48,6 @@ from adjnets.cnn import (
     thesis_pool_derivative,
     window_argmax,
 )
-from adjnets.layers import Then
-from adjnets.spaces import inner, random_like, tree_map
-from adjnets.autodiff import assert_close, jax, jnp, to_jax
-from adjnets.autodiff import conv2d as jax_conv, max_pool2d as jax_pool, network as jax_network
-
 
 # -- literal definitions: cropping and embedding ----------------------------------------------
 
@@ -57,9 +61,13 @@ def test_the_adjoint_of_cropping_is_embedding_in_every_channel():
         y = rng.standard_normal((p, q))
         # kappa* = Em (proof of Lemma 4.2.1), and K*(y) = sum_j Em(y) (x) e_j
         z = rng.standard_normal((n, ell))
-        assert np.vdot(y, kappa(z, k, l, p, q)) == pytest.approx(np.vdot(embed(y, k, l, n, ell), z), rel=1e-13)
+        assert np.vdot(y, kappa(z, k, l, p, q)) == pytest.approx(
+            np.vdot(embed(y, k, l, n, ell), z), rel=1e-13
+        )
         adj = crop_adjoint(y, k, l, (n, ell, m))
-        assert np.vdot(y, crop(x, k, l, p, q)) == pytest.approx(np.vdot(adj, x), rel=1e-13)
+        assert np.vdot(y, crop(x, k, l, p, q)) == pytest.approx(
+            np.vdot(adj, x), rel=1e-13
+        )
         for j in range(m):
             np.testing.assert_array_equal(adj[..., j], embed(y, k, l, n, ell))
     # Em embeds into the zero matrix at (k, l)
@@ -69,7 +77,9 @@ def test_the_adjoint_of_cropping_is_embedding_in_every_channel():
 
 
 @pytest.mark.parametrize("stride", [1, 2, 3])
-@pytest.mark.parametrize("shape,kernel", [((6, 7, 2), (3, 2)), ((5, 5, 3), (2, 2)), ((7, 4, 1), (1, 3))])
+@pytest.mark.parametrize(
+    "shape,kernel", [((6, 7, 2), (3, 2)), ((5, 5, 3), (2, 2)), ((7, 4, 1), (1, 3))]
+)
 def test_vectorised_crops_equal_the_literal_definition(shape, kernel, stride):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, *shape))  # a batch of 2
@@ -81,9 +91,13 @@ def test_vectorised_crops_equal_the_literal_definition(shape, kernel, stride):
     for b, k, l in itertools.product(range(2), range(1, nh + 1), range(1, lh + 1)):
         top_left = gamma(k, l, stride)
         for j in range(shape[2]):  # per channel: kappa (4.13)
-            np.testing.assert_array_equal(X[b, k - 1, l - 1, ..., j], kappa(x[b, ..., j], *top_left, p, q))
+            np.testing.assert_array_equal(
+                X[b, k - 1, l - 1, ..., j], kappa(x[b, ..., j], *top_left, p, q)
+            )
         # summed over channels: the thesis's cropping operator K (4.12)
-        np.testing.assert_allclose(X[b, k - 1, l - 1].sum(-1), crop(x[b], *top_left, p, q), rtol=1e-14)
+        np.testing.assert_allclose(
+            X[b, k - 1, l - 1].sum(-1), crop(x[b], *top_left, p, q), rtol=1e-14
+        )
 
 
 @pytest.mark.thesis("Lemma 4.2.6")
@@ -108,12 +122,18 @@ def test_the_thesis_convolution_is_the_general_one_with_a_channel_shared_filter(
     rng = np.random.default_rng(3)
     x, W = rng.standard_normal((6, 5, 3)), rng.standard_normal((3, 2, 4))
     expected = convolve(thesis_filter(W, 3), x, stride)
-    assert expected.shape == (conv_output_size(6, 3, stride), conv_output_size(5, 2, stride), 4)
+    assert expected.shape == (
+        conv_output_size(6, 3, stride),
+        conv_output_size(5, 2, stride),
+        4,
+    )
     np.testing.assert_allclose(thesis_convolve(W, x, stride), expected, rtol=1e-13)
     # ... so it sees only the sum of the input channels
     x_summed = np.zeros_like(x)
     x_summed[..., 0] = x.sum(-1)
-    np.testing.assert_allclose(thesis_convolve(W, x_summed, stride), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        thesis_convolve(W, x_summed, stride), expected, rtol=1e-12
+    )
 
 
 @pytest.mark.thesis("Theorem 4.2.2")
@@ -123,9 +143,13 @@ def test_the_thesis_filter_adjoint(stride):
     x, U = rng.standard_normal((6, 5, 3)), rng.standard_normal((3, 2, 4))
     y = rng.standard_normal(thesis_convolve(U, x, stride).shape)
     got = thesis_filter_adjoint(x, y, (3, 2), stride)
-    assert np.vdot(got, U) == pytest.approx(np.vdot(y, thesis_convolve(U, x, stride)), rel=1e-12)
+    assert np.vdot(got, U) == pytest.approx(
+        np.vdot(y, thesis_convolve(U, x, stride)), rel=1e-12
+    )
     # the general filter gradient, pulled back through thesis_filter (whose adjoint sums over m1)
-    np.testing.assert_allclose(got, conv_filter_adjoint(x, y, (3, 2), stride).sum(axis=2), rtol=1e-12)
+    np.testing.assert_allclose(
+        got, conv_filter_adjoint(x, y, (3, 2), stride).sum(axis=2), rtol=1e-12
+    )
 
 
 @pytest.mark.thesis("Theorem 4.2.3")
@@ -135,8 +159,12 @@ def test_the_thesis_input_adjoint(stride):
     x, W = rng.standard_normal((6, 5, 3)), rng.standard_normal((3, 2, 4))
     z = rng.standard_normal(thesis_convolve(W, x, stride).shape)
     got = thesis_input_adjoint(W, z, x.shape, stride)
-    assert np.vdot(got, x) == pytest.approx(np.vdot(z, thesis_convolve(W, x, stride)), rel=1e-12)
-    np.testing.assert_allclose(got, conv_input_adjoint(thesis_filter(W, 3), z, (6, 5), stride), rtol=1e-12)
+    assert np.vdot(got, x) == pytest.approx(
+        np.vdot(z, thesis_convolve(W, x, stride)), rel=1e-12
+    )
+    np.testing.assert_allclose(
+        got, conv_input_adjoint(thesis_filter(W, 3), z, (6, 5), stride), rtol=1e-12
+    )
 
 
 CONV_CASES = [(1, (0, 0)), (1, (1, 1)), (2, (0, 0)), (2, (1, 1)), (3, (1, 0))]
@@ -146,13 +174,17 @@ CONV_CASES = [(1, (0, 0)), (1, (1, 1)), (2, (0, 0)), (2, (1, 1)), (3, (1, 0))]
 @pytest.mark.parametrize("stride,pad", CONV_CASES)
 def test_both_hooks_of_the_convolution_have_their_adjoints(stride, pad):
     rng = np.random.default_rng(6)
-    x, W = rng.standard_normal((2, 3, 7, 6, 2)), rng.standard_normal((3, 2, 2, 4))  # K = 2, N = 3
+    # K = 2, N = 3
+    x, W = rng.standard_normal((2, 3, 7, 6, 2)), rng.standard_normal((3, 2, 2, 4))
     C = convolution((7, 6), (3, 2), stride, pad)
     z = rng.standard_normal(C(W, x).shape)
     assert_adjoint(C.left_hook(W), x, z)  # (W -| C)*: the transposed convolution
-    assert_adjoint(C.right_hook(x), W, z)  # (C |_ x)*: the filter gradient, summed over K and N
+    # (C |_ x)*: the filter gradient, summed over K and N
+    assert_adjoint(C.right_hook(x), W, z)
     # the bilinear identity the two hooks share
-    assert np.vdot(z, C(W, x)) == pytest.approx(np.vdot(C.left_adjoint(W, z), x), rel=1e-12)
+    assert np.vdot(z, C(W, x)) == pytest.approx(
+        np.vdot(C.left_adjoint(W, z), x), rel=1e-12
+    )
 
 
 # -- the convolution layer against JAX -------------------------------------------------------------
@@ -164,13 +196,16 @@ def conv_case(request):
     rng = np.random.default_rng(7)
     layer = Conv2d(2, 4, (3, 2), stride, pad)
     theta = ConvParams(rng.standard_normal(layer.filter_shape), rng.standard_normal(4))
-    x = rng.standard_normal((3, 7, 6, 2))  # 7 x 6 is not divisible by the strides 2 and 3
+    # 7 x 6 is not divisible by the strides 2 and 3
+    x = rng.standard_normal((3, 7, 6, 2))
     return rng, layer, theta, x, layer.linearize(x, theta)
 
 
 def _conv_of(layer, theta=None, x=None):
     if theta is None:
-        return lambda th: jax_conv(jnp.asarray(x), th[0], th[1], layer.stride, layer.pad)
+        return lambda th: jax_conv(
+            jnp.asarray(x), th[0], th[1], layer.stride, layer.pad
+        )
     return lambda z: jax_conv(z, *to_jax(theta), layer.stride, layer.pad)
 
 
@@ -180,7 +215,12 @@ def test_conv_layer_value_and_output_size(conv_case):
     assert_close(lin.output, expected)
     assert_close(layer(x, theta), expected)
     s, (ph, pw) = layer.stride, layer.pad
-    assert lin.output.shape == (3, (7 + 2 * ph - 3) // s + 1, (6 + 2 * pw - 2) // s + 1, 4)
+    assert lin.output.shape == (
+        3,
+        (7 + 2 * ph - 3) // s + 1,
+        (6 + 2 * pw - 2) // s + 1,
+        4,
+    )
     assert lin.output.shape[1:] == layer.output_shape((7, 6, 2))
 
 
@@ -188,10 +228,15 @@ def test_conv_layer_value_and_output_size(conv_case):
 def test_conv_layer_state_derivative_and_adjoint(conv_case):
     rng, layer, theta, x, lin = conv_case
     f = _conv_of(layer, theta)
-    v, w = rng.standard_normal((2, *x.shape)), rng.standard_normal((2, *lin.output.shape))
+    v, w = (
+        rng.standard_normal((2, *x.shape)),
+        rng.standard_normal((2, *lin.output.shape)),
+    )
     _, vjp = jax.vjp(f, jnp.asarray(x))
     for k in range(2):  # K = 2 tangents per point
-        assert_close(lin.D(v)[k], jax.jvp(f, (jnp.asarray(x),), (jnp.asarray(v[k]),))[1])
+        assert_close(
+            lin.D(v)[k], jax.jvp(f, (jnp.asarray(x),), (jnp.asarray(v[k]),))[1]
+        )
         assert_close(lin.D.adj(w)[k], vjp(jnp.asarray(w[k]))[0])
     assert_adjoint(lin.D, v, w)
 
@@ -207,7 +252,11 @@ def test_conv_layer_parameter_derivative_and_adjoint(conv_case):
     assert_adjoint(lin.grad, u, w)
     # K cotangents per point: the adjoint sums over them
     wk = rng.standard_normal((2, *lin.output.shape))
-    assert_close(lin.grad.adj(wk), tree_map(np.add, lin.grad.adj(wk[0]), lin.grad.adj(wk[1])), rtol=1e-13)
+    assert_close(
+        lin.grad.adj(wk),
+        tree_map(np.add, lin.grad.adj(wk[0]), lin.grad.adj(wk[1])),
+        rtol=1e-13,
+    )
 
 
 def test_conv_layer_second_and_mixed_derivatives(conv_case):
@@ -215,13 +264,23 @@ def test_conv_layer_second_and_mixed_derivatives(conv_case):
     v, v2 = rng.standard_normal((2, *x.shape))
     u, w = random_like(rng, theta), rng.standard_normal(lin.output.shape)
     f = _conv_of(layer, theta)
-    directional = lambda z: jax.jvp(f, (z,), (jnp.asarray(v2),))[1]  # noqa: E731
+
+    def directional(z):
+        return jax.jvp(f, (z,), (jnp.asarray(v2),))[1]
+
     d2 = jax.jvp(directional, (jnp.asarray(x),), (jnp.asarray(v),))[1]
     assert not np.any(d2) and not np.any(lin.D2(v, v2))  # affine in x: D^2 = 0
     assert lin.D2(v, v2).shape == lin.output.shape
-    grad_at = lambda z: jax.jvp(lambda th: jax_conv(z, th[0], th[1], layer.stride, layer.pad),  # noqa: E731
-                                (to_jax(theta),), (to_jax(u),))[1]
-    expected = jax.jvp(grad_at, (jnp.asarray(x),), (jnp.asarray(v),))[1]  # D grad h . (v, u) = C(U, v)
+
+    def grad_at(z):
+        return jax.jvp(
+            lambda th: jax_conv(z, th[0], th[1], layer.stride, layer.pad),
+            (to_jax(theta),),
+            (to_jax(u),),
+        )[1]
+
+    # D grad h . (v, u) = C(U, v)
+    expected = jax.jvp(grad_at, (jnp.asarray(x),), (jnp.asarray(v),))[1]
     assert_close(lin.D_grad(v, u), expected)
     assert_adjoint(lin.D_grad.left_hook(v), u, w)
     assert_adjoint(lin.D_grad.right_hook(u), v, w)
@@ -236,7 +295,8 @@ def test_derivative_of_max():
     rng = np.random.default_rng(8)
     z, v = rng.standard_normal((2, 3, 3))
     assert thesis_max(z) == z.max()
-    grad = jax.grad(jnp.max)(jnp.asarray(z))  # a unique maximiser: JAX's derivative is one-hot there
+    # a unique maximiser: JAX's derivative is one-hot there
+    grad = jax.grad(jnp.max)(jnp.asarray(z))
     assert max_derivative(z, v) == pytest.approx(float(jnp.sum(grad * v)), rel=1e-15)
     assert max_derivative(z, v) == v[np.unravel_index(z.argmax(), z.shape)]
 
@@ -257,12 +317,18 @@ def test_ties_go_to_the_first_maximiser_in_row_major_order():
     assert back[0, 1] == 1.0 and back[1, 0] == 0.0
     assert back[2, 2] == 1.0 and back[2:, 2:].sum() == 1.0
     v = np.arange(16.0).reshape(1, 4, 4, 1)
-    assert lin.D(v)[0, 0, 0, 0] == v[0, 0, 1, 0] and lin.D(v)[0, 1, 1, 0] == v[0, 2, 2, 0]
+    assert (
+        lin.D(v)[0, 0, 0, 0] == v[0, 0, 1, 0] and lin.D(v)[0, 1, 1, 0] == v[0, 2, 2, 0]
+    )
     # and in the thesis's formulas (4.24), (4.26)
-    np.testing.assert_array_equal(thesis_pool_adjoint(y[0, ..., 0], np.ones((2, 2)), 2), back)
+    np.testing.assert_array_equal(
+        thesis_pool_adjoint(y[0, ..., 0], np.ones((2, 2)), 2), back
+    )
 
 
-@pytest.fixture(params=[(2, (3, 7, 6, 2)), (3, (2, 6, 8, 3))], ids=["r2-odd", "r3-remainder"])
+@pytest.fixture(
+    params=[(2, (3, 7, 6, 2)), (3, (2, 6, 8, 3))], ids=["r2-odd", "r3-remainder"]
+)
 def pool_case(request):
     r, shape = request.param
     rng = np.random.default_rng(9)
@@ -273,15 +339,23 @@ def pool_case(request):
 @pytest.mark.thesis("Theorem 4.2.7", "Lemma 4.2.4")
 def test_max_pooling_against_jax(pool_case):
     rng, pool, y, lin = pool_case
-    f = lambda z: jax_pool(z, pool.r)  # noqa: E731
+
+    def f(z):
+        return jax_pool(z, pool.r)
+
     assert_close(lin.output, f(jnp.asarray(y)), rtol=0)
     assert_close(pool(y), lin.output, rtol=0)
     n, ell = y.shape[1:3]
     assert lin.output.shape[1:3] == (n // pool.r, ell // pool.r)
-    v, w = rng.standard_normal((2, *y.shape)), rng.standard_normal((2, *lin.output.shape))
+    v, w = (
+        rng.standard_normal((2, *y.shape)),
+        rng.standard_normal((2, *lin.output.shape)),
+    )
     _, vjp = jax.vjp(f, jnp.asarray(y))
     for k in range(2):
-        assert_close(lin.D(v)[k], jax.jvp(f, (jnp.asarray(y),), (jnp.asarray(v[k]),))[1])
+        assert_close(
+            lin.D(v)[k], jax.jvp(f, (jnp.asarray(y),), (jnp.asarray(v[k]),))[1]
+        )
         assert_close(lin.D.adj(w)[k], vjp(jnp.asarray(w[k]))[0])
     assert_adjoint(lin.D, v, w)
     # the dropped rows and columns get no cotangent
@@ -289,7 +363,11 @@ def test_max_pooling_against_jax(pool_case):
     assert not np.any(back[..., (n // pool.r) * pool.r :, :, :])
     assert not np.any(back[..., (ell // pool.r) * pool.r :, :])
     # D^2 = 0 (piecewise linear), as JAX's second derivative away from ties
-    d2 = jax.jvp(lambda z: jax.jvp(f, (z,), (jnp.asarray(v[0]),))[1], (jnp.asarray(y),), (jnp.asarray(v[1]),))[1]
+    d2 = jax.jvp(
+        lambda z: jax.jvp(f, (z,), (jnp.asarray(v[0]),))[1],
+        (jnp.asarray(y),),
+        (jnp.asarray(v[1]),),
+    )[1]
     assert not np.any(d2) and not np.any(lin.D2(v[0], v[1]))
     assert_adjoint(lin.D2.left_hook(v[0]), v[1], w[0])
 
@@ -299,9 +377,19 @@ def test_max_pooling_is_the_thesis_formula_channel_by_channel(pool_case):
     rng, pool, y, lin = pool_case
     v, z = rng.standard_normal(y.shape), rng.standard_normal(lin.output.shape)
     for b, j in itertools.product(range(y.shape[0]), range(y.shape[-1])):
-        np.testing.assert_array_equal(lin.output[b, ..., j], thesis_pool(y[b, ..., j], pool.r))  # (4.18)-(4.19)
-        np.testing.assert_array_equal(lin.D(v)[b, ..., j], thesis_pool_derivative(y[b, ..., j], v[b, ..., j], pool.r))
-        np.testing.assert_array_equal(lin.D.adj(z)[b, ..., j], thesis_pool_adjoint(y[b, ..., j], z[b, ..., j], pool.r))  # (4.27)
+        # (4.18)-(4.19)
+        np.testing.assert_array_equal(
+            lin.output[b, ..., j], thesis_pool(y[b, ..., j], pool.r)
+        )
+        np.testing.assert_array_equal(
+            lin.D(v)[b, ..., j],
+            thesis_pool_derivative(y[b, ..., j], v[b, ..., j], pool.r),
+        )
+        # (4.27)
+        np.testing.assert_array_equal(
+            lin.D.adj(z)[b, ..., j],
+            thesis_pool_adjoint(y[b, ..., j], z[b, ..., j], pool.r),
+        )
 
 
 def test_flatten_and_its_adjoint():
@@ -312,7 +400,8 @@ def test_flatten_and_its_adjoint():
     v, w = rng.standard_normal((2, 3, 4, 5, 2)), rng.standard_normal((2, 3, 40))
     assert lin.D(v).shape == (2, 3, 40)
     assert assert_adjoint(lin.D, v, w) < 1e-15
-    np.testing.assert_array_equal(lin.D.adj(lin.D(v)), v)  # an isometry: the adjoint is the inverse
+    # an isometry: the adjoint is the inverse
+    np.testing.assert_array_equal(lin.D.adj(lin.D(v)), v)
     assert lin.D2.left_hook(v).adj(w).shape == v.shape and not np.any(lin.D2(v, v))
 
 
@@ -337,24 +426,39 @@ def test_cnn_layer_derivatives(pool):
     w, v = rng.standard_normal(lin.output.shape), rng.standard_normal(x.shape)
     _, vjp_x = jax.vjp(lambda z: f(z, to_jax(theta)), jnp.asarray(x))
     _, vjp_th = jax.vjp(lambda th: f(jnp.asarray(x), th), to_jax(theta))
-    assert_close(lin.D(v), jax.jvp(lambda z: f(z, to_jax(theta)), (jnp.asarray(x),), (jnp.asarray(v),))[1])
+    assert_close(
+        lin.D(v),
+        jax.jvp(lambda z: f(z, to_jax(theta)), (jnp.asarray(x),), (jnp.asarray(v),))[1],
+    )
     assert_close(lin.D.adj(w), vjp_x(jnp.asarray(w))[0])
     assert_close(lin.grad.adj(w), vjp_th(jnp.asarray(w))[0])
     # the formulas (4.32)-(4.33), with the hooks the right way round:
-    # D* f = (W -| C)* . D Psi(z) . D* Phi(Psi(z)),  grad*_W f = (C |_ x)* . D Psi(z) . D* Phi(Psi(z))
+    #   D* f = (W -| C)* . D Psi(z) . D* Phi(Psi(z)),
+    #   grad*_W f = (C |_ x)* . D Psi(z) . D* Phi(Psi(z))
     z = convolve(theta.W, x, 1, 1) + theta.b
     back = w if pool == 1 else MaxPool2d(pool).linearize(np.tanh(z)).D.adj(w)
     back = tanh.derivative(z) * back
-    assert_close(lin.D.adj(w), conv_input_adjoint(theta.W, back, (5, 5), 1, 1), rtol=1e-13)
+    assert_close(
+        lin.D.adj(w), conv_input_adjoint(theta.W, back, (5, 5), 1, 1), rtol=1e-13
+    )
     assert_close(lin.grad.adj(w).W, conv_filter_adjoint(x, back, 3, 1, 1), rtol=1e-13)
 
 
 @pytest.fixture
 def small_cnn():
-    """Two convolution layers (tanh, then softplus), pooling, flatten and a dense layer; a batch of 4."""
+    """Two convolution layers (tanh, then softplus), pooling, flatten and a dense layer;
+    a batch of 4."""
     rng = np.random.default_rng(12)
-    net = cnn((9, 9, 2), [3, 4], 3, kernels=[3, 2], pools=[2, 1], strides=[1, 2], pads=[1, 0],
-              activation=[tanh, softplus])
+    net = cnn(
+        (9, 9, 2),
+        [3, 4],
+        3,
+        kernels=[3, 2],
+        pools=[2, 1],
+        strides=[1, 2],
+        pads=[1, 0],
+        activation=[tanh, softplus],
+    )
     theta = tree_map(lambda a: a + 0.3 * rng.standard_normal(a.shape), net.init(rng))
     x = rng.standard_normal((4, 9, 9, 2))
     return rng, net, theta, x
@@ -376,7 +480,10 @@ def test_cnn_loss_gradient_and_step(small_cnn):
     value, grads = net.loss_and_gradient(x, y, theta, cross_entropy)
 
     def J(th):
-        return -jnp.sum(jnp.asarray(y) * jax.nn.log_softmax(jax_network(net, jnp.asarray(x), th), axis=-1))
+        return -jnp.sum(
+            jnp.asarray(y)
+            * jax.nn.log_softmax(jax_network(net, jnp.asarray(x), th), axis=-1)
+        )
 
     J_and_grad = jax.jit(jax.value_and_grad(J))
     expected_value, expected = J_and_grad(to_jax(theta))
@@ -392,14 +499,26 @@ def test_cnn_loss_gradient_and_step(small_cnn):
 def test_cnn_tangent_loss_gradient(small_cnn, loss=cross_entropy):
     # the higher-order loss through max-pooling: its D^2 = 0 away from ties, as in JAX
     rng, net, theta, x = small_cnn
-    v, beta, mu = rng.standard_normal((2, *x.shape)), rng.standard_normal((2, 4, 3)), 0.7
-    y = rng.standard_normal((4, 3)) if loss is squared else one_hot(rng.integers(0, 3, 4), 3)
+    v, beta, mu = (
+        rng.standard_normal((2, *x.shape)),
+        rng.standard_normal((2, 4, 3)),
+        0.7,
+    )
+    y = (
+        rng.standard_normal((4, 3))
+        if loss is squared
+        else one_hot(rng.integers(0, 3, 4), 3)
+    )
     value, grads = net.tangent_loss_and_gradient(x, y, v, beta, theta, mu, loss)
     X, Y, V, B = map(jnp.asarray, (x, y, v, beta))
 
     def J(th):
         out = jax_network(net, X, th)
-        base = 0.5 * jnp.sum((out - Y) ** 2) if loss is squared else -jnp.sum(Y * jax.nn.log_softmax(out, axis=-1))
+        base = (
+            0.5 * jnp.sum((out - Y) ** 2)
+            if loss is squared
+            else -jnp.sum(Y * jax.nn.log_softmax(out, axis=-1))
+        )
         R = 0.0
         for k in range(2):
             _, jv = jax.jvp(lambda z: jax_network(net, z, th), (X,), (V[k],))
@@ -439,8 +558,11 @@ def test_the_hooks_of_theorem_4_2_8_belong_to_the_other_derivative():
     C = convolution((6, 6), 3)
     lin = layer.linearize(x, theta)
     U, v = rng.standard_normal(theta.W.shape), rng.standard_normal(x.shape)
-    np.testing.assert_allclose(lin.D(v), C.left_hook(theta.W)(v), rtol=1e-14)  # Df = (W -| C)
-    np.testing.assert_allclose(lin.grad(ConvParams(U, np.zeros(3))), C.right_hook(x)(U), rtol=1e-14)
+    # Df = (W -| C)
+    np.testing.assert_allclose(lin.D(v), C.left_hook(theta.W)(v), rtol=1e-14)
+    np.testing.assert_allclose(
+        lin.grad(ConvParams(U, np.zeros(3))), C.right_hook(x)(U), rtol=1e-14
+    )
     with pytest.raises(ValueError):  # the printed (W -| C) cannot take a filter
         C.left_hook(theta.W)(U)
 
@@ -453,7 +575,8 @@ def test_a_channel_shared_final_filter_is_not_fully_connected():
     x = rng.standard_normal((4, 4, 2))
     out = thesis_convolve(W, x)
     assert out.shape == (1, 1, 3)  # n_hat_L = n_L - p_L + 1 = 1, not n_L
-    np.testing.assert_allclose(thesis_convolve(W, x[..., ::-1]), out, rtol=1e-13)  # channels swapped: same
+    # channels swapped: same
+    np.testing.assert_allclose(thesis_convolve(W, x[..., ::-1]), out, rtol=1e-13)
 
 
 # -- bad inputs -----------------------------------------------------------------------------------
@@ -469,7 +592,9 @@ def test_bad_inputs_raise_value_errors():
     with pytest.raises(ValueError, match=r"\(\.\.\., n, l, 2\)"):
         layer(np.zeros((1, 5, 5, 3)), theta)
     with pytest.raises(ValueError, match=r"W of shape \(3, 2, 2, 3\)"):
-        layer.linearize(np.zeros((1, 5, 5, 2)), ConvParams(np.zeros((3, 2, 3)), np.zeros(3)))
+        layer.linearize(
+            np.zeros((1, 5, 5, 2)), ConvParams(np.zeros((3, 2, 3)), np.zeros(3))
+        )
     with pytest.raises(ValueError, match="stride"):
         Conv2d(2, 3, 3, stride=0)
     with pytest.raises(ValueError, match="pad"):
@@ -495,7 +620,9 @@ def test_bad_inputs_raise_value_errors():
     with pytest.raises(ValueError, match="at least one convolution layer"):
         cnn((9, 9, 1), [], 3)
     net = cnn((6, 6, 1), [2], 3)
-    with pytest.raises(ValueError, match=r"expected images of shape \(\.\.\., n, l, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"expected images of shape \(\.\.\., n, l, 1\)"
+    ):
         net(np.zeros((2, 6, 6, 2)), net.init(rng))
 
 
@@ -504,5 +631,8 @@ def test_inner_product_of_a_batch_gradient_is_the_sum_over_points(small_cnn):
     y = rng.standard_normal((4, 3))
     _, whole = net.loss_and_gradient(x, y, theta, squared)
     u = random_like(rng, theta)
-    parts = sum(inner(net.loss_and_gradient(x[j : j + 1], y[j : j + 1], theta, squared)[1], u) for j in range(4))
+    parts = sum(
+        inner(net.loss_and_gradient(x[j : j + 1], y[j : j + 1], theta, squared)[1], u)
+        for j in range(4)
+    )
     assert inner(whole, u) == pytest.approx(parts, rel=1e-12)

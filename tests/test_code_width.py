@@ -1,7 +1,7 @@
 """The code the book shows fits its code column: at most 88 characters a line.
 
 At 1280 px the book's code column shows 88 columns (book/_static/layout.css), and the pages
-show the package's own source (``adjnets.display.source``) beside their code cells; a longer
+show the package's own source (``adjnets.pages.display.source``) beside their code cells; a longer
 line would need horizontal scrolling, which ``make browser-check`` reports page by page.
 This test names the line. ``ruff format`` (``[tool.ruff]`` in pyproject.toml) keeps code
 within the width; docstrings, comments and strings it cannot wrap are wrapped by hand.
@@ -33,7 +33,9 @@ def test_long_lines_are_named():
 
 
 @pytest.mark.parametrize(
-    "module", sorted((ROOT / "adjnets").glob("*.py")), ids=lambda p: p.name
+    "module",
+    sorted((ROOT / "adjnets").rglob("*.py")),
+    ids=lambda p: p.relative_to(ROOT / "adjnets").as_posix(),
 )
 def test_package_lines_fit_the_code_column(module):
     assert long_lines(module.name, module.read_text(encoding="utf-8")) == []

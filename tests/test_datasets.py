@@ -1,4 +1,4 @@
-"""Tests of adjnets.datasets: the seeded synthetic data sets of the chapter 3 page."""
+"""Tests of adjnets.data.synthetic: the seeded synthetic data sets of the chapter 3 page."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from adjnets.datasets import curve, noisy_curve, two_moons, two_spirals
+from adjnets.data.synthetic import curve, noisy_curve, two_moons, two_spirals
 
 
 def test_curve_formula_and_shape():
@@ -73,7 +73,9 @@ def test_two_spirals_without_noise_classes_are_point_reflections():
         p = x[labels == label]
         rr = np.hypot(*p.T)
         angle = rr * phi_max + np.pi * label
-        assert_allclose(p, rr[:, None] * np.stack([np.cos(angle), np.sin(angle)], -1), atol=1e-12)
+        assert_allclose(
+            p, rr[:, None] * np.stack([np.cos(angle), np.sin(angle)], -1), atol=1e-12
+        )
 
 
 @pytest.mark.parametrize("n", [0, -3, 2.5, "10", True, None])

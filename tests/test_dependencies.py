@@ -11,7 +11,6 @@ import ast
 import re
 import sys
 from importlib.metadata import packages_distributions
-from pathlib import Path
 
 import pytest
 import yaml
@@ -28,7 +27,9 @@ def canonical(name: str) -> str:
 
 def top_level_imports(source: str) -> set[str]:
     """Top-level module names imported by Python source (IPython magics are skipped)."""
-    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    code = "\n".join(
+        line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+    )
     names = set()
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.Import):
@@ -46,7 +47,9 @@ def third_party_imports() -> dict[str, set[str]]:
         sources[page] = "\n".join(cells)
     found: dict[str, set[str]] = {}
     for path, source in sources.items():
-        for name in top_level_imports(source) - FIRST_PARTY - set(sys.stdlib_module_names):
+        for name in (
+            top_level_imports(source) - FIRST_PARTY - set(sys.stdlib_module_names)
+        ):
             found.setdefault(name, set()).add(str(path.relative_to(ROOT)))
     return found
 
@@ -67,13 +70,17 @@ def requirement_pins() -> dict[str, str]:
 
 def environment_pins() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_lines = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    pip_lines = next(
+        d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d
+    )
     return pins(pip_lines)
 
 
 def test_imports_are_found():
     imports = third_party_imports()
-    assert "numpy" in imports, "the scan should see at least numpy, which adjnets imports"
+    assert "numpy" in imports, (
+        "the scan should see at least numpy, which adjnets imports"
+    )
 
 
 @pytest.mark.parametrize("module", sorted(third_party_imports()))
@@ -82,8 +89,12 @@ def test_import_is_pinned_everywhere(module):
     assert dists, f"{module} is imported but no installed distribution provides it"
     dist = canonical(dists[0])
     required, environment = requirement_pins(), environment_pins()
-    assert dist in required, f"{dist} (imported as {module}) is not pinned in requirements.txt"
-    assert dist in environment, f"{dist} (imported as {module}) is missing from environment.yml"
+    assert dist in required, (
+        f"{dist} (imported as {module}) is not pinned in requirements.txt"
+    )
+    assert dist in environment, (
+        f"{dist} (imported as {module}) is missing from environment.yml"
+    )
 
 
 def test_environment_matches_requirements():
@@ -101,4 +112,6 @@ def test_every_pin_is_exact():
         for line in (ROOT / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    assert len(pins(lines)) == len(lines), "every line of requirements.txt must be name==version"
+    assert len(pins(lines)) == len(lines), (
+        "every line of requirements.txt must be name==version"
+    )

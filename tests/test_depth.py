@@ -1,4 +1,5 @@
-"""Tests of adjnets.depth: deep chains f_i(x) = Psi(W_i x) and their back-propagated norms."""
+"""Tests of adjnets.networks.depth: deep chains f_i(x) = Psi(W_i x) and their back-propagated
+norms."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from adjnets import identity, relu, sigmoid, tanh
-from adjnets.check import assert_adjoint
-from adjnets.depth import backward_norms, layer_derivatives, random_weights
+from adjnets.calculus.check import assert_adjoint
+from adjnets.networks.depth import backward_norms, layer_derivatives, random_weights
 
 
 @pytest.fixture
@@ -116,7 +117,8 @@ def _jacobian_norms(weights, activation, x, w):
     out = np.empty((len(weights) + 1, x.shape[0]))
     for p in range(x.shape[0]):
         jacobians = [
-            activation.derivative(z[p])[:, None] * W for z, W in zip(zs, weights, strict=True)
+            activation.derivative(z[p])[:, None] * W
+            for z, W in zip(zs, weights, strict=True)
         ]
         product = np.eye(w.shape[1])  # J_L ... J_{k+1}, built from the output down
         out[0, p] = 1.0
@@ -144,7 +146,9 @@ def test_backward_norms_of_a_linear_chain_are_powers_of_lambda(rng):
     x = rng.standard_normal((3, 4))
     w = rng.standard_normal((3, 4))
     got = backward_norms([lam * np.eye(4)] * depth, identity, x, w)
-    assert_allclose(got, np.repeat(lam ** np.arange(depth + 1.0)[:, None], 3, axis=1), rtol=1e-14)
+    assert_allclose(
+        got, np.repeat(lam ** np.arange(depth + 1.0)[:, None], 3, axis=1), rtol=1e-14
+    )
 
 
 def test_backward_norms_of_an_orthogonal_linear_chain_are_one(rng):
@@ -176,7 +180,9 @@ def test_backward_norms_sigmoid_vanishes_relu_does_not():
 
 def test_backward_norms_rejects_a_cotangent_of_the_wrong_shape(rng):
     weights = [rng.standard_normal((4, 3))]
-    with pytest.raises(ValueError, match=r"expected w of shape \(N, n_\(L\+1\)\) = \(2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"expected w of shape \(N, n_\(L\+1\)\) = \(2, 4\)"
+    ):
         backward_norms(weights, tanh, np.ones((2, 3)), np.ones((2, 3)))
 
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from adjnets.digits import (
+from adjnets.data.digits import (
     image_gradient,
     load_digits,
     rotation_tangent,
@@ -16,9 +16,9 @@ from adjnets.digits import (
 
 
 def test_load_digits_split_is_stratified_and_seeded():
-    x_train, x_test, y_train, y_test = load_digits(seed=0)
+    x_train, x_test, _y_train, y_test = load_digits(seed=0)
     assert x_train.shape == (1437, 8, 8) and x_test.shape == (360, 8, 8)
-    assert 0.0 <= x_train.min() and x_train.max() <= 1.0
+    assert x_train.min() >= 0.0 and x_train.max() <= 1.0
     counts = np.bincount(y_test, minlength=10)
     assert counts.min() >= 35 and counts.max() <= 37  # stratified: about 36 per class
     again = load_digits(seed=0)
@@ -47,14 +47,19 @@ def test_translation_tangent_is_the_derivative_of_a_shift():
     # shifting content down by t samples the source at row - t: d/dt at 0 is -d1 of the image
     img = smooth(load_digits()[0][3], 0.9)
     h = 1e-4
-    down = lambda t: bilinear_warp(img, lambda r, c: (r - t, c))  # noqa: E731
+
+    def down(t):
+        return bilinear_warp(img, lambda r, c: (r - t, c))
+
     fd = (down(h) - down(-h)) / (2 * h)
     # bilinear interpolation's derivative is the one-sided difference; compare with np.gradient's
     # central difference loosely, and exactly with the interpolation's own rule at t -> 0+
     # inside the frame the symmetric quotient of a bilinear shift is exactly the central
     # difference that the tangent uses
     interior = (slice(1, 7), slice(0, 8))
-    np.testing.assert_allclose(fd[interior], -np.gradient(img, axis=0)[interior], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        fd[interior], -np.gradient(img, axis=0)[interior], rtol=1e-6, atol=1e-9
+    )
     v = translation_tangents(load_digits()[0][3:4], 0.9)
     assert v.shape == (2, 1, 8, 8)
     np.testing.assert_allclose(v[0, 0], -np.gradient(img, axis=0), rtol=1e-12)
@@ -67,8 +72,10 @@ def test_rotation_tangent_is_the_derivative_of_a_rotation():
     def rotate(t):  # (T_t x)(u) = x(R_t u), u centred pixel coordinates (row, column)
         return bilinear_warp(
             img,
-            lambda r, col: (c + np.cos(t) * (r - c) - np.sin(t) * (col - c),
-                            c + np.sin(t) * (r - c) + np.cos(t) * (col - c)),
+            lambda r, col: (
+                c + np.cos(t) * (r - c) - np.sin(t) * (col - c),
+                c + np.sin(t) * (r - c) + np.cos(t) * (col - c),
+            ),
         )
 
     fd = (rotate(h) - rotate(-h)) / (2 * h)
@@ -90,7 +97,7 @@ def test_bad_inputs():
 def test_bundled_digits_are_scikit_learns():
     from sklearn.datasets import load_digits as sk_load_digits
 
-    from adjnets.digits import _digits_data
+    from adjnets.data.digits import _digits_data
 
     pixels, labels = _digits_data()
     reference = sk_load_digits()
@@ -130,7 +137,9 @@ def test_load_digits_is_scikit_learns_split(test_size, seed):
         stratify=data.target,
     )
     got = load_digits(test_size=test_size, seed=seed)
-    for name, e, g in zip(("x_train", "x_test", "y_train", "y_test"), expected, got):
+    for name, e, g in zip(
+        ("x_train", "x_test", "y_train", "y_test"), expected, got, strict=True
+    ):
         assert (g.dtype, g.shape, g.strides) == (e.dtype, e.shape, e.strides), name
         assert g.tobytes() == e.tobytes(), name
 
@@ -145,8 +154,8 @@ def test_load_digits_rejects_splits_without_every_class():
 def test_load_digits_does_not_import_scikit_learn():
     code = (
         "import sys\n"
-        "import adjnets, adjnets.digits\n"
-        "x_train, x_test, y_train, y_test = adjnets.digits.load_digits(0.2, 0)\n"
+        "import adjnets, adjnets.data.digits\n"
+        "x_train, x_test, y_train, y_test = adjnets.data.digits.load_digits(0.2, 0)\n"
         "assert x_train.shape == (1437, 8, 8), x_train.shape\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))\n"
     )

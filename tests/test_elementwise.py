@@ -1,11 +1,12 @@
-"""Tests of adjnets.elementwise: values, derivatives against finite differences, stability."""
+"""Tests of adjnets.calculus.elementwise: values, derivatives against finite differences,
+stability."""
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
 from adjnets import ELEMENTWISE, leaky_relu, relu, sigmoid, softplus, tanh
-from adjnets.check import assert_adjoint, assert_directional
+from adjnets.calculus.check import assert_adjoint, assert_directional
 
 SMOOTH = ["identity", "sigmoid", "tanh", "softplus", "exp", "log"]
 
@@ -52,10 +53,13 @@ def test_relu_and_leaky_relu_away_from_the_kink():
 
 def test_sigmoid_and_softplus_are_stable_for_huge_inputs():
     z = np.array([-1000.0, -40.0, 0.0, 40.0, 1000.0])
-    with np.errstate(over="raise", invalid="raise", divide="raise"):  # underflow to 0 is exact enough
+    # underflow to 0 is exact enough
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
         s, sp = sigmoid(z), softplus(z)
     assert_allclose(s, [0, 4.248354255291589e-18, 0.5, 1, 1], rtol=1e-12, atol=0)
-    assert_allclose(sp, [0, 4.248354255291589e-18, np.log(2), 40, 1000], rtol=1e-12, atol=0)
+    assert_allclose(
+        sp, [0, 4.248354255291589e-18, np.log(2), 40, 1000], rtol=1e-12, atol=0
+    )
     assert_allclose(sigmoid.derivative(z)[[0, 2, 4]], [0, 0.25, 0])
 
 
@@ -65,9 +69,10 @@ def test_tanh_derivative_identity():
 
 
 @pytest.mark.thesis("Proposition 2.4.1")
-@pytest.mark.parametrize("name", SMOOTH + ["relu"])
+@pytest.mark.parametrize("name", [*SMOOTH, "relu"])
 def test_first_derivative_against_jax(name):
-    from adjnets.autodiff import ELEMENTWISE as JAX, assert_close, jax, jnp
+    from adjnets.autodiff import ELEMENTWISE as JAX
+    from adjnets.autodiff import assert_close, jax, jnp
 
     f, rng = ELEMENTWISE[name], np.random.default_rng(3)
     z, v = point(name, rng), rng.standard_normal((5, 4))
@@ -76,14 +81,18 @@ def test_first_derivative_against_jax(name):
 
 
 @pytest.mark.thesis("Proposition 2.4.2")
-@pytest.mark.parametrize("name", SMOOTH + ["relu"])
+@pytest.mark.parametrize("name", [*SMOOTH, "relu"])
 def test_second_derivative_against_jax_and_its_hooks_are_self_adjoint(name):
-    from adjnets.autodiff import ELEMENTWISE as JAX, assert_close, jax, jnp
+    from adjnets.autodiff import ELEMENTWISE as JAX
+    from adjnets.autodiff import assert_close, jax, jnp
 
     f, rng = ELEMENTWISE[name], np.random.default_rng(4)
     z = point(name, rng)
     v1, v2, w = rng.standard_normal((3, 5, 4))
-    directional = lambda s: jax.jvp(JAX[name], (s,), (jnp.asarray(v2),))[1]  # noqa: E731
+
+    def directional(s):
+        return jax.jvp(JAX[name], (s,), (jnp.asarray(v2),))[1]
+
     _, expected = jax.jvp(directional, (jnp.asarray(z),), (jnp.asarray(v1),))
     if name in ("identity", "relu"):
         assert not np.any(f.D2(z)(v1, v2)) and not np.any(expected)
@@ -95,7 +104,7 @@ def test_second_derivative_against_jax_and_its_hooks_are_self_adjoint(name):
 
 
 def test_hadamard_product_properties():
-    from adjnets.elementwise import hadamard
+    from adjnets.calculus.elementwise import hadamard
 
     rng = np.random.default_rng(6)
     y, v, w = rng.standard_normal((3, 4, 5))
@@ -103,4 +112,6 @@ def test_hadamard_product_properties():
     assert_adjoint(hadamard.left_hook(v), w, y)
     assert_adjoint(hadamard.right_hook(w), v, y)
     # <y, v (.) v'> = <v (.) y, v'>  (2.13)
-    np.testing.assert_allclose(np.sum(y * hadamard(v, w)), np.sum(hadamard(v, y) * w), rtol=1e-13)
+    np.testing.assert_allclose(
+        np.sum(y * hadamard(v, w)), np.sum(hadamard(v, y) * w), rtol=1e-13
+    )

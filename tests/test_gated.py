@@ -1,4 +1,5 @@
-"""Gated cells (GRU, LSTM; the thesis's section 5.3.1) and state-gradient norms, against JAX (1e-10)."""
+"""Gated cells (GRU, LSTM; the thesis's section 5.3.1) and state-gradient norms, against
+JAX (1e-10)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,16 @@ import numpy as np
 import pytest
 
 from adjnets import Dense, cross_entropy, one_hot, squared, tanh
-from adjnets.check import assert_adjoint
-from adjnets.gated import GateParams, GRUCell, GRUParams, LSTMCell, ReadH
-from adjnets.rnn import RNN, RNNParams, VanillaCell
-from adjnets.rnn_analysis import state_gradient_norms
-from adjnets.spaces import random_like, tree_map
 from adjnets.autodiff import assert_close, jax, jnp, to_jax
+from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.spaces import random_like, tree_map
+from adjnets.recurrent.analysis import state_gradient_norms
+from adjnets.recurrent.gated import GateParams, GRUCell, GRUParams, LSTMCell, ReadH
+from adjnets.recurrent.rnn import RNN, RNNParams, VanillaCell
 
 N, L, NX, NY = 3, 6, 2, 3
-NH = NU = 3  # GRU state size; LSTM units, state [h; c] of size 6 (one size: JAX compiles less)
+# GRU state size; LSTM units, state [h; c] of size 6 (one size: JAX compiles less)
+NH = NU = 3
 K = 5  # tangent directions
 
 
@@ -37,7 +39,12 @@ def jax_gru(h, x, th):
 def jax_lstm(s, x, th):
     h, c = s[..., :NU], s[..., NU:]
     pre = [mv(W, h) + mv(U, x) + b for W, U, b in th]
-    i, f, o, g = jax.nn.sigmoid(pre[0]), jax.nn.sigmoid(pre[1]), jax.nn.sigmoid(pre[2]), jnp.tanh(pre[3])
+    i, f, o, g = (
+        jax.nn.sigmoid(pre[0]),
+        jax.nn.sigmoid(pre[1]),
+        jax.nn.sigmoid(pre[2]),
+        jnp.tanh(pre[3]),
+    )
     c_new = f * c + i * g
     return jnp.concatenate([o * jnp.tanh(c_new), c_new], axis=-1)
 
@@ -63,7 +70,10 @@ def make(kind, rng):
         rnn = RNN(cell, cell.readout(NY))
     params = rnn.init(rng)
     # nonzero biases, so that no gate sits at a symmetric point
-    theta = tree_map(lambda a: a + 0.3 * rng.standard_normal(a.shape) if a.ndim == 1 else a, params.theta)
+    theta = tree_map(
+        lambda a: a + 0.3 * rng.standard_normal(a.shape) if a.ndim == 1 else a,
+        params.theta,
+    )
     zeta = params.zeta._replace(b=0.2 * rng.standard_normal(NY))
     return cell, rnn, RNNParams(theta, zeta), (jax_gru if kind == "gru" else jax_lstm)
 
@@ -84,23 +94,38 @@ def check_step(cell, f, theta, h, x, v, w, u):
     th, H, X = to_jax(theta), jnp.asarray(h), jnp.asarray(x)
     assert_close(lin.output, f(H, X, th), rtol=1e-13)
     assert_close(cell(h, x, theta), lin.output, rtol=0)
-    HK, XK = jnp.broadcast_to(H, v.shape), jnp.broadcast_to(X, v.shape[:-1] + X.shape[-1:])
-    assert_close(lin.D(v), jax.jvp(lambda hh: f(hh, XK, th), (HK,), (jnp.asarray(v),))[1])
-    assert_close(lin.D.adj(w), jax.vjp(lambda hh: f(hh, XK, th), HK)[1](jnp.asarray(w))[0])
+    HK, XK = (
+        jnp.broadcast_to(H, v.shape),
+        jnp.broadcast_to(X, v.shape[:-1] + X.shape[-1:]),
+    )
+    assert_close(
+        lin.D(v), jax.jvp(lambda hh: f(hh, XK, th), (HK,), (jnp.asarray(v),))[1]
+    )
+    assert_close(
+        lin.D.adj(w), jax.vjp(lambda hh: f(hh, XK, th), HK)[1](jnp.asarray(w))[0]
+    )
     assert_close(lin.grad(u), jax.jvp(lambda t: f(H, X, t), (th,), (to_jax(u),))[1])
     pull_t = jax.vjp(lambda t: f(HK, XK, t), th)[1]
-    assert_close(lin.grad.adj(w), pull_t(jnp.asarray(w))[0])  # summed over every leading axis
+    # summed over every leading axis
+    assert_close(lin.grad.adj(w), pull_t(jnp.asarray(w))[0])
     assert_adjoint(lin.D, v, w)
-    assert_adjoint(lin.grad, u, w.reshape((-1,) + h.shape)[0])
+    assert_adjoint(lin.grad, u, w.reshape((-1, *h.shape))[0])
     # per-sequence adjoints: each leaf gains the leading axes of w; they sum to grad*, and each is
     # the parameter cotangent of its own sequence alone (w zero on the other sequences)
     each = lin.grad_adjoint_each(w)
-    for leaf, ref in zip(jax.tree_util.tree_leaves(tuple(each)), jax.tree_util.tree_leaves(tuple(theta)), strict=True):
+    for leaf, ref in zip(
+        jax.tree_util.tree_leaves(tuple(each)),
+        jax.tree_util.tree_leaves(tuple(theta)),
+        strict=True,
+    ):
         assert leaf.shape == w.shape[:-1] + ref.shape
     lead = tuple(range(w.ndim - 1))
-    assert_close(tree_map(lambda a: a.sum(axis=lead), each), lin.grad.adj(w), rtol=1e-13)
+    assert_close(
+        tree_map(lambda a: a.sum(axis=lead), each), lin.grad.adj(w), rtol=1e-13
+    )
     alone = np.zeros_like(w)
-    alone[..., 1, :] = w[..., 1, :]  # sequence 1 (the batch axis is the last leading axis)
+    # sequence 1 (the batch axis is the last leading axis)
+    alone[..., 1, :] = w[..., 1, :]
     own = tree_map(lambda a: np.take(a, 1, axis=w.ndim - 2).sum(axis=lead[:-1]), each)
     assert_close(own, pull_t(jnp.asarray(alone))[0])
 
@@ -142,13 +167,19 @@ def test_lstm_memory_path_is_the_forget_gate():
     rng = np.random.default_rng(4)
     cell = LSTMCell(2, 1)
     th = cell.init(rng)
-    zero = lambda p, b: p._replace(W=0 * p.W, U=0 * p.U, b=np.full(2, b))  # noqa: E731
+
+    def zero(p, b):
+        return p._replace(W=0 * p.W, U=0 * p.U, b=np.full(2, b))
+
     th = th._replace(i=zero(th.i, -50.0), f=zero(th.f, 50.0))
     s, x = rng.standard_normal((1, 4)), rng.standard_normal((1, 1))
     lin = cell.linearize(s, x, th)
     np.testing.assert_allclose(lin.output[:, 2:], s[:, 2:], rtol=1e-12)
-    e_c = np.concatenate([np.zeros((2, 1, 2)), np.eye(2)[:, None, :]], axis=-1)  # (2, 1, 4)
-    np.testing.assert_allclose(lin.D.adj(e_c)[..., 2:], np.eye(2)[:, None, :], atol=1e-12)
+    # (2, 1, 4)
+    e_c = np.concatenate([np.zeros((2, 1, 2)), np.eye(2)[:, None, :]], axis=-1)
+    np.testing.assert_allclose(
+        lin.D.adj(e_c)[..., 2:], np.eye(2)[:, None, :], atol=1e-12
+    )
 
 
 def test_readh_derivatives_against_jax():
@@ -158,7 +189,10 @@ def test_readh_derivatives_against_jax():
     s = rng.standard_normal((N, 2 * NU))
     lin = layer.linearize(s, ze)
     Z = to_jax(ze)
-    g = lambda ss, z: jnp.tanh(mv(z[0], ss[..., :NU]) + z[1])  # noqa: E731
+
+    def g(ss, z):
+        return jnp.tanh(mv(z[0], ss[..., :NU]) + z[1])
+
     S = jnp.asarray(s)
     v1, v2 = rng.standard_normal((2, N, 2 * NU))
     w = rng.standard_normal((N, NY))
@@ -167,9 +201,15 @@ def test_readh_derivatives_against_jax():
     assert_close(lin.D(v1), jax.jvp(lambda ss: g(ss, Z), (S,), (jnp.asarray(v1),))[1])
     assert_close(lin.D.adj(w), jax.vjp(lambda ss: g(ss, Z), S)[1](jnp.asarray(w))[0])
     assert_close(lin.grad(u), jax.jvp(lambda z: g(S, z), (Z,), (to_jax(u),))[1])
-    d1 = lambda ss: jax.jvp(lambda t: g(t, Z), (ss,), (jnp.asarray(v1),))[1]  # noqa: E731
+
+    def d1(ss):
+        return jax.jvp(lambda t: g(t, Z), (ss,), (jnp.asarray(v1),))[1]
+
     assert_close(lin.D2(v1, v2), jax.jvp(d1, (S,), (jnp.asarray(v2),))[1])
-    dg = lambda ss: jax.jvp(lambda z: g(ss, z), (Z,), (to_jax(u),))[1]  # noqa: E731
+
+    def dg(ss):
+        return jax.jvp(lambda z: g(ss, z), (Z,), (to_jax(u),))[1]
+
     assert_close(lin.D_grad(v1, u), jax.jvp(dg, (S,), (jnp.asarray(v1),))[1])
     for L_ in (lin.D2.left_hook(v1), lin.D2.right_hook(v2), lin.D_grad.right_hook(u)):
         assert_adjoint(L_, v2, w)
@@ -190,15 +230,21 @@ def jax_loss(kind, f, x, y, mask, loss):
         h, total = jnp.zeros((N, n)), 0.0
         for i in range(L):
             h = f(h, X[:, i], th)
-            total = total + jnp.sum(M[:, i] * per_step(jax_readout(kind, h, ze), Y[:, i], loss))
+            total = total + jnp.sum(
+                M[:, i] * per_step(jax_readout(kind, h, ze), Y[:, i], loss)
+            )
         return total
 
     return J
 
 
-@pytest.mark.thesis("Theorem 5.1.7", "Algorithm 5.1.2", "Theorem 5.1.3", "Algorithm 5.1.1")
+@pytest.mark.thesis(
+    "Theorem 5.1.7", "Algorithm 5.1.2", "Theorem 5.1.3", "Algorithm 5.1.1"
+)
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("loss", [squared, cross_entropy], ids=["squared", "cross-entropy"])
+@pytest.mark.parametrize(
+    "loss", [squared, cross_entropy], ids=["squared", "cross-entropy"]
+)
 def test_gated_rnn_gradients_against_jax(kind, loss):
     rng = np.random.default_rng(21)
     _, rnn, params, f = make(kind, rng)
@@ -217,7 +263,9 @@ def test_gated_rnn_gradients_against_jax(kind, loss):
         value, grads = method(x, y, params, loss, mask)
         assert value == pytest.approx(float(expected_value), rel=1e-12)
         assert_close(grads, expected)
-    np.testing.assert_allclose(rnn(x, params), rnn.forward(x, params).outputs, rtol=1e-14)
+    np.testing.assert_allclose(
+        rnn(x, params), rnn.forward(x, params).outputs, rtol=1e-14
+    )
 
 
 # ---- state-gradient norms
@@ -239,7 +287,8 @@ def test_state_gradient_norms_against_jax(kind):
     for i in range(L):
         states.append(f(states[-1], X[:, i], th))
 
-    for i in range(L + 1):  # D_{h_i} J_L, with J_L the last step's loss as a function of h_i
+    # D_{h_i} J_L, with J_L the last step's loss as a function of h_i
+    for i in range(L + 1):
 
         def last_loss(h, i=i):
             for k in range(i, L):
@@ -248,7 +297,9 @@ def test_state_gradient_norms_against_jax(kind):
 
         G = np.asarray(jax.grad(last_loss)(states[i]))
         assert norms[L - i] == pytest.approx(np.linalg.norm(G), rel=1e-10)
-        np.testing.assert_allclose(each[:, L - i], np.linalg.norm(G, axis=-1), rtol=1e-10)
+        np.testing.assert_allclose(
+            each[:, L - i], np.linalg.norm(G, axis=-1), rtol=1e-10
+        )
 
 
 def test_vanilla_gradients_vanish_and_gated_ones_need_not():
@@ -265,10 +316,17 @@ def test_vanilla_gradients_vanish_and_gated_ones_need_not():
     lstm = RNN(cell, cell.readout(1))
     pl = lstm.init(rng)
     th = pl.theta
-    pl = RNNParams(th._replace(f=th.f._replace(b=np.full(n, 5.0)), i=th.i._replace(b=np.full(n, -2.0))), pl.zeta)
+    pl = RNNParams(
+        th._replace(
+            f=th.f._replace(b=np.full(n, 5.0)), i=th.i._replace(b=np.full(n, -2.0))
+        ),
+        pl.zeta,
+    )
     gru = RNN(GRUCell(n, 1), Dense(n, 1))
     pg = gru.init(rng)
-    pg = RNNParams(pg.theta._replace(u=pg.theta.u._replace(b=np.full(n, -5.0))), pg.zeta)
+    pg = RNNParams(
+        pg.theta._replace(u=pg.theta.u._replace(b=np.full(n, -5.0))), pg.zeta
+    )
     ratio = {
         name: norms[Lg] / norms[0]
         for name, norms in (
@@ -293,13 +351,21 @@ def test_bad_shapes():
     with pytest.raises(ValueError, match="same leading axes"):
         gru.linearize(np.zeros((2, 3)), np.zeros((3, 2)), tg)
     with pytest.raises(ValueError, match="gate u"):
-        gru(np.zeros((2, 3)), np.zeros((2, 2)), tg._replace(u=tg.u._replace(b=np.zeros(4))))
+        gru(
+            np.zeros((2, 3)),
+            np.zeros((2, 2)),
+            tg._replace(u=tg.u._replace(b=np.zeros(4))),
+        )
     with pytest.raises(ValueError, match="GRUParams"):
         gru(np.zeros((2, 3)), np.zeros((2, 2)), tl)
     with pytest.raises(ValueError, match=r"LSTMCell expected states \(\.\.\., 6\)"):
         lstm.linearize(np.zeros((2, 3)), np.zeros((2, 2)), tl)
     with pytest.raises(ValueError, match="gate f"):
-        lstm(np.zeros((2, 6)), np.zeros((2, 2)), tl._replace(f=tl.f._replace(W=np.zeros((3, 2)))))
+        lstm(
+            np.zeros((2, 6)),
+            np.zeros((2, 2)),
+            tl._replace(f=tl.f._replace(W=np.zeros((3, 2)))),
+        )
     with pytest.raises(ValueError, match="last axis has length 6"):
         lstm.readout(1)(np.zeros((2, 3)), Dense(3, 1).init(rng))
     rnn = RNN(gru, Dense(3, 1))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from adjnets import Dense, DenseParams, identity, relu, sigmoid, softplus, tanh
-from adjnets.check import assert_adjoint
-from adjnets.spaces import inner, random_like
 from adjnets.autodiff import assert_close, dense, jax, jnp, to_jax
+from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.spaces import inner, random_like
 
 
 @pytest.fixture(params=[tanh, sigmoid, softplus, identity, relu], ids=lambda f: f.name)
@@ -30,11 +30,19 @@ def test_value(case):
 @pytest.mark.thesis("Lemma 4.1.2", "Lemma 4.1.3")
 def test_state_derivative_and_adjoint(case):
     rng, layer, theta, x, lin = case
-    v, w = rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))  # K = 2 tangents
-    f = lambda z: dense(layer, z, to_jax(theta))  # noqa: E731
+    # K = 2 tangents
+    v, w = rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))
+
+    def f(z):
+        return dense(layer, z, to_jax(theta))
+
     for k in range(2):
-        assert_close(lin.D(v)[k], jax.jvp(f, (jnp.asarray(x),), (jnp.asarray(v[k]),))[1])
-        assert_close(lin.D.adj(w)[k], jax.vjp(f, jnp.asarray(x))[1](jnp.asarray(w[k]))[0])
+        assert_close(
+            lin.D(v)[k], jax.jvp(f, (jnp.asarray(x),), (jnp.asarray(v[k]),))[1]
+        )
+        assert_close(
+            lin.D.adj(w)[k], jax.vjp(f, jnp.asarray(x))[1](jnp.asarray(w[k]))[0]
+        )
     assert_adjoint(lin.D, v, w)
 
 
@@ -42,7 +50,10 @@ def test_state_derivative_and_adjoint(case):
 def test_parameter_derivative_and_adjoint(case):
     rng, layer, theta, x, lin = case
     u, w = random_like(rng, theta), rng.standard_normal((5, 3))
-    f = lambda th: dense(layer, jnp.asarray(x), th)  # noqa: E731
+
+    def f(th):
+        return dense(layer, jnp.asarray(x), th)
+
     assert_close(lin.grad(u), jax.jvp(f, (to_jax(theta),), (to_jax(u),))[1])
     assert_close(lin.grad.adj(w), jax.vjp(f, to_jax(theta))[1](jnp.asarray(w))[0])
     assert_adjoint(lin.grad, u, w)
@@ -54,9 +65,18 @@ def test_parameter_derivative_and_adjoint(case):
 
 def test_second_derivative_and_its_hooks(case):
     rng, layer, theta, x, lin = case
-    v1, v2, w = rng.standard_normal((5, 4)), rng.standard_normal((5, 4)), rng.standard_normal((5, 3))
-    f = lambda z: dense(layer, z, to_jax(theta))  # noqa: E731
-    directional = lambda z: jax.jvp(f, (z,), (jnp.asarray(v2),))[1]  # noqa: E731
+    v1, v2, w = (
+        rng.standard_normal((5, 4)),
+        rng.standard_normal((5, 4)),
+        rng.standard_normal((5, 3)),
+    )
+
+    def f(z):
+        return dense(layer, z, to_jax(theta))
+
+    def directional(z):
+        return jax.jvp(f, (z,), (jnp.asarray(v2),))[1]
+
     expected = jax.jvp(directional, (jnp.asarray(x),), (jnp.asarray(v1),))[1]
     if layer.activation in (identity, relu):
         assert not np.any(lin.D2(v1, v2)) and not np.any(expected)
@@ -68,16 +88,34 @@ def test_second_derivative_and_its_hooks(case):
 
 def test_mixed_derivative_and_its_hooks(case):
     rng, layer, theta, x, lin = case
-    v, u, w = rng.standard_normal((5, 4)), random_like(rng, theta), rng.standard_normal((5, 3))
-    grad_at = lambda z: jax.jvp(lambda th: dense(layer, z, th), (to_jax(theta),), (to_jax(u),))[1]  # noqa: E731
-    expected = jax.jvp(grad_at, (jnp.asarray(x),), (jnp.asarray(v),))[1]  # D grad f . (v, u)
+    v, u, w = (
+        rng.standard_normal((5, 4)),
+        random_like(rng, theta),
+        rng.standard_normal((5, 3)),
+    )
+
+    def grad_at(z):
+        return jax.jvp(lambda th: dense(layer, z, th), (to_jax(theta),), (to_jax(u),))[
+            1
+        ]
+
+    # D grad f . (v, u)
+    expected = jax.jvp(grad_at, (jnp.asarray(x),), (jnp.asarray(v),))[1]
     assert_close(lin.D_grad(v, u), expected)
     assert_close(lin.D_grad.swap()(u, v), expected)  # grad D f . (u, v)
     assert_adjoint(lin.D_grad.left_hook(v), u, w)
     assert_adjoint(lin.D_grad.right_hook(u), v, w)
+
     # the adjoint of the hooked map is the derivative of theta-adjoint (Lemma 2.3.2), from JAX
-    adj_at = lambda z: jax.vjp(lambda th: dense(layer, z, th), to_jax(theta))[1](jnp.asarray(w))[0]  # noqa: E731
-    assert_close(lin.D_grad.left_hook(v).adj(w), jax.jvp(adj_at, (jnp.asarray(x),), (jnp.asarray(v),))[1])
+    def adj_at(z):
+        return jax.vjp(lambda th: dense(layer, z, th), to_jax(theta))[1](
+            jnp.asarray(w)
+        )[0]
+
+    assert_close(
+        lin.D_grad.left_hook(v).adj(w),
+        jax.jvp(adj_at, (jnp.asarray(x),), (jnp.asarray(v),))[1],
+    )
 
 
 def test_shapes_are_checked():
@@ -94,7 +132,7 @@ def test_shapes_are_checked():
 @pytest.mark.parametrize("activation", [tanh, sigmoid, softplus], ids=lambda f: f.name)
 def test_then_composes_the_derivatives_of_its_pieces(activation):
     # Then(affine, (Psi,)) is the dense layer: every derivative must agree with the fused one
-    from adjnets.layers import Then
+    from adjnets.networks.layers import Then
 
     rng = np.random.default_rng(9)
     fused, composed = Dense(4, 3, activation), Then(Dense(4, 3), (activation,))
@@ -121,14 +159,26 @@ def test_fused_tangent_term_equals_its_two_adjoints(case):
     v = rng.standard_normal((2, *x.shape))
     e_t, e_v = rng.standard_normal((2, 2, x.shape[0], 3))
     fused = lin.tangent_grad_adjoint(v, e_t, e_v)
-    plain = type(lin)(lin.output, lin.D, lin.grad, lin.D2, lin.D_grad).tangent_grad_adjoint(v, e_t, e_v)
-    separate = [a + b for a, b in zip(lin.grad.adj(e_t), lin.D_grad.left_hook(v).adj(e_v), strict=True)]
+    plain = type(lin)(
+        lin.output, lin.D, lin.grad, lin.D2, lin.D_grad
+    ).tangent_grad_adjoint(v, e_t, e_v)
+    separate = [
+        a + b
+        for a, b in zip(
+            lin.grad.adj(e_t), lin.D_grad.left_hook(v).adj(e_v), strict=True
+        )
+    ]
     assert lin.fused_tangent_grad_adjoint is not None
     assert_close(fused, plain, rtol=1e-13)
     assert_close(fused, separate, rtol=1e-13)
     # e_t without the tangent axis (as the RNN's tangent loss passes it) counts once, not K times
     e_t1 = e_t[0]
-    separate1 = [a + b for a, b in zip(lin.grad.adj(e_t1), lin.D_grad.left_hook(v).adj(e_v), strict=True)]
+    separate1 = [
+        a + b
+        for a, b in zip(
+            lin.grad.adj(e_t1), lin.D_grad.left_hook(v).adj(e_v), strict=True
+        )
+    ]
     assert_close(lin.tangent_grad_adjoint(v, e_t1, e_v), separate1, rtol=1e-13)
     # a tangent changed in place is not served the cached product v @ W.T of its old value
     before = lin.D(v)

@@ -1,4 +1,5 @@
-"""Tests of adjnets.linear.LinearMap: adjoints, composition, and matrices in chosen layouts."""
+"""Tests of adjnets.calculus.linear.LinearMap: adjoints, composition, and matrices in chosen
+layouts."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from adjnets import LinearMap, inner
-from adjnets.check import adjoint_error, assert_adjoint
+from adjnets.calculus.check import adjoint_error, assert_adjoint
 
 
 @pytest.fixture
@@ -43,9 +44,14 @@ def test_from_matrix_satisfies_the_adjoint_identity(rng):
     A = rng.standard_normal((3, 4))
     L = LinearMap.from_matrix(A)
     v, w = rng.standard_normal(4), rng.standard_normal(3)
-    assert abs(inner(w, L(v)) - inner(L.adj(w), v)) <= 1e-12 * abs(inner(w, L(v))) + 1e-14
+    assert (
+        abs(inner(w, L(v)) - inner(L.adj(w), v)) <= 1e-12 * abs(inner(w, L(v))) + 1e-14
+    )
     assert assert_adjoint(L, v, w) <= 1e-12
-    assert assert_adjoint(L, rng.standard_normal((6, 4)), rng.standard_normal((6, 3))) <= 1e-12
+    assert (
+        assert_adjoint(L, rng.standard_normal((6, 4)), rng.standard_normal((6, 3)))
+        <= 1e-12
+    )
 
 
 def test_adjoint_of_adjoint_is_the_map(rng):
@@ -94,7 +100,11 @@ def test_composition_obeys_the_reversing_rule(rng):
 
 def test_composition_of_matrix_free_maps_satisfies_the_adjoint_identity(rng):
     # R^{3x4} --(A . B)--> R^{2x5} --( . x)--> R^2
-    A, B, x = rng.standard_normal((2, 3)), rng.standard_normal((4, 5)), rng.standard_normal(5)
+    A, B, x = (
+        rng.standard_normal((2, 3)),
+        rng.standard_normal((4, 5)),
+        rng.standard_normal(5),
+    )
     L = right_multiply(x) @ sandwich(A, B)
     v, w = rng.standard_normal((3, 4)), rng.standard_normal(2)
     assert assert_adjoint(L, v, w) <= 1e-12
@@ -121,7 +131,9 @@ def test_to_matrix_of_from_matrix_is_the_matrix(rng, order):
 def test_default_layout_is_numerator_in_c_order(rng):
     x = rng.standard_normal(3)
     L = right_multiply(x)
-    assert_allclose(L.to_matrix((2, 3)), L.to_matrix((2, 3), "numerator", "C"), rtol=0, atol=0)
+    assert_allclose(
+        L.to_matrix((2, 3)), L.to_matrix((2, 3), "numerator", "C"), rtol=0, atol=0
+    )
 
 
 def test_to_matrix_of_right_multiplication_in_all_four_conventions():
@@ -157,7 +169,9 @@ def test_to_matrix_of_a_sandwich_is_a_kronecker_product(rng, layout):
     L = sandwich(A, B)
     for order, M in (("F", np.kron(B.T, A)), ("C", np.kron(A, B.T))):
         got = L.to_matrix((3, 4), layout=layout, order=order)
-        assert_allclose(got, M if layout == "numerator" else M.T, rtol=1e-13, atol=1e-14)
+        assert_allclose(
+            got, M if layout == "numerator" else M.T, rtol=1e-13, atol=1e-14
+        )
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
@@ -165,23 +179,32 @@ def test_matrix_of_the_adjoint_is_the_transpose(rng, order):
     A, B = rng.standard_normal((2, 3)), rng.standard_normal((4, 5))
     L = sandwich(A, B)
     assert_allclose(
-        L.adj.to_matrix((2, 5), order=order), L.to_matrix((3, 4), order=order).T, rtol=1e-13
+        L.adj.to_matrix((2, 5), order=order),
+        L.to_matrix((3, 4), order=order).T,
+        rtol=1e-13,
     )
 
 
 def test_to_matrix_of_a_linear_functional_is_a_row(rng):
     # U -> <G, U> on R^{2x3}: one row holding G, flattened in the chosen order
     G = rng.standard_normal((2, 3))
-    ell = LinearMap(lambda U: np.sum(G * U, axis=(-2, -1)), lambda s: np.multiply.outer(s, G))
+    ell = LinearMap(
+        lambda U: np.sum(G * U, axis=(-2, -1)), lambda s: np.multiply.outer(s, G)
+    )
     assert_allclose(ell.to_matrix((2, 3), order="C"), G.reshape(1, 6), rtol=0, atol=0)
-    assert_allclose(ell.to_matrix((2, 3), order="F"), G.reshape(1, 6, order="F"), rtol=0, atol=0)
-    assert_allclose(ell.to_matrix((2, 3), "denominator", "C"), G.reshape(6, 1), rtol=0, atol=0)
+    assert_allclose(
+        ell.to_matrix((2, 3), order="F"), G.reshape(1, 6, order="F"), rtol=0, atol=0
+    )
+    assert_allclose(
+        ell.to_matrix((2, 3), "denominator", "C"), G.reshape(6, 1), rtol=0, atol=0
+    )
 
 
 @pytest.mark.parametrize(
-    ("layout", "order"), [("row", "C"), ("Numerator", "C"), ("numerator", "K"), ("numerator", "c")]
+    ("layout", "order"),
+    [("row", "C"), ("Numerator", "C"), ("numerator", "K"), ("numerator", "c")],
 )
 def test_to_matrix_rejects_unknown_layout_or_order(layout, order):
     L = LinearMap.from_matrix(np.eye(2))
-    with pytest.raises(ValueError, match="layout must be|order must be"):
+    with pytest.raises(ValueError, match=r"layout must be|order must be"):
         L.to_matrix((2,), layout=layout, order=order)

@@ -81,7 +81,9 @@ def test_changed_printed_number_fails(pytester, book):
     reference.write_text(text.replace("3.141592654", "3.141593654"))
     result = run(pytester)
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*Cell outputs differ*", "*make reference PAGES=book/page.md*"])
+    result.stdout.fnmatch_lines(
+        ["*Cell outputs differ*", "*make reference PAGES=book/page.md*"]
+    )
 
 
 def test_noise_past_six_decimals_is_ignored(pytester, book):
@@ -96,7 +98,10 @@ def test_changed_code_names_the_fix(pytester, book):
     result = run(pytester)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*page.md has changed since its reference outputs were stored*", "*make reference*"]
+        [
+            "*page.md has changed since its reference outputs were stored*",
+            "*make reference*",
+        ]
     )
 
 
@@ -104,4 +109,6 @@ def test_missing_reference_names_the_fix(pytester, book):
     (book / "tests" / "reference" / "page.ipynb").unlink()
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*no reference outputs*make reference PAGES=book/page.md*"])
+    result.stdout.fnmatch_lines(
+        ["*no reference outputs*make reference PAGES=book/page.md*"]
+    )

@@ -5,9 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adjnets import Dense, Network, cross_entropy, one_hot, sigmoid, softplus, squared, tanh
-from adjnets.spaces import inner, random_like, tree_map
+from adjnets import (
+    Dense,
+    Network,
+    cross_entropy,
+    one_hot,
+    sigmoid,
+    softplus,
+    squared,
+    tanh,
+)
 from adjnets.autodiff import assert_close, jax, jnp, network, to_jax
+from adjnets.calculus.spaces import inner, random_like, tree_map
 
 
 @pytest.fixture
@@ -34,7 +43,10 @@ def test_backpropagation_is_the_adjoint_of_the_tail_map(setup):
     th = to_jax(theta)
     for i in range(1, net.L + 1):  # e_i = D* omega_{i+1}(x_{i+1}) . e
         x_next = fwd.states[i]
-        tail = lambda z, i=i: network(net, z, th, start=i + 1)  # noqa: E731
+
+        def tail(z, i=i):
+            return network(net, z, th, start=i + 1)
+
         _, vjp = jax.vjp(tail, jnp.asarray(x_next))
         assert_close(errors[i - 1], vjp(jnp.asarray(e))[0])
     _, vjp = jax.vjp(F(net, th), jnp.asarray(x))
@@ -97,7 +109,9 @@ def test_weight_decay(setup):
     J0 = jax_squared(net, jnp.asarray(x), jnp.asarray(y))
 
     def J(th):
-        return J0(th) + 0.5 * lam * sum(jnp.sum(a**2) for a in jax.tree_util.tree_leaves(th))
+        return J0(th) + 0.5 * lam * sum(
+            jnp.sum(a**2) for a in jax.tree_util.tree_leaves(th)
+        )
 
     assert value == pytest.approx(float(J(to_jax(theta))), rel=1e-12)
     assert_close(grads, jax.grad(J)(to_jax(theta)))
@@ -121,7 +135,10 @@ def test_tangent_forward_propagation(setup):
     tf = net.tangent_forward(x, v, theta)
     th = to_jax(theta)
     for i in range(1, net.L + 1):  # v_{i+1} = D alpha_i(x) . v
-        head = lambda z, i=i: network(net, z, th, stop=i)  # noqa: E731
+
+        def head(z, i=i):
+            return network(net, z, th, stop=i)
+
         for k in range(v.shape[0]):
             _, jv = jax.jvp(head, (jnp.asarray(x),), (jnp.asarray(v[k]),))
             assert_close(tf.tangents[i][k], jv)
@@ -136,7 +153,8 @@ def test_tangent_backpropagation(setup):
     e_t, e_v = net.tangent_backpropagate(tf, e)
     th = to_jax(theta)
     for i in range(1, net.L + 1):
-        # e^t_i = ((D alpha_i v) -| D^2 omega_{i+1}(x_{i+1}))^* e = D_x( D* omega_{i+1}(alpha_i(x)) e ) . v
+        # e^t_i = ((D alpha_i v) -| D^2 omega_{i+1}(x_{i+1}))^* e
+        #       = D_x( D* omega_{i+1}(alpha_i(x)) e ) . v
         def backprop_at(z, i=i):
             head_z = network(net, z, th, stop=i)
             _, vjp = jax.vjp(lambda s: network(net, s, th, start=i + 1), head_z)
@@ -144,7 +162,10 @@ def test_tangent_backpropagation(setup):
 
         _, expected_t = jax.jvp(backprop_at, (jnp.asarray(x),), (jnp.asarray(v[0]),))
         assert_close(e_t[i - 1][0], expected_t)
-        _, vjp = jax.vjp(lambda s, i=i: network(net, s, th, start=i + 1), jnp.asarray(tf.forward.states[i]))
+        _, vjp = jax.vjp(
+            lambda s, i=i: network(net, s, th, start=i + 1),
+            jnp.asarray(tf.forward.states[i]),
+        )
         assert_close(e_v[i - 1][0], vjp(jnp.asarray(e[0]))[0])
     # equation (3.17), corrected: at i = L the tangent error is zero
     assert not np.any(e_t[-1])
@@ -164,8 +185,15 @@ def test_tangent_backpropagation_started_from_an_output_error(setup):
         ordinary = np.stack([errs[i] for errs in errors])
         assert_close(started[i], e_t[i] + ordinary, rtol=1e-13)
     plain = net.tangent_grad_adjoint(tf, e)
-    ordinary_grad = tree_map(lambda *g: sum(g), *[net.grad_adjoint(tf.forward, e_y[k]) for k in range(e_y.shape[0])])
-    assert_close(net.tangent_grad_adjoint(tf, e, start=e_y), tree_map(np.add, plain, ordinary_grad), rtol=1e-13)
+    ordinary_grad = tree_map(
+        lambda *g: sum(g),
+        *[net.grad_adjoint(tf.forward, e_y[k]) for k in range(e_y.shape[0])],
+    )
+    assert_close(
+        net.tangent_grad_adjoint(tf, e, start=e_y),
+        tree_map(np.add, plain, ordinary_grad),
+        rtol=1e-13,
+    )
     with pytest.raises(ValueError, match="start shaped like e"):
         net.tangent_backpropagate(tf, e, start=e_y[0])
 
@@ -177,10 +205,13 @@ def test_adjoint_of_the_mixed_derivative_of_the_network(setup):
     e = rng.standard_normal(tf.tangents[-1].shape)
     got = net.tangent_grad_adjoint(tf, e)
 
-    def pairing(th):  # <e, DF(x; theta) . v>, whose theta-gradient is (grad DF |_ v)^* e
+    # <e, DF(x; theta) . v>, whose theta-gradient is (grad DF |_ v)^* e
+    def pairing(th):
         total = 0.0
         for k in range(v.shape[0]):
-            _, jv = jax.jvp(lambda z: network(net, z, th), (jnp.asarray(x),), (jnp.asarray(v[k]),))
+            _, jv = jax.jvp(
+                lambda z: network(net, z, th), (jnp.asarray(x),), (jnp.asarray(v[k]),)
+            )
             total = total + jnp.sum(jnp.asarray(e[k]) * jv)
         return total
 
@@ -200,10 +231,16 @@ def jax_tangent_objective(net, x, y, v, beta, mu, base):
 
 
 @pytest.mark.thesis("Theorem 3.3.1")
-@pytest.mark.parametrize("loss", [squared, cross_entropy], ids=["squared", "cross-entropy"])
+@pytest.mark.parametrize(
+    "loss", [squared, cross_entropy], ids=["squared", "cross-entropy"]
+)
 def test_higher_order_loss_gradient(setup, loss):
     rng, net, theta, x, v = setup
-    y = rng.standard_normal((5, 3)) if loss is squared else one_hot(rng.integers(0, 3, 5), 3)
+    y = (
+        rng.standard_normal((5, 3))
+        if loss is squared
+        else one_hot(rng.integers(0, 3, 5), 3)
+    )
     beta, mu = rng.standard_normal((2, 5, 3)), 0.7
     value, grads = net.tangent_loss_and_gradient(x, y, v, beta, theta, mu, loss)
     X, Y, V, B = map(jnp.asarray, (x, y, v, beta))
@@ -229,8 +266,10 @@ def test_higher_order_step_descends(setup):
 def test_head_and_tail_maps_compose_to_the_network(setup):
     # equation (3.4): F = omega_{i+1} o alpha_i for every i, with alpha_0 = omega_{L+1} = id
     _, net, theta, x, _ = setup
-    for i in range(0, net.L + 1):
-        np.testing.assert_allclose(net.tail(i + 1, theta)(net.head(i, theta)(x)), net(x, theta), rtol=1e-14)
+    for i in range(net.L + 1):
+        np.testing.assert_allclose(
+            net.tail(i + 1, theta)(net.head(i, theta)(x)), net(x, theta), rtol=1e-14
+        )
 
 
 def test_bad_inputs_raise_value_errors(setup):
@@ -252,7 +291,10 @@ def test_gradient_is_a_sum_over_the_batch(setup):
     rng, net, theta, x, _ = setup
     y = rng.standard_normal((5, 3))
     _, whole = net.loss_and_gradient(x, y, theta, squared)
-    parts = [net.loss_and_gradient(x[j : j + 1], y[j : j + 1], theta, squared)[1] for j in range(5)]
+    parts = [
+        net.loss_and_gradient(x[j : j + 1], y[j : j + 1], theta, squared)[1]
+        for j in range(5)
+    ]
     total = parts[0]
     for p in parts[1:]:
         total = tree_map(np.add, total, p)

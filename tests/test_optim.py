@@ -1,4 +1,5 @@
-"""Tests of adjnets.optim: one step of each method by hand, convergence, bad hyperparameters."""
+"""Tests of adjnets.training.optim: one step of each method by hand, convergence, bad
+hyperparameters."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from adjnets import MLP, cross_entropy, one_hot, tree_map
-from adjnets.optim import (
+from adjnets.calculus.spaces import leaves
+from adjnets.training.optim import (
     SGD,
     AdaGrad,
     Adam,
@@ -19,7 +21,6 @@ from adjnets.optim import (
     fit,
     iterate,
 )
-from adjnets.spaces import leaves
 
 
 class P(NamedTuple):
@@ -28,7 +29,10 @@ class P(NamedTuple):
 
 
 def _tree(rng):
-    return (P(rng.standard_normal((3, 2)), rng.standard_normal(3)), rng.standard_normal(4))
+    return (
+        P(rng.standard_normal((3, 2)), rng.standard_normal(3)),
+        rng.standard_normal(4),
+    )
 
 
 def _close(a, b, rtol=1e-14):
@@ -49,7 +53,7 @@ def _flat(tree):
 def _unflat(vec, like):
     out, k = [], 0
     for a in leaves(like):
-        out.append(vec[k:k + a.size].reshape(a.shape))
+        out.append(vec[k : k + a.size].reshape(a.shape))
         k += a.size
     it = iter(out)
     return tree_map(lambda _: next(it), like)
@@ -73,7 +77,7 @@ def test_heavy_ball_two_steps(trees):
     theta1, s = opt.step(theta0, g0, s)
     theta2, s = opt.step(theta1, g1, s)
     t0, d0, d1 = _flat(theta0), _flat(g0), _flat(g1)
-    t1 = t0 - eta * d0 + beta * (t0 - t0)          # theta^{-1} = theta^0
+    t1 = t0 - eta * d0 + beta * (t0 - t0)  # theta^{-1} = theta^0
     t2 = t1 - eta * d1 + beta * (t1 - t0)
     assert_allclose(_flat(theta1), t1, rtol=1e-14)
     assert_allclose(_flat(theta2), t2, rtol=1e-14)
@@ -84,12 +88,19 @@ def test_nesterov_follows_extrapolate_then_step():
     A = rng.standard_normal((5, 5))
     A = A @ A.T + np.eye(5)
     c = rng.standard_normal(5)
-    like = (rng.standard_normal(2), P(rng.standard_normal((1, 2)), rng.standard_normal(1)))
-    grad = lambda tree: _unflat(A @ _flat(tree) - c, tree)  # noqa: E731
+    like = (
+        rng.standard_normal(2),
+        P(rng.standard_normal((1, 2)), rng.standard_normal(1)),
+    )
+
+    def grad(tree):
+        return _unflat(A @ _flat(tree) - c, tree)
+
     eta, beta = 0.05, 0.6
     opt = Nesterov(eta, beta)
     chis = iterate(opt, grad, like, 3)
-    # the formula written out: chi^{t+1} = th^t + beta (th^t - th^{t-1}), th^{t+1} = chi^{t+1} - eta grad
+    # the formula written out:
+    # chi^{t+1} = th^t + beta (th^t - th^{t-1}), th^{t+1} = chi^{t+1} - eta grad
     th_prev = th = _flat(like)
     expected = []
     for _ in range(3):
@@ -138,13 +149,19 @@ def test_adam_two_steps(trees, bias_correction):
         t2 = t1 - eta * m2 / (np.sqrt(v2) + eps)
     assert_allclose(_flat(theta1), t1, rtol=1e-13)
     assert_allclose(_flat(theta2), t2, rtol=1e-13)
-    assert s.count == 2
+    assert s.steps == 2
 
 
 def test_steps_are_pure(trees):
     theta, g, _ = trees
     copies = [tree_map(np.copy, t) for t in (theta, g)]
-    for opt in (GradientDescent(0.1), HeavyBall(0.1), Nesterov(0.1), AdaGrad(0.1), Adam(0.1)):
+    for opt in (
+        GradientDescent(0.1),
+        HeavyBall(0.1),
+        Nesterov(0.1),
+        AdaGrad(0.1),
+        Adam(0.1),
+    ):
         state = opt.init(theta)
         before = tree_map(np.copy, state)
         a = opt.step(theta, g, state)
@@ -169,10 +186,13 @@ def test_steps_are_pure(trees):
 def test_convergence_on_strongly_convex_quadratic(opt, steps):
     rng = np.random.default_rng(3)
     Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
-    A = Q @ np.diag(np.linspace(1.0, 10.0, 6)) @ Q.T      # mu = 1, L = 10
+    A = Q @ np.diag(np.linspace(1.0, 10.0, 6)) @ Q.T  # mu = 1, L = 10
     x_star = rng.standard_normal(6)
     like = (np.zeros(2), P(np.zeros((2, 2)), np.zeros(0)))
-    grad = lambda tree: _unflat(A @ (_flat(tree) - x_star), tree)  # noqa: E731
+
+    def grad(tree):
+        return _unflat(A @ (_flat(tree) - x_star), tree)
+
     final = iterate(opt, grad, like, steps)[-1]
     assert np.linalg.norm(_flat(final) - x_star) < 1e-6
 
@@ -181,7 +201,10 @@ def test_gradient_descent_rate_on_quadratic():
     A = np.diag([1.0, 4.0])
     theta = np.array([1.0, 1.0])
     its = iterate(GradientDescent(0.25), lambda x: A @ x, theta, 20)
-    f = lambda x: 0.5 * x @ A @ x  # noqa: E731
+
+    def f(x):
+        return 0.5 * x @ A @ x
+
     for k, x in enumerate(its):
         assert f(x) <= (1 - 1 / 4) ** k * f(theta) * (1 + 1e-12)
 
@@ -214,7 +237,15 @@ def test_iterate_and_fit_validate():
     with pytest.raises(ValueError):
         iterate(GradientDescent(0.1), lambda x: x, np.ones(2), -1)
     with pytest.raises(ValueError):
-        fit(GradientDescent(0.1), None, np.ones(2), np.ones(2), np.ones(2), epochs=0, batch_size=1)
+        fit(
+            GradientDescent(0.1),
+            None,
+            np.ones(2),
+            np.ones(2),
+            np.ones(2),
+            epochs=0,
+            batch_size=1,
+        )
 
 
 def test_fit_with_gradient_descent_full_batch_is_mean_loss_steps():
@@ -222,8 +253,13 @@ def test_fit_with_gradient_descent_full_batch_is_mean_loss_steps():
     mlp = MLP((4, 5, 3))
     theta = mlp.init(rng)
     x, y = rng.standard_normal((12, 4)), one_hot(rng.integers(0, 3, 12), 3)
-    lg = lambda xb, yb, th: mlp.loss_and_gradient(xb, yb, th, cross_entropy)  # noqa: E731
-    trained, history = fit(GradientDescent(0.5), lg, theta, x, y, epochs=3, batch_size=12)
+
+    def lg(xb, yb, th):
+        return mlp.loss_and_gradient(xb, yb, th, cross_entropy)
+
+    trained, history = fit(
+        GradientDescent(0.5), lg, theta, x, y, epochs=3, batch_size=12
+    )
     expected = theta
     for _ in range(3):
         expected, _ = mlp.gradient_step(x, y, expected, 0.5 / 12, cross_entropy)

@@ -29,11 +29,12 @@ from tests.pdf_check import (
     unwrap,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "book" / "_ext"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 
-import latex_pdf  # noqa: E402  (book/_ext is not a package)
-import pdf_download  # noqa: E402
+import latex_pdf  # book/_ext is not a package
+import pdf_download
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # ----------------------------------------------------------------------------------------------
 # tests/pdf_check.py
@@ -47,7 +48,10 @@ def test_thesis_results_are_the_58():
 
 
 def test_thesis_results_skip_comments_and_blank_lines():
-    text = "# kind\tnumber\tabout\n\nLemma\t2.2.1\tsecond-order chain rule\nAlgorithm\t3.2.1\tstep\n"
+    text = (
+        "# kind\tnumber\tabout\n\n"
+        "Lemma\t2.2.1\tsecond-order chain rule\nAlgorithm\t3.2.1\tstep\n"
+    )
     assert thesis_results(text) == [("Lemma", "2.2.1"), ("Algorithm", "3.2.1")]
 
 
@@ -79,7 +83,10 @@ def test_unresolved_in_text_names_the_page():
     text = "Theorem 3.2.5\fsee Lemma ?? below\f\fand (??)"
     assert page_of(text, text.index("Lemma")) == 2
     found = unresolved_in_text(text)
-    assert found == ["page 2: '??' in 'see Lemma ?? below'", "page 4: '??' in 'and (??)'"]
+    assert found == [
+        "page 2: '??' in 'see Lemma ?? below'",
+        "page 4: '??' in 'and (??)'",
+    ]
     assert unresolved_in_text("x ? y, a?b") == []
 
 
@@ -107,10 +114,15 @@ def test_log_problems():
 
 def test_log_problems_in_a_wrapped_log():
     # TeX breaks log lines at 79 characters unless max_print_line is raised (make pdf raises it)
-    line = "LaTeX Warning: Reference `book/02-preliminaries:lem-2-2-1' on page 9 undefined on input line 4."
+    line = (
+        "LaTeX Warning: Reference `book/02-preliminaries:lem-2-2-1' on page 9 undefined"
+        " on input line 4."
+    )
     wrapped = "\n".join(line[k : k + 79] for k in range(0, len(line), 79))
     assert unwrap(wrapped) == line
-    assert log_problems(wrapped) == ["undefined reference 'book/02-preliminaries:lem-2-2-1' (page 9)"]
+    assert log_problems(wrapped) == [
+        "undefined reference 'book/02-preliminaries:lem-2-2-1' (page 9)"
+    ]
 
 
 def test_unwrap_leaves_an_unwrapped_log_alone():
@@ -118,7 +130,9 @@ def test_unwrap_leaves_an_unwrapped_log_alone():
     assert unwrap(log) == log
 
 
-LOG = r"""This is XeTeX, Version 3.141592653-2.6-0.999994 (TeX Live 2022/Debian) (preloaded format=xelatex)
+LOG = (
+    r"""This is XeTeX, Version 3.141592653-2.6-0.999994 (TeX Live 2022/Debian) """
+    r"""(preloaded format=xelatex)
 (./adjnets.tex
 LaTeX2e <2022-11-01> patch level 1
 (/usr/share/texlive/texmf-dist/tex/latex/base/report.cls
@@ -146,18 +160,20 @@ Overfull \vbox (53.36563pt too high) detected at line 250
 [5]
 (./adjnets.ind
 Overfull \hbox (0.52pt too wide) in paragraph at lines 146--147
-[]\TU/DejaVuSerif(0)/m/it/10 adjnets.autoencoder.TiedAutoencoder
+[]\TU/DejaVuSerif(0)/m/it/10 adjnets.specific.autoencoder.TiedAutoencoder
 
 ) [6] )
 Output written on adjnets.pdf (6 pages).
 """
+)
 
 
 def test_scan_log_files_pages_and_kinds():
     entries = scan_log(LOG)
     assert [(e.kind, e.amount, e.file, e.lines, e.page) for e in entries] == [
         ("hbox", 3.58688, "adjnets.toc", "70", 1),
-        ("hbox", 9.79141, "adjnets.tex", "171--177", 3),  # not fooled by "[3]" and "[7]" in boxes
+        # not fooled by "[3]" and "[7]" in boxes
+        ("hbox", 9.79141, "adjnets.tex", "171--177", 3),
         ("math", 0.67, "adjnets.tex", "180", 3),
         ("vbox", 53.36563, "adjnets.tex", "250", 5),
         ("hbox", 0.52, "adjnets.ind", "146--147", 6),
@@ -186,7 +202,10 @@ def test_document_starts_and_sources():
     ]
     attribute_sources(entries, starts, "adjnets.tex")
     assert [e.source for e in entries] == ["book/02-preliminaries", "front matter", ""]
-    assert entries[0].describe() == "page 9: 2.0 pt too wide (book/02-preliminaries, adjnets.tex line 5--6)"
+    assert (
+        entries[0].describe()
+        == "page 9: 2.0 pt too wide (book/02-preliminaries, adjnets.tex line 5--6)"
+    )
 
 
 def test_failing_thresholds():
@@ -197,7 +216,9 @@ def test_failing_thresholds():
         LogEntry("vbox", 30.0, "a.tex", "4", 3),
         LogEntry("math", 0.5, "a.tex", "5", 3),  # reported, never failing
     ]
-    assert [e.lines for e in failing(entries, overfull_pt=1.0, overfull_page_pt=5.0)] == ["2", "4"]
+    assert [
+        e.lines for e in failing(entries, overfull_pt=1.0, overfull_page_pt=5.0)
+    ] == ["2", "4"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -217,7 +238,9 @@ def test_latex_macros():
     ]
 
 
-@pytest.mark.parametrize("bad", [{"in ner": "x"}, {"x": ["a", 12]}, {"x": 3}, {"x": []}])
+@pytest.mark.parametrize(
+    "bad", [{"in ner": "x"}, {"x": ["a", 12]}, {"x": 3}, {"x": []}]
+)
 def test_latex_macros_refuses(bad):
     with pytest.raises(ValueError):
         latex_pdf.latex_macros(bad)
@@ -254,7 +277,9 @@ def test_split_tags_refuses(text):
 
 
 def test_display_math_puts_the_tag_outside_the_formula():
-    assert latex_pdf.display_math("\nD\\omega_i = D f_i\\cdot D\\omega_{i+1}. \\tag{3.11}\n") == (
+    assert latex_pdf.display_math(
+        "\nD\\omega_i = D f_i\\cdot D\\omega_{i+1}. \\tag{3.11}\n"
+    ) == (
         "\\begin{equation*}\n"
         "\\fitdisplaymath{\\begin{aligned}D\\omega_i = D f_i\\cdot D\\omega_{i+1}.\\end{aligned}}\n"
         "\\tag{3.11}\n"
@@ -265,10 +290,18 @@ def test_display_math_puts_the_tag_outside_the_formula():
 def test_display_math_rows_labels_and_blank_lines():
     # equations separated by blank lines are rows, as Sphinx makes them; no blank line is left
     latex = latex_pdf.display_math("a = b\n\n\nc = d\n")
-    assert latex == "\\begin{equation*}\n\\fitdisplaymath{\\begin{aligned}a = b\\\\\nc = d\\end{aligned}}\n\\end{equation*}"
+    assert latex == (
+        "\\begin{equation*}\n"
+        "\\fitdisplaymath{\\begin{aligned}a = b\\\\\nc = d\\end{aligned}}\n"
+        "\\end{equation*}"
+    )
     assert "\n\n" not in latex
-    assert latex_pdf.display_math("x", label="equation:p:e1").startswith("\\begin{equation}\\label{equation:p:e1}")
-    assert latex_pdf.display_math("x \\tag{1}", label="equation:p:e1").startswith("\\begin{equation*}\\label")
+    assert latex_pdf.display_math("x", label="equation:p:e1").startswith(
+        "\\begin{equation}\\label{equation:p:e1}"
+    )
+    assert latex_pdf.display_math("x \\tag{1}", label="equation:p:e1").startswith(
+        "\\begin{equation*}\\label"
+    )
     assert latex_pdf.display_math("  \n") == ""
     with pytest.raises(ValueError, match="2 tags"):
         latex_pdf.display_math("a \\tag{1} \\\\ b \\tag{2}")
@@ -276,11 +309,18 @@ def test_display_math_rows_labels_and_blank_lines():
 
 def test_column_widths():
     # short columns keep their longest entry (+2 between columns); long ones share the rest
-    rows = [["Proposition 2.4.1", "about " * 20, "name." * 20, "test_" * 20], ["Lemma 2.2.1", "", "", ""]]
+    rows = [
+        ["Proposition 2.4.1", "about " * 20, "name." * 20, "test_" * 20],
+        ["Lemma 2.2.1", "", "", ""],
+    ]
     assert latex_pdf.column_widths(rows) == [19, 20, 20, 20]
-    rows = [["Theorem 3.2.5", "backpropagation " * 10, "x"], ["Lemma 2.2.1", "short", "y"]]
+    rows = [
+        ["Theorem 3.2.5", "backpropagation " * 10, "x"],
+        ["Lemma 2.2.1", "short", "y"],
+    ]
     assert latex_pdf.column_widths(rows) == [15, 42, 3]
-    assert latex_pdf.column_widths([["a", "bb"], ["ccc", "d"]]) == [5, 4]  # all fit: as they are
+    # all fit: as they are
+    assert latex_pdf.column_widths([["a", "bb"], ["ccc", "d"]]) == [5, 4]
     assert latex_pdf.column_widths([]) == []
 
 
@@ -303,7 +343,14 @@ def _context(pagename: str, with_download: bool = True) -> dict:
 
     buttons = [{"type": "javascript", "label": "fullscreen-button"}]
     if with_download:
-        buttons.insert(0, {"type": "group", "label": "download-buttons", "buttons": [{"type": "link"}]})
+        buttons.insert(
+            0,
+            {
+                "type": "group",
+                "label": "download-buttons",
+                "buttons": [{"type": "link"}],
+            },
+        )
     return {"header_buttons": buttons, "pathto": pathto}
 
 

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from adjnets import Dense, cross_entropy, one_hot, squared, tanh
-from adjnets.check import assert_adjoint
-from adjnets.rnn import (
+from adjnets.autodiff import assert_close, jax, jnp, rnn_states, to_jax
+from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.spaces import random_like, tree_map
+from adjnets.recurrent.rnn import (
     RNN,
     RNNParams,
     VanillaCell,
@@ -15,8 +17,6 @@ from adjnets.rnn import (
     head_parameter_derivative,
     transition_derivative,
 )
-from adjnets.spaces import random_like, tree_map
-from adjnets.autodiff import assert_close, jax, jnp, rnn_states, to_jax
 
 N, L, NX, NH, NY = 3, 6, 2, 4, 3
 
@@ -26,10 +26,16 @@ def case(request):
     rng = np.random.default_rng(31)
     rnn = VanillaRNN(NX, NH, NY, tanh)
     params = rnn.init(rng)
-    params = RNNParams(params.theta._replace(b=0.3 * rng.standard_normal(NH)), params.zeta)
+    params = RNNParams(
+        params.theta._replace(b=0.3 * rng.standard_normal(NH)), params.zeta
+    )
     x = rng.standard_normal((N, L, NX))
     loss = squared if request.param == "squared" else cross_entropy
-    y = rng.standard_normal((N, L, NY)) if loss is squared else one_hot(rng.integers(0, NY, N * L), NY).reshape(N, L, NY)
+    y = (
+        rng.standard_normal((N, L, NY))
+        if loss is squared
+        else one_hot(rng.integers(0, NY, N * L), NY).reshape(N, L, NY)
+    )
     mask = np.ones((N, L))
     mask[0, 4:] = 0  # a shorter sequence
     mask[1, 2] = 0  # a missing target
@@ -73,7 +79,9 @@ def test_generic_rtrl_against_jax(case):
     check_against_jax(rnn, rnn.loss_and_gradient_rtrl, params, x, y, mask, loss)
 
 
-@pytest.mark.thesis("Theorem 5.2.3", "Theorem 5.2.4", "Algorithm 5.2.1", "Theorem 5.2.2")
+@pytest.mark.thesis(
+    "Theorem 5.2.3", "Theorem 5.2.4", "Algorithm 5.2.1", "Theorem 5.2.2"
+)
 def test_vanilla_bptt_against_jax(case):
     _, rnn, params, x, y, mask, loss = case
     check_against_jax(rnn, rnn.bptt, params, x, y, mask, loss)
@@ -83,7 +91,9 @@ def test_vanilla_bptt_against_jax(case):
 def test_vanilla_rtrl_against_jax_and_bptt(case):
     _, rnn, params, x, y, mask, loss = case
     check_against_jax(rnn, rnn.rtrl, params, x, y, mask, loss)
-    assert_close(rnn.rtrl(x, y, params, loss, mask)[1], rnn.bptt(x, y, params, loss, mask)[1])
+    assert_close(
+        rnn.rtrl(x, y, params, loss, mask)[1], rnn.bptt(x, y, params, loss, mask)[1]
+    )
 
 
 @pytest.mark.thesis("Theorem 5.1.5")
@@ -94,7 +104,8 @@ def test_bptt_errors_are_the_state_gradients(case):
     eps = rnn.backpropagate_through_time(fwd, errs)
     th, (V, c) = to_jax(params)
     X, Y, M = map(jnp.asarray, (x, y, mask))
-    for i in range(1, L + 1):  # eps_i = D_{h_i} J: the loss of steps >= i as a function of h_i
+    # eps_i = D_{h_i} J: the loss of steps >= i as a function of h_i
+    for i in range(1, L + 1):
 
         def rest(h, i=i):
             total = 0.0
@@ -102,7 +113,11 @@ def test_bptt_errors_are_the_state_gradients(case):
                 if k > i:
                     h = jnp.tanh(h @ th[0].T + X[:, k - 1] @ th[1].T + th[2])
                 out = h @ V.T + c
-                per = 0.5 * jnp.sum((out - Y[:, k - 1]) ** 2, -1) if loss is squared else -jnp.sum(Y[:, k - 1] * jax.nn.log_softmax(out, -1), -1)
+                per = (
+                    0.5 * jnp.sum((out - Y[:, k - 1]) ** 2, -1)
+                    if loss is squared
+                    else -jnp.sum(Y[:, k - 1] * jax.nn.log_softmax(out, -1), -1)
+                )
                 total = total + jnp.sum(M[:, k - 1] * per)
             return total
 
@@ -125,7 +140,8 @@ def test_derivative_of_mu(case):
     D = transition_derivative(fwd, j, i)
     assert_close(D(v), jax.jvp(mu, (jnp.asarray(fwd.states[i]),), (jnp.asarray(v),))[1])
     assert_adjoint(D, v, w)
-    np.testing.assert_array_equal(transition_derivative(fwd, i, i)(v), v)  # D mu_{i,i+1} = id
+    # D mu_{i,i+1} = id
+    np.testing.assert_array_equal(transition_derivative(fwd, i, i)(v), v)
 
 
 @pytest.mark.thesis("Lemma 5.1.6")
@@ -150,11 +166,18 @@ def test_vanilla_cell_derivatives(case):
     h, xi = rng.standard_normal((N, NH)), x[:, 0]
     lin = rnn.cell.linearize(h, xi, params.theta)
     th = to_jax(params.theta)
-    f = lambda hh, t: jnp.tanh(hh @ t[0].T + jnp.asarray(xi) @ t[1].T + t[2])  # noqa: E731
+
+    def f(hh, t):
+        return jnp.tanh(hh @ t[0].T + jnp.asarray(xi) @ t[1].T + t[2])
+
     v, w = rng.standard_normal((2, N, NH))
     u = random_like(rng, params.theta)
-    assert_close(lin.D(v), jax.jvp(lambda hh: f(hh, th), (jnp.asarray(h),), (jnp.asarray(v),))[1])
-    assert_close(lin.grad(u), jax.jvp(lambda t: f(jnp.asarray(h), t), (th,), (to_jax(u),))[1])
+    assert_close(
+        lin.D(v), jax.jvp(lambda hh: f(hh, th), (jnp.asarray(h),), (jnp.asarray(v),))[1]
+    )
+    assert_close(
+        lin.grad(u), jax.jvp(lambda t: f(jnp.asarray(h), t), (th,), (to_jax(u),))[1]
+    )
     assert_adjoint(lin.D, v, w)
     assert_adjoint(lin.grad, u, w)
     # per-sequence adjoints sum to the batch adjoint
@@ -165,10 +188,19 @@ def test_vanilla_cell_derivatives(case):
 def test_truncated_bptt_is_exact_without_truncation_and_biased_with_it(case):
     _, rnn, params, x, y, mask, loss = case
     exact = rnn.loss_and_gradient_bptt(x, y, params, loss, mask)[1]
-    assert_close(rnn.truncated_bptt(x, y, params, loss, every=L, back=L, mask=mask)[1], exact, rtol=1e-13)
-    assert_close(rnn.truncated_bptt(x, y, params, loss, every=1, back=L, mask=mask)[1], exact, rtol=1e-13)
+    assert_close(
+        rnn.truncated_bptt(x, y, params, loss, every=L, back=L, mask=mask)[1],
+        exact,
+        rtol=1e-13,
+    )
+    assert_close(
+        rnn.truncated_bptt(x, y, params, loss, every=1, back=L, mask=mask)[1],
+        exact,
+        rtol=1e-13,
+    )
     short = rnn.truncated_bptt(x, y, params, loss, every=2, back=2, mask=mask)[1]
-    assert_close(short.zeta, exact.zeta, rtol=1e-13)  # the prediction gradient is never truncated
+    # the prediction gradient is never truncated
+    assert_close(short.zeta, exact.zeta, rtol=1e-13)
     diff = np.abs(short.theta.W - exact.theta.W).max()
     assert diff > 1e-6
 
@@ -191,9 +223,17 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="initial state"):
         rnn(np.zeros((2, 5, 2)), params, h0=np.zeros((3, 3)))
     with pytest.raises(ValueError, match="mask of shape"):
-        rnn.bptt(np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, mask=np.ones((2, 4)))
+        rnn.bptt(
+            np.zeros((2, 5, 2)),
+            np.zeros((2, 5, 1)),
+            params,
+            squared,
+            mask=np.ones((2, 4)),
+        )
     with pytest.raises(ValueError, match="every >= 1"):
-        rnn.truncated_bptt(np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, every=0, back=1)
+        rnn.truncated_bptt(
+            np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, every=0, back=1
+        )
 
 
 def test_tangent_loss_of_the_rnn_against_jax(case):

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from adjnets import Dense, Network, cross_entropy, one_hot, softplus, squared, tanh
-from adjnets.check import assert_adjoint
-from adjnets.network import NetworkLayer
-from adjnets.rnn import RNN, RNNParams, VanillaCell
-from adjnets.rnn_variants import BidirectionalRNN, NetworkCell
-from adjnets.spaces import random_like
 from adjnets.autodiff import assert_close, jax, jnp, network, to_jax
+from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.spaces import random_like
+from adjnets.networks.network import NetworkLayer
+from adjnets.recurrent.rnn import RNN, VanillaCell
+from adjnets.recurrent.variants import BidirectionalRNN, NetworkCell
 
 N, L, NX, NH, NY = 3, 5, 2, 4, 3
 
@@ -28,7 +28,9 @@ def per_step(out, y, loss):
     return -jnp.sum(y * jax.nn.log_softmax(out, -1), -1)
 
 
-@pytest.mark.parametrize("loss", [squared, cross_entropy], ids=["squared", "cross-entropy"])
+@pytest.mark.parametrize(
+    "loss", [squared, cross_entropy], ids=["squared", "cross-entropy"]
+)
 def test_deep_rnn_against_jax(loss):
     rng = np.random.default_rng(41)
     f_net = Network([Dense(NH + NX, 6, tanh), Dense(6, NH, tanh)])
@@ -46,7 +48,9 @@ def test_deep_rnn_against_jax(loss):
         h, total = jnp.zeros((N, NH)), 0.0
         for i in range(L):
             h = network(f_net, jnp.concatenate([h, X[:, i]], -1), th)
-            total = total + jnp.sum(M[:, i] * per_step(network(g_net, h, ze), Y[:, i], loss))
+            total = total + jnp.sum(
+                M[:, i] * per_step(network(g_net, h, ze), Y[:, i], loss)
+            )
         return total
 
     assert value == pytest.approx(float(J(to_jax(params))), rel=1e-12)
@@ -64,7 +68,10 @@ def test_network_cell_and_layer_derivatives():
     u = random_like(rng, theta)
     assert_adjoint(lin.D, v, w)
     assert_adjoint(lin.grad, u, w)
-    f = lambda hh: network(f_net, jnp.concatenate([hh, jnp.asarray(x)], -1), to_jax(theta))  # noqa: E731
+
+    def f(hh):
+        return network(f_net, jnp.concatenate([hh, jnp.asarray(x)], -1), to_jax(theta))
+
     assert_close(lin.D(v), jax.jvp(f, (jnp.asarray(h),), (jnp.asarray(v),))[1])
     with pytest.raises(NotImplementedError, match="loss_and_gradient_bptt"):
         lin.grad_adjoint_each(w)
@@ -76,10 +83,14 @@ def test_network_cell_and_layer_derivatives():
         cell(h[:, :2], x, theta)
 
 
-@pytest.mark.parametrize("loss", [squared, cross_entropy], ids=["squared", "cross-entropy"])
+@pytest.mark.parametrize(
+    "loss", [squared, cross_entropy], ids=["squared", "cross-entropy"]
+)
 def test_bidirectional_rnn_against_jax(loss):
     rng = np.random.default_rng(43)
-    brnn = BidirectionalRNN(VanillaCell(NH, NX, tanh), VanillaCell(3, NX, tanh), Dense(NH + 3, NY))
+    brnn = BidirectionalRNN(
+        VanillaCell(NH, NX, tanh), VanillaCell(3, NX, tanh), Dense(NH + 3, NY)
+    )
     params = brnn.init(rng)
     x, y = rng.standard_normal((N, L, NX)), targets(rng, loss)
     mask = np.ones((N, L))

@@ -1,4 +1,4 @@
-"""The adding problem (adjnets.sequence_tasks), used on the page of thesis section 5.3."""
+"""The adding problem (adjnets.data.sequences), used on the page of thesis section 5.3."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from adjnets import squared
-from adjnets.rnn import sequence_loss
-from adjnets.sequence_tasks import ADDING_TRIVIAL_MSE, adding_problem
+from adjnets.data.sequences import ADDING_TRIVIAL_MSE, adding_problem
+from adjnets.recurrent.rnn import sequence_loss
 
 
 def test_adding_problem_structure():
@@ -16,7 +16,10 @@ def test_adding_problem_structure():
     assert x.dtype == y.dtype == mask.dtype == np.float64
     u, m = x[..., 0], x[..., 1]
     assert np.all((u >= 0) & (u < 1))
-    assert np.array_equal(m.sum(axis=1), np.full(500, 2.0)) and set(np.unique(m)) == {0.0, 1.0}
+    assert np.array_equal(m.sum(axis=1), np.full(500, 2.0)) and set(np.unique(m)) == {
+        0.0,
+        1.0,
+    }
     # one mark in the first half (steps 0..3 for L = 9), one in the second (4..8)
     assert np.array_equal(m[:, :4].sum(axis=1), np.ones(500))
     assert np.array_equal(m[:, 4:].sum(axis=1), np.ones(500))
@@ -37,12 +40,13 @@ def test_adding_problem_is_seeded():
 
 
 def test_trivial_predictor_and_masked_loss():
-    x, y, mask = adding_problem(200_000, 4, rng=1)
+    _, y, mask = adding_problem(200_000, 4, rng=1)
     target = y[:, -1, 0]
     assert target.mean() == pytest.approx(1.0, abs=5e-3)
     assert np.mean((1.0 - target) ** 2) == pytest.approx(ADDING_TRIVIAL_MSE, rel=1e-2)
     # only the last step counts in the loss of a sequence
-    out = np.ones_like(y) + np.arange(4.0)[None, :, None] - 3.0  # 1 at the last step, junk before
+    # 1 at the last step, junk before
+    out = np.ones_like(y) + np.arange(4.0)[None, :, None] - 3.0
     value, errs = sequence_loss(out, y, squared, mask)
     assert value == pytest.approx(0.5 * np.sum((1.0 - target) ** 2), rel=1e-12)
     assert np.all(errs[:, :-1] == 0)

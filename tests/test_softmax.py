@@ -3,9 +3,16 @@
 import numpy as np
 import pytest
 
-from adjnets import D_log_softmax, D_softmax, cross_entropy, log_softmax, one_hot, softmax
-from adjnets.check import assert_adjoint
+from adjnets import (
+    D_log_softmax,
+    D_softmax,
+    cross_entropy,
+    log_softmax,
+    one_hot,
+    softmax,
+)
 from adjnets.autodiff import assert_close, jax, jnp
+from adjnets.calculus.check import assert_adjoint
 
 
 @pytest.fixture
@@ -18,7 +25,9 @@ def logits():
 def test_softmax_derivative(logits):
     rng, x = logits
     v, w = rng.standard_normal((2, 4, 6))
-    _, expected = jax.jvp(lambda z: jax.nn.softmax(z, axis=-1), (jnp.asarray(x),), (jnp.asarray(v),))
+    _, expected = jax.jvp(
+        lambda z: jax.nn.softmax(z, axis=-1), (jnp.asarray(x),), (jnp.asarray(v),)
+    )
     assert_close(D_softmax(x)(v), expected)
     assert_adjoint(D_softmax(x), v, w)
     np.testing.assert_array_equal(D_softmax(x)(v), D_softmax(x).adj(v))  # self-adjoint
@@ -30,7 +39,9 @@ def test_adjoint_derivative_of_log_softmax(logits):
     v, w = rng.standard_normal((2, 4, 6))
     _, vjp = jax.vjp(lambda z: jax.nn.log_softmax(z, axis=-1), jnp.asarray(x))
     assert_close(D_log_softmax(x).adj(w), vjp(jnp.asarray(w))[0])
-    assert_close(D_log_softmax(x).adj(w), w - w.sum(axis=-1, keepdims=True) * softmax(x))
+    assert_close(
+        D_log_softmax(x).adj(w), w - w.sum(axis=-1, keepdims=True) * softmax(x)
+    )
     assert_adjoint(D_log_softmax(x), v, w)
 
 
@@ -51,7 +62,9 @@ def test_large_logits_are_stable():
     np.testing.assert_allclose(s, [[1, 0, 0], [0, 0, 1]], atol=0)
     np.testing.assert_allclose(ls[0], [0.0, -1000.0, -2000.0], rtol=1e-15)
     assert np.isfinite(cross_entropy.value(x[:1], np.array([[0.0, 0.0, 1.0]])))
-    assert cross_entropy.value(x[:1], np.array([[0.0, 0.0, 1.0]])) == pytest.approx(2000.0)
+    assert cross_entropy.value(x[:1], np.array([[0.0, 0.0, 1.0]])) == pytest.approx(
+        2000.0
+    )
 
 
 def test_softmax_rows_sum_to_one(logits):

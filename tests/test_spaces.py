@@ -1,4 +1,4 @@
-"""Tests of adjnets.spaces: inner products on arrays, tensor and direct products."""
+"""Tests of adjnets.calculus.spaces: inner products on arrays, tensor and direct products."""
 
 from typing import NamedTuple
 
@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from adjnets.spaces import inner, leaves, norm, random_like, sum_extra_leading, sum_outer, tree_map
+from adjnets.calculus.spaces import (
+    inner,
+    leaves,
+    norm,
+    random_like,
+    sum_extra_leading,
+    sum_outer,
+    tree_map,
+)
 
 
 class Pair(NamedTuple):
@@ -31,8 +39,9 @@ def test_tensor_product_inner_product_is_product_of_factors():
 
 def test_direct_product_inner_product_is_sum():
     rng = np.random.default_rng(2)
-    p, q = random_like(rng, Pair(np.zeros((2, 3)), np.zeros(2))), random_like(
-        rng, Pair(np.zeros((2, 3)), np.zeros(2))
+    p, q = (
+        random_like(rng, Pair(np.zeros((2, 3)), np.zeros(2))),
+        random_like(rng, Pair(np.zeros((2, 3)), np.zeros(2))),
     )
     assert_allclose(inner(p, q), inner(p.W, q.W) + inner(p.b, q.b), rtol=1e-14)
 
@@ -69,7 +78,7 @@ def test_random_like_is_seeded():
 
 
 def test_mismatched_points_raise():
-    with pytest.raises(ValueError, match="same shape|one shape"):
+    with pytest.raises(ValueError, match=r"same shape|one shape"):
         inner(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="one space"):
         inner((np.zeros(3), np.zeros(2)), np.zeros(3))
@@ -79,10 +88,15 @@ def test_mismatched_points_raise():
 
 def test_sum_outer_is_the_sum_of_the_points_outer_products():
     rng = np.random.default_rng(11)
-    a, x = rng.standard_normal((3, 5, 4)), rng.standard_normal((5, 2))  # K = 3 in front of a only
+    # K = 3 in front of a only
+    a, x = rng.standard_normal((3, 5, 4)), rng.standard_normal((5, 2))
     expected = sum(np.outer(a[k, j], x[j]) for k in range(3) for j in range(5))
     np.testing.assert_allclose(sum_outer(a, x), expected, rtol=1e-13)
-    np.testing.assert_allclose(sum_outer(a, np.broadcast_to(x, (3, 5, 2))), expected, rtol=1e-13)
-    np.testing.assert_allclose(sum_outer(a[0, 0], x[0]), np.outer(a[0, 0], x[0]), rtol=1e-15)
+    np.testing.assert_allclose(
+        sum_outer(a, np.broadcast_to(x, (3, 5, 2))), expected, rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        sum_outer(a[0, 0], x[0]), np.outer(a[0, 0], x[0]), rtol=1e-15
+    )
     np.testing.assert_allclose(sum_extra_leading(a, 2), a.sum(axis=0), rtol=1e-15)
     assert sum_extra_leading(x, 2) is x  # nothing to sum: no copy

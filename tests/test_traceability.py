@@ -1,6 +1,6 @@
 """Every numbered result of the chapters done so far is stated, implemented and tested.
 
-The table of the traceability appendix is generated from the same data (adjnets.thesis).
+The table of the traceability appendix is generated from the same data (adjnets.pages.thesis).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adjnets.thesis import RESULTS, implements, traceability
+from adjnets.pages.thesis import RESULTS, implements, traceability
 
 ROOT = Path(__file__).resolve().parent.parent
 COVERED_CHAPTERS = {2, 3, 4, 5}
@@ -20,7 +20,9 @@ TRACES = {t.result.name: t for t in traceability(ROOT)}
 
 def test_the_list_holds_the_thesis_58_results():
     assert len(RESULTS) == 58
-    assert list(RESULTS)[0] == "Lemma 2.2.1" and list(RESULTS)[-1] == "Algorithm 5.2.2"
+    assert (
+        next(iter(RESULTS)) == "Lemma 2.2.1" and list(RESULTS)[-1] == "Algorithm 5.2.2"
+    )
     assert sum(r.chapter in COVERED_CHAPTERS for r in RESULTS.values()) == 58
 
 
@@ -29,7 +31,9 @@ def test_the_list_holds_the_thesis_58_results():
 )
 def test_result_is_stated_implemented_and_tested(name):
     trace = TRACES[name]
-    assert trace.pages, f"{name} has no box labelled {trace.result.label} on any page of book/"
+    assert trace.pages, (
+        f"{name} has no box labelled {trace.result.label} on any page of book/"
+    )
     assert trace.implementations, f"{name} has no @implements({name!r}) in adjnets"
     assert trace.tests, f"{name} has no test marked @pytest.mark.thesis({name!r})"
 

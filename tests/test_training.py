@@ -1,4 +1,5 @@
-"""Tests of adjnets.training.train: minibatch gradient descent over Algorithms 3.2.1 and 3.3.1."""
+"""Tests of adjnets.training.loops.train: minibatch gradient descent over
+Algorithms 3.2.1 and 3.3.1."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from adjnets import Dense, Network, cross_entropy, one_hot, squared, tanh, tree_map
-from adjnets.datasets import noisy_curve, two_moons
-from adjnets.spaces import leaves
-from adjnets.training import train
+from adjnets.calculus.spaces import leaves
+from adjnets.data.synthetic import noisy_curve, two_moons
+from adjnets.training.loops import train
 
 
 @pytest.fixture
@@ -39,12 +40,17 @@ def test_full_batch_is_repeated_gradient_steps_with_eta_lr_over_n(problem):
 
 def test_minibatches_follow_the_seeded_shuffle(problem):
     net, theta, x, y = problem
-    trained, history = train(net, theta, x, y, squared, lr=0.05, epochs=2, batch_size=10, rng=7)
+    trained, history = train(
+        net, theta, x, y, squared, lr=0.05, epochs=2, batch_size=10, rng=7
+    )
     rng, expected, totals = np.random.default_rng(7), theta, []
     for _ in range(2):
         order, total = rng.permutation(len(x)), 0.0
-        for idx in (order[:10], order[10:20], order[20:]):  # the last batch has 4 points
-            expected, value = net.gradient_step(x[idx], y[idx], expected, 0.05 / len(idx), squared)
+        # the last batch has 4 points
+        for idx in (order[:10], order[10:20], order[20:]):
+            expected, value = net.gradient_step(
+                x[idx], y[idx], expected, 0.05 / len(idx), squared
+            )
             total += value
         totals.append(total / len(x))
     _same(trained, expected)
@@ -54,7 +60,17 @@ def test_minibatches_follow_the_seeded_shuffle(problem):
 def test_same_seed_same_result_other_seed_other_result(problem):
     net, theta, x, y = problem
     a, ha = train(net, theta, x, y, squared, lr=0.05, epochs=3, batch_size=5, rng=1)
-    b, hb = train(net, theta, x, y, squared, lr=0.05, epochs=3, batch_size=5, rng=np.random.default_rng(1))
+    b, hb = train(
+        net,
+        theta,
+        x,
+        y,
+        squared,
+        lr=0.05,
+        epochs=3,
+        batch_size=5,
+        rng=np.random.default_rng(1),
+    )
     c, _ = train(net, theta, x, y, squared, lr=0.05, epochs=3, batch_size=5, rng=2)
     _same(a, b)
     assert_array_equal(ha, hb)
@@ -71,7 +87,9 @@ def test_input_parameters_are_not_modified(problem):
 def test_weight_decay_is_on_the_mean_loss_independent_of_batch_size(problem):
     net, theta, x, y = problem
     lam = 0.3
-    trained, history = train(net, theta, x, y, squared, lr=0.1, epochs=1, weight_decay=lam)
+    trained, history = train(
+        net, theta, x, y, squared, lr=0.1, epochs=1, weight_decay=lam
+    )
     value, grads = net.loss_and_gradient(x, y, theta, squared)
     expected = tree_map(lambda th, g: th - 0.1 * (g / len(x) + lam * th), theta, grads)
     for p, q in zip(leaves(trained), leaves(expected), strict=True):
@@ -84,7 +102,9 @@ def test_regression_loss_decreases():
     net = Network([Dense(1, 16, tanh), Dense(16, 1)])
     theta = net.init(np.random.default_rng(0))
     x, y = noisy_curve(64, noise=0.05, rng=2)
-    _, history = train(net, theta, x, y, squared, lr=0.1, epochs=300, batch_size=16, rng=0)
+    _, history = train(
+        net, theta, x, y, squared, lr=0.1, epochs=300, batch_size=16, rng=0
+    )
     assert history.shape == (300,)
     assert history[-1] < 0.2 * history[0]
     assert history[-1] < 0.01
@@ -94,8 +114,17 @@ def test_classification_reaches_high_training_accuracy():
     net = Network([Dense(2, 16, tanh), Dense(16, 16, tanh), Dense(16, 2)])
     theta = net.init(np.random.default_rng(0))
     x, labels = two_moons(200, noise=0.1, rng=0)
-    trained, history = train(net, theta, x, one_hot(labels, 2), cross_entropy, lr=0.5, epochs=200,
-                             batch_size=20, rng=0)
+    trained, history = train(
+        net,
+        theta,
+        x,
+        one_hot(labels, 2),
+        cross_entropy,
+        lr=0.5,
+        epochs=200,
+        batch_size=20,
+        rng=0,
+    )
     accuracy = np.mean(np.argmax(net(x, trained), axis=-1) == labels)
     assert accuracy >= 0.95
     assert history[-1] < history[0]
@@ -110,7 +139,9 @@ def test_tangent_training_is_repeated_tangent_steps(problem):
     expected, values = theta, []
     beta = np.zeros((2, *y.shape))
     for _ in range(2):
-        expected, value = net.tangent_step(x, y, v, beta, expected, 0.1 / len(x), 0.5, squared)
+        expected, value = net.tangent_step(
+            x, y, v, beta, expected, 0.1 / len(x), 0.5, squared
+        )
         values.append(value / len(x))
     _same(trained, expected)
     assert_allclose(history, values, rtol=1e-15)
@@ -125,7 +156,9 @@ def test_tangent_penalty_shrinks_the_output_tangent():
     v = np.broadcast_to(np.array([0.0, 1.0]), (1, *x.shape))
     size = {}
     for mu in (0.0, 10.0):
-        trained, _ = train(net, theta, x, y, squared, lr=0.1, epochs=200, batch_size=20, v=v, mu=mu)
+        trained, _ = train(
+            net, theta, x, y, squared, lr=0.1, epochs=200, batch_size=20, v=v, mu=mu
+        )
         size[mu] = np.abs(net.tangent_forward(x, v, trained).tangents[-1]).mean()
     assert size[10.0] < 0.5 * size[0.0]
 
@@ -134,7 +167,18 @@ def test_beta_is_used(problem):
     net, theta, x, y = problem
     v = np.ones((1, *x.shape))
     a, _ = train(net, theta, x, y, squared, lr=0.1, epochs=1, v=v, mu=1.0)
-    b, _ = train(net, theta, x, y, squared, lr=0.1, epochs=1, v=v, beta=np.ones((1, *y.shape)), mu=1.0)
+    b, _ = train(
+        net,
+        theta,
+        x,
+        y,
+        squared,
+        lr=0.1,
+        epochs=1,
+        v=v,
+        beta=np.ones((1, *y.shape)),
+        mu=1.0,
+    )
     assert not np.allclose(a[0].W, b[0].W)
 
 
@@ -151,7 +195,15 @@ def test_beta_is_used(problem):
         ({"lr": 0.1, "epochs": 1, "mu": 1.0}, "only together"),
         ({"lr": 0.1, "epochs": 1, "v": np.ones((2, 24))}, "tangents v"),
         ({"lr": 0.1, "epochs": 1, "v": np.ones((2, 24, 1)), "mu": -1.0}, "mu"),
-        ({"lr": 0.1, "epochs": 1, "v": np.ones((2, 24, 1)), "beta": np.ones((1, 24, 1))}, "beta"),
+        (
+            {
+                "lr": 0.1,
+                "epochs": 1,
+                "v": np.ones((2, 24, 1)),
+                "beta": np.ones((1, 24, 1)),
+            },
+            "beta",
+        ),
     ],
 )
 def test_bad_arguments_are_rejected(problem, kwargs, match):

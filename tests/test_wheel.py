@@ -33,10 +33,12 @@ pytestmark = pytest.mark.wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 VERSION = adjnets.__version__
-MODULES = sorted(f"adjnets/{p.name}" for p in (ROOT / "adjnets").glob("*.py"))
+MODULES = sorted(
+    p.relative_to(ROOT).as_posix() for p in (ROOT / "adjnets").rglob("*.py")
+)
 PACKAGE_DATA = [
     "adjnets/py.typed",
-    "adjnets/thesis_results.tsv",
+    "adjnets/pages/thesis_results.tsv",
     "adjnets/data/digits.npz",
 ]
 NOT_RELEASED = ("book/", "tests/", "benchmarks/", ".github/", ".ci/", "conftest.py")
@@ -183,7 +185,7 @@ def test_installed_package_stands_alone(venv):
     code = (
         "import importlib.util, sys\n"
         "import adjnets\n"
-        "from adjnets.digits import load_digits\n"
+        "from adjnets.data.digits import load_digits\n"
         "x_train, x_test, y_train, y_test = load_digits()\n"
         "print(adjnets.__file__)\n"
         "print(adjnets.__version__, x_train.shape, x_test.shape)\n"

@@ -130,13 +130,14 @@ def train_online_rtrl(
     steps.
 
     The streams ``x`` (shape ``(N, T, n_x)``) are read one step at a time by
-    :func:`rtrl_step`. The gradients of the step losses are summed; after every
-    ``every`` steps the parameters take the step :math:`-\text{lr}/n\cdot g` with
-    :math:`g` that sum and :math:`n` its number of targets (``clip`` bounds the norm of
-    :math:`g/n`), and the sum restarts from zero. The hidden state and :math:`A` are
-    carried on across updates, so after the first update :math:`A` is the approximation
-    of :func:`rtrl_step`. With ``every`` :math:`\ge T` every step is computed with the
-    initial parameters, so the gradients are exact, and the one update comes at the end.
+    :func:`~adjnets.recurrent.rnn.rtrl_step`. The gradients of the step losses are
+    summed; after every ``every`` steps the parameters take the step
+    :math:`-\text{lr}/n\cdot g` with :math:`g` that sum and :math:`n` its number of
+    targets (``clip`` bounds the norm of :math:`g/n`), and the sum restarts from zero.
+    The hidden state and :math:`A` are carried on across updates, so after the first
+    update :math:`A` is the approximation of :func:`~adjnets.recurrent.rnn.rtrl_step`.
+    With ``every`` :math:`\ge T` every step is computed with the initial parameters, so
+    the gradients are exact, and the one update comes at the end.
 
     Returns
     -------

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -33,8 +34,12 @@ def _add_bases(
         or name.rsplit(".", 1)[-1] != obj.__name__
     ):
         return  # not a class, or an alias such as ``SGD = GradientDescent``
+    # ``object`` says nothing, and ``Generic[T]`` is typing for the type checker: its type
+    # variable has no page to link to
     bases = [
-        b for b in obj.__dict__.get("__orig_bases__", obj.__bases__) if b is not object
+        b
+        for b in obj.__dict__.get("__orig_bases__", obj.__bases__)
+        if b is not object and typing.get_origin(b) is not typing.Generic
     ]
     if bases:
         lines[:0] = ["Bases: " + ", ".join(restify(b) for b in bases), ""]

@@ -266,7 +266,7 @@ def conv_filter_adjoint(
     axes than ``x`` (a tangent axis :math:`K` in front), those are summed first, since
     :math:`x` does not depend on them. The thesis's version keeps only
     :math:`\sum_i\kappa(x_i)`, the sum over the last axis of this result
-    (:func:`thesis_filter_adjoint`).
+    (:func:`~adjnets.specific.cnn.operators.thesis_filter_adjoint`).
 
     Parameters
     ----------
@@ -357,7 +357,8 @@ def thesis_filter(W: Array, m_in: int) -> Array:
     input channel :math:`i`:
     ``thesis_convolve(W, x, stride) == convolve(thesis_filter(W, m1), x, stride)``. This
     map is linear; its adjoint sums the last-but-one axis, which turns
-    :func:`conv_filter_adjoint` into :func:`thesis_filter_adjoint`.
+    :func:`conv_filter_adjoint` into
+    :func:`~adjnets.specific.cnn.operators.thesis_filter_adjoint`.
 
     Parameters
     ----------

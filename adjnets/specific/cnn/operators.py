@@ -241,8 +241,9 @@ def thesis_convolve(W: Array, x: Array, stride: int = 1) -> Array:
     same for rows): the windows that fit. (The thesis's footnote 4 says
     :math:`n_1 = \Delta\hat n_1`, which makes the last windows overrun the image
     whenever :math:`p > \Delta`.) Each filter :math:`W_j\in\mathbb R^{p\times q}` meets
-    the *sum* of the input channels' crops, so this is :func:`convolve` with the filter
-    :func:`thesis_filter` ``(W, m1)``.
+    the *sum* of the input channels' crops, so this is
+    :func:`~adjnets.specific.cnn.layers.convolve` with the filter
+    :func:`~adjnets.specific.cnn.layers.thesis_filter` ``(W, m1)``.
 
     Parameters
     ----------
@@ -374,9 +375,9 @@ def window_argmax(z: Array) -> tuple[int, int]:
     random maximiser. We take the **first maximiser in row-major order** (the smallest
     :math:`k^*`, then the smallest :math:`l^*`), so that every derivative is
     reproducible; it is also what ``numpy.argmax`` returns on the flattened window,
-    which :class:`MaxPool2d` uses. The value of the max does not depend on the rule;
-    only its derivative on a tie does (where the max is not differentiable). Returns
-    1-based indices.
+    which :class:`~adjnets.specific.cnn.layers.MaxPool2d` uses. The value of the max
+    does not depend on the rule; only its derivative on a tie does (where the max is not
+    differentiable). Returns 1-based indices.
     """
     z = np.asarray(z, dtype=float)
     best, where = -np.inf, None

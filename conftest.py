@@ -7,12 +7,19 @@ for each notebook page in ``book/`` this plugin
    ``tests/reference/<page>.ipynb`` (otherwise the test ``<page>::reference is current`` fails and
    names the command that regenerates the reference);
 2. merges the reference outputs into the page and hands it to nbval, which re-executes every
-   cell in ``book/`` and compares each output with the stored one, after the substitutions of
+   cell and compares each output with the stored one, after the substitutions of
    ``tests/nbval_sanitize.cfg`` (memory addresses, float noise past 6 decimals).
+
+The kernel runs in a fresh empty folder outside the clone, not in ``book/``: the notebook a
+reader downloads from the book (the page's code, which ``tests/test_downloads.py`` checks is
+the code nbval runs here) has no clone around it either, only the installed ``adjnets``. So
+this regression is also the test that every downloaded notebook runs on its own.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from unittest import mock
 
@@ -75,6 +82,30 @@ class MystNotebook(nbval.plugin.IPyNbFile):
         ):
             yield from super().collect()
 
+    def setup(self):
+        """Start the page's kernel in a new empty folder, as a downloaded notebook runs."""
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"adjnets-{Path(self.path).stem}-"))
+        start_kernel = nbval.plugin.RunningKernel
+
+        def in_workdir(kernel_name, cwd=None, **kwargs):
+            return start_kernel(kernel_name, cwd=str(self.workdir), **kwargs)
+
+        with mock.patch.object(nbval.plugin, "RunningKernel", in_workdir):
+            super().setup()
+
+    def teardown(self):
+        """Stop the kernel; a page must leave the reader's folder as it found it."""
+        try:
+            super().teardown()
+            left = sorted(p.name for p in self.workdir.iterdir())
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        if left:
+            raise AssertionError(
+                f"{Path(self.path).name} wrote {left} into its working directory, which "
+                "is the reader's own folder when the notebook is downloaded"
+            )
+
 
 def pytest_collect_file(file_path: Path, parent):
     book = parent.config.rootpath / "book"
@@ -91,7 +122,11 @@ def pytest_collect_file(file_path: Path, parent):
 def pytest_runtest_makereport(item, call):
     """A failed cell of a page says which command updates the page's reference."""
     report = yield
-    if report.failed and isinstance(item.parent, MystNotebook):
+    if (
+        report.failed
+        and report.when == "call"
+        and isinstance(item.parent, MystNotebook)
+    ):
         page = Path(item.parent.path).relative_to(item.config.rootpath)
         report.sections.append(
             (

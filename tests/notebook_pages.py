@@ -2,8 +2,9 @@
 
 A *notebook page* is a MyST Markdown file in ``book/`` whose front matter names a Jupyter kernel.
 Its reference is ``tests/reference/<page>.ipynb``: the page converted by jupytext and executed
-in ``book/`` (images dropped, since nbval does not compare them). ``conftest.py`` merges the
-reference's outputs into the page and lets nbval re-run and compare it; ``make reference``
+in a new empty folder outside the clone, where a downloaded notebook runs too (images dropped,
+since nbval does not compare them). ``conftest.py`` merges the reference's outputs into the
+page and lets nbval re-run and compare it, in such a folder; ``make reference``
 (``python -m tests.references``) rewrites the references.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import os
 import platform
+import tempfile
 from pathlib import Path
 
 import jupytext
@@ -53,8 +55,14 @@ def is_notebook_page(path: Path) -> bool:
 
 
 def notebook_pages(book: Path = BOOK) -> list[Path]:
-    """All notebook pages under ``book``, sorted."""
-    return sorted(p for p in book.rglob("*.md") if is_notebook_page(p))
+    """All notebook pages under ``book``, sorted (none in hidden folders such as
+    JupyterLab's ``.ipynb_checkpoints``)."""
+    return sorted(
+        p
+        for p in book.rglob("*.md")
+        if not any(part.startswith(".") for part in p.relative_to(book).parts)
+        and is_notebook_page(p)
+    )
 
 
 def reference_path(
@@ -69,6 +77,28 @@ def reference_path(
 def read_page(page: Path) -> nbformat.NotebookNode:
     """The page as a notebook without outputs."""
     return jupytext.read(page, fmt="md:myst")
+
+
+def read_download(page: Path) -> nbformat.NotebookNode:
+    """The page as the notebook a reader downloads from the book, without its outputs.
+
+    myst-nb converts the page with its own reader (not jupytext), with the MyST extensions
+    of ``_config.yml``; the book's build then executes it and offers it as
+    ``_build/html/_sources/<page>.ipynb``, every cell kept (those tagged ``remove-input`` or
+    ``remove-cell`` too, with their tags) and the front matter's kernelspec in its metadata.
+    """
+    import yaml
+    from myst_nb.core.read import read_myst_markdown_notebook
+    from myst_parser.config.main import MdParserConfig
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    extensions = set(config.get("parse", {}).get("myst_enable_extensions", []))
+    return read_myst_markdown_notebook(
+        page.read_text(encoding="utf-8"),
+        MdParserConfig(enable_extensions=extensions),
+        add_source_map=True,
+        path=page,
+    )
 
 
 def _code_sources(nb: nbformat.NotebookNode) -> list[str]:
@@ -138,17 +168,18 @@ def _strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def make_reference(
     page: Path, book: Path = BOOK, references: Path = REFERENCES
 ) -> Path:
-    """Execute ``page`` in its folder and store its outputs as its reference notebook."""
+    """Execute ``page`` in a new empty folder and store its outputs as its reference."""
     from nbclient import NotebookClient
 
     pin_kernels()
     nb = read_page(page)
-    NotebookClient(
-        nb,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(page.parent)}},
-    ).execute()
+    with tempfile.TemporaryDirectory(prefix=f"adjnets-{page.stem}-") as workdir:
+        NotebookClient(
+            nb,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": workdir}},
+        ).execute()
     out = reference_path(page, book, references)
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(_strip(nb), out)

@@ -112,3 +112,47 @@ def test_missing_reference_names_the_fix(pytester, book):
     result.stdout.fnmatch_lines(
         ["*no reference outputs*make reference PAGES=book/page.md*"]
     )
+
+
+WHERE = """---
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Where a page runs
+
+```{code-cell} ipython3
+import os
+from pathlib import Path
+
+here = Path.cwd()
+# a new empty folder, with no project (conftest.py, book/) in it or above it
+assert os.listdir(here) == [], os.listdir(here)
+assert not any((p / "conftest.py").exists() for p in (here, *here.parents))
+print("empty and outside the project")
+```
+"""
+
+
+def test_page_runs_in_an_empty_folder_outside_the_project(pytester, book):
+    """As a downloaded notebook does: the reference is made there too, and so is the run."""
+    page = book / "book" / "where.md"
+    page.write_text(WHERE)
+    make_reference(page, book / "book", book / "tests" / "reference")
+    result = run(pytester)
+    result.assert_outcomes(passed=5)
+
+
+def test_page_that_writes_into_its_folder_fails(pytester, book):
+    page = book / "book" / "page.md"
+    page.write_text(
+        PAGE.format(factor=1)
+        + '\n```{code-cell} ipython3\nopen("x.txt", "w").close()\n```\n'
+    )
+    make_reference(page, book / "book", book / "tests" / "reference")
+    result = run(pytester)
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(["*page.md wrote *x.txt* into its working directory*"])
+    assert "how to update the reference" not in result.stdout.str()

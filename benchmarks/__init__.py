@@ -1,5 +1,6 @@
 """Benchmarks of adjnets against PyTorch (CPU, eager) and JAX (CPU, jit): ``python -m benchmarks``.
 
-Not tests: nothing in the test suite imports this package or depends on timing. The results go
-to ``benchmarks/results.json``, which the performance appendix of the book reads.
+Not tests: nothing in the test suite depends on timing, and it imports only ``benchmarks.page``
+(no PyTorch or JAX). The results go to ``benchmarks/results.json``, and a copy of them into the
+performance appendix of the book (``benchmarks/page.py``), which shows them.
 """

@@ -1,7 +1,8 @@
 """Time the loss gradient of the same networks in adjnets, PyTorch and JAX:
 ``python -m benchmarks``.
 
-Usage (``make benchmark`` runs the first form and writes ``benchmarks/results.json``)::
+Usage (``make benchmark`` runs the first form and writes ``benchmarks/results.json``, and a copy
+of it into the performance appendix: ``benchmarks/page.py``)::
 
     python -m benchmarks [--quick] [--threads N] [--only KEY ...] [--out PATH]
 
@@ -272,7 +273,7 @@ def main() -> None:
     torch.set_num_interop_threads(1)
     from threadpoolctl import threadpool_info
 
-    from benchmarks import workloads
+    from benchmarks import page, workloads
 
     reps, sample_seconds = (5, 0.02) if args.quick else (15, 0.05)
     started = time.perf_counter()
@@ -342,6 +343,10 @@ def main() -> None:
         f"wrote {args.out} in {results['seconds']:.0f} s; "
         f"load average now {results['machine']['loadavg_after']}"
     )
+    if args.out.resolve() == page.RESULTS:
+        # the performance appendix carries a copy, so that its notebook runs on its own
+        for path in page.write(json.loads(args.out.read_text())):
+            log(f"wrote the results into {path}")
 
 
 if __name__ == "__main__":

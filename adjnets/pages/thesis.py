@@ -147,6 +147,58 @@ def _marked_tests(tests: Path) -> dict[str, list[str]]:
     return found
 
 
+class RepositoryNotFoundError(FileNotFoundError):
+    """No clone of the adjnets repository for :func:`traceability` to read."""
+
+
+def _is_repository(path: Path) -> bool:
+    return (
+        all((path / part).is_dir() for part in ("book", "tests", "adjnets/pages"))
+        and (path / "adjnets" / "pages" / "thesis.py").is_file()
+    )
+
+
+def find_repository(start: Path | None = None, package: Path | None = None) -> Path:
+    """The clone of the adjnets repository whose pages and tests :func:`traceability`
+    reads.
+
+    First the checkout the imported ``adjnets`` lives in (an editable install, as
+    ``make`` makes), whose code is the code the table lists; otherwise ``start`` (by
+    default the working directory) or the nearest folder above it that holds
+    ``book/``, ``tests/`` and ``adjnets/``, as when a page runs in a clone where
+    adjnets is installed from it (Binder). ``package`` is the folder of the imported
+    package (by default this module's ``adjnets/``).
+
+    Raises
+    ------
+    RepositoryNotFoundError
+        If neither is in a clone; the message says what is needed and how to get it.
+    """
+    package = package or Path(__file__).resolve().parent.parent
+    start = (start or Path.cwd()).resolve()
+    for candidate in (package.parent, start, *start.parents):
+        if _is_repository(candidate):
+            return candidate
+    try:
+        from importlib.metadata import PackageNotFoundError, metadata
+
+        urls = dict(
+            url.split(", ", 1)
+            for url in metadata("adjnets").get_all("Project-URL") or []
+        )
+        clone = f" (`git clone {urls['Source']}`)"
+    except (PackageNotFoundError, KeyError, ValueError):
+        clone = ""
+    raise RepositoryNotFoundError(
+        "The traceability table reads the adjnets repository (the pages in book/, "
+        "the code in adjnets/, the tests in tests/), and there is no clone here: "
+        f"neither {start} nor a folder above it holds one, and the installed adjnets "
+        f"({package}) is not inside one. Clone the repository{clone}, install "
+        "adjnets from the clone (`pip install -e .` in it) and run this notebook "
+        "inside the clone, where it is book/traceability.md."
+    )
+
+
 def traceability(root: Path) -> list[Trace]:
     """For every thesis result: its page(s), implementation(s) and test(s), in a
     checkout at ``root``.

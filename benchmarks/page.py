@@ -32,7 +32,7 @@ HEADER = (
     "# benchmark writes here too, so that this notebook runs without the repository.\n"
 )
 _CELL = re.compile(
-    r"(```\{code-cell\} ipython3\n:tags: \[remove-cell\]\n)"
+    r"(```\{code-cell\} ipython3\n:tags: \[remove-cell\]\n\n)"
     + re.escape(HEADER)
     + r"results = .*?\n(```\n)",
     re.DOTALL,

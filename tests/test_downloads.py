@@ -35,7 +35,11 @@ from tests.notebook_pages import (
 )
 
 PAGES = notebook_pages()
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+KERNELSPEC = {
+    "display_name": "Python 3 (ipykernel)",
+    "language": "python",
+    "name": "python3",
+}
 
 
 def code(nb: nbformat.NotebookNode) -> list[str]:

@@ -15,8 +15,9 @@ and the hooked second derivatives of thesis section 3.3 are JVPs of VJPs. The ap
 "The framework and automatic differentiation" of the book sets the two side by side; the
 unit tests use the same maps.
 
-This module imports JAX, an optional dependency (``pip install adjnets[jax]``), so
-``import adjnets`` does not import it: use ``from adjnets import autodiff``. Importing
+This module imports JAX, an optional dependency (``pip install 'adjnets[jax]'``), so
+``import adjnets`` does not import it: use ``from adjnets import autodiff``. Without
+JAX, that import raises :class:`ModuleNotFoundError` naming the extra. Importing
 it selects the CPU backend (``JAX_PLATFORMS=cpu``, unless the environment already chose
 one) and turns on 64-bit floats (``jax_enable_x64``), both before any computation.
 """
@@ -28,8 +29,15 @@ from collections.abc import Callable, Sequence
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import jax
-import jax.numpy as jnp
+try:
+    import jax
+    import jax.numpy as jnp
+except ImportError as error:  # JAX is the optional extra `jax`
+    raise ModuleNotFoundError(
+        "adjnets.autodiff needs JAX, an optional dependency of adjnets: "
+        "pip install 'adjnets[jax]'",
+        name=error.name,
+    ) from error
 import numpy as np
 
 from adjnets.calculus.elementwise import Elementwise

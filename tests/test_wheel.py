@@ -207,3 +207,18 @@ def test_readme_quick_start(venv, tmp_path):
     done = run([venv, str(script)], env=clean_env(), cwd=tmp_path)
     assert done.stdout == expected, "the README's quick start prints something else"
     assert done.stderr == ""
+
+
+def test_installed_package_names_the_missing_extra(venv):
+    # JAX is not installed in the fresh environment: adjnets.autodiff says which extra
+    code = (
+        "try:\n"
+        "    from adjnets import autodiff\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    done = run([venv, "-c", code], env=clean_env(), cwd=venv.parent.parent)
+    assert done.stdout.strip() == (
+        "adjnets.autodiff needs JAX, an optional dependency of adjnets: "
+        "pip install 'adjnets[jax]'"
+    )

@@ -9,6 +9,19 @@ r"""Numerical checks used by every page and test of the book.
 
 Each check raises ``AssertionError`` with the measured error when it fails, and returns
 that error when it passes, so a page can show it.
+
+Examples
+--------
+The adjoint identity of a linear map, and a derivative against a central difference:
+
+>>> import numpy as np
+>>> from adjnets import LinearMap, assert_adjoint, assert_directional
+>>> rng = np.random.default_rng(0)
+>>> A = rng.standard_normal((3, 2))
+>>> error = assert_adjoint(LinearMap.from_matrix(A), np.ones(2), np.ones(3))
+>>> x, v = rng.standard_normal(2), rng.standard_normal(2)
+>>> print(assert_directional(np.sin, np.cos(x) * v, x, v) < 1e-7)  # D sin(x)·v
+True
 """
 
 from __future__ import annotations
@@ -40,8 +53,10 @@ def adjoint_error(L: LinearMap, v: Tree, w: Tree) -> float:
 
 
 def assert_adjoint(L: LinearMap, v: Tree, w: Tree, rtol: float = ADJOINT_RTOL) -> float:
-    r"""Assert :math:`\langle w, Lv\rangle = \langle L^*w, v\rangle` to relative
-    ``rtol``.
+    r"""Assert that ``L.adj`` is the adjoint of ``L``, at the points ``v`` and ``w``.
+
+    The identity :math:`\langle w, Lv\rangle = \langle L^*w, v\rangle` must hold to
+    relative ``rtol``.
 
     Parameters
     ----------
@@ -54,6 +69,28 @@ def assert_adjoint(L: LinearMap, v: Tree, w: Tree, rtol: float = ADJOINT_RTOL) -
     -------
     float
         The relative error measured by :func:`adjoint_error`.
+
+    Raises
+    ------
+    AssertionError
+        If the relative error exceeds ``rtol``.
+
+    Examples
+    --------
+    A matrix and its transpose pass; twice the transpose does not:
+
+    >>> import numpy as np
+    >>> from adjnets import LinearMap, assert_adjoint
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((3, 2))
+    >>> L = LinearMap.from_matrix(A)  # L v = A v, L* w = A^T w
+    >>> v, w = rng.standard_normal(2), rng.standard_normal(3)
+    >>> print(assert_adjoint(L, v, w) < 1e-12)
+    True
+    >>> assert_adjoint(LinearMap(L, lambda w: 2 * w @ A, "B"), v, w)
+    Traceback (most recent call last):
+    ...
+    AssertionError: adjoint identity fails for LinearMap(B): relative error ... > 1e-12
     """
     err = adjoint_error(L, v, w)
     if not err <= rtol:
@@ -100,6 +137,22 @@ def assert_directional(
     -------
     float
         The relative error.
+
+    Raises
+    ------
+    AssertionError
+        If the relative error exceeds ``rtol``.
+
+    Examples
+    --------
+    The derivative of the softmax (Lemma 2.4.3) in a random direction:
+
+    >>> import numpy as np
+    >>> from adjnets import D_softmax, assert_directional, softmax
+    >>> rng = np.random.default_rng(0)
+    >>> x, v = rng.standard_normal(4), rng.standard_normal(4)
+    >>> print(assert_directional(softmax, D_softmax(x)(v), x, v) < 1e-7)
+    True
     """
     fd = central_difference(f, x, v, h)
     diff = tree_map(np.subtract, derivative, fd)
@@ -151,6 +204,47 @@ def assert_gradient(
     :math:`\langle\nabla f(x), v\rangle` with the central difference
     :math:`\bigl(f(x+hv) - f(x-hv)\bigr)/2h`: the gradient, an element of the space of
     :math:`x` (Remark 3.2.3), must represent the derivative through the inner product.
+
+    Parameters
+    ----------
+    f : callable
+        A scalar function of a point ``x`` (an array or a tuple of arrays).
+    gradient : tree
+        The claimed gradient :math:`\nabla f(x)`, a point of the same space as ``x``.
+    x : tree
+        The point.
+    rng : numpy.random.Generator
+        Draws the direction :math:`v`.
+    rtol, h : float
+        The relative tolerance and the step of the central difference.
+
+    Returns
+    -------
+    float
+        The relative error.
+
+    Raises
+    ------
+    AssertionError
+        If the relative error exceeds ``rtol``.
+
+    Examples
+    --------
+    :math:`f(x) = \tfrac12\langle x, Ax\rangle` with a symmetric :math:`A` has the
+    gradient :math:`Ax`; :math:`x` itself is not its gradient:
+
+    >>> import numpy as np
+    >>> from adjnets import assert_gradient
+    >>> A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> def f(x):
+    ...     return 0.5 * x @ A @ x
+    >>> x = np.array([1.0, -1.0])
+    >>> print(assert_gradient(f, A @ x, x, np.random.default_rng(0)) < 1e-7)
+    True
+    >>> assert_gradient(f, x, x, np.random.default_rng(0))
+    Traceback (most recent call last):
+    ...
+    AssertionError: gradient disagrees with the directional difference: ...
     """
     from adjnets.calculus.spaces import random_like
 

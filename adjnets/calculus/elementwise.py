@@ -43,6 +43,19 @@ class Elementwise(StateMap):
         (:math:`1-y^2` for tanh, :math:`y(1-y)` for the sigmoid), so that
         :meth:`value_and_derivative` needs one evaluation of :math:`\psi` instead of
         two.
+
+    Examples
+    --------
+    The derivative of an elementwise map is the Hadamard product with
+    :math:`\Psi'(z)` (thesis section 2.4), which a central difference confirms:
+
+    >>> import numpy as np
+    >>> from adjnets import assert_directional, tanh
+    >>> z, v = np.array([-1.0, 0.0, 2.0]), np.array([1.0, 1.0, 1.0])
+    >>> tanh.derivative(z).round(4)  # 1 - tanh(z)²
+    array([0.42  , 1.    , 0.0707])
+    >>> print(assert_directional(tanh, tanh.derivative(z) * v, z, v) < 1e-7)
+    True
     """
 
     name: str

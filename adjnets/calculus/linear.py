@@ -37,10 +37,26 @@ class LinearMap:
 
     Examples
     --------
+    A matrix as a linear map: its adjoint is the transpose, and the adjoint identity
+    :math:`\langle w, Lv\rangle = \langle L^*w, v\rangle` holds:
+
     >>> import numpy as np
+    >>> from adjnets import LinearMap, inner
     >>> L = LinearMap.from_matrix(np.array([[1.0, 2.0], [0.0, 1.0]]))
     >>> L(np.array([1.0, 1.0])), L.adj(np.array([1.0, 1.0]))
     (array([3., 1.]), array([1., 3.]))
+    >>> v, w = np.array([1.0, -2.0]), np.array([3.0, 0.5])
+    >>> inner(w, L(v)), inner(L.adj(w), v)
+    (-10.0, -10.0)
+
+    Composition applies the right-hand map first; the adjoint of a composition is the
+    composition of the adjoints in reverse order:
+
+    >>> M = L @ L.adj  # L·L*: apply L* first
+    >>> M, M.adj
+    (LinearMap(A·A*), LinearMap((A·A*)*))
+    >>> np.allclose(M.adj(v), L(L.adj(v)))  # (L·L*)* = L**·L* = L·L*
+    True
     """
 
     apply: Callable[[Tree], Tree]
@@ -58,10 +74,13 @@ class LinearMap:
     def adj(self) -> LinearMap:
         r"""The adjoint :math:`L^*`, itself a :class:`LinearMap` whose adjoint is
         :math:`L`."""
-        if self.name.endswith("*"):
-            name = self.name[:-1].removeprefix("(").removesuffix(")")
-        else:
-            name = f"({self.name})*" if "·" in self.name else f"{self.name}*"
+        name = self.name
+        if name.startswith("(") and name.endswith(")*") and _balanced(name[1:-2]):
+            name = name[1:-2]  # (A·B)* -> A·B
+        elif name.endswith("*") and "·" not in name:
+            name = name[:-1]  # A* -> A
+        else:  # A·B* is not an adjoint as a whole: (A·B*)*
+            name = f"({name})*" if "·" in name else f"{name}*"
         return LinearMap(self.adjoint_apply, self.apply, name)
 
     def __matmul__(self, other: LinearMap) -> LinearMap:
@@ -136,6 +155,16 @@ class LinearMap:
         return columns.T if layout == "numerator" else columns
 
 
+def _balanced(name: str) -> bool:
+    """Whether the parentheses of ``name`` pair up: ``A·(B·C)`` does, ``A)·(B`` not."""
+    depth = 0
+    for char in name:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
 def _flatten(batch: Array, order: str) -> Array:
     """Flatten each point of a batch (leading axis) in C or Fortran order."""
     if order == "F":
@@ -174,6 +203,20 @@ class BilinearMap:
     right_adjoint : callable
         :math:`(e_2, e_3)\mapsto (B\llcorner e_2)^*\cdot e_3 \in E_1`.
     name : str, optional
+
+    Examples
+    --------
+    The Hadamard product :math:`B(a, b) = a\odot b`: hooking a point into either slot
+    gives a linear map whose adjoint passes the check:
+
+    >>> import numpy as np
+    >>> from adjnets import assert_adjoint, hadamard
+    >>> rng = np.random.default_rng(0)
+    >>> a, b, w = rng.standard_normal((3, 4))
+    >>> np.allclose(hadamard.left_hook(a)(b), a * b)  # (a ⌟ B)·b = B(a, b)
+    True
+    >>> print(assert_adjoint(hadamard.right_hook(b), a, w) < 1e-12)
+    True
     """
 
     apply: Callable[[Tree, Tree], Tree]

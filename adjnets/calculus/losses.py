@@ -40,6 +40,26 @@ class Loss:
     predict : callable
         The network's prediction from its output: :math:`\hat y_R = F` for regression,
         :math:`\hat y_C = \sigma(F)` for classification.
+
+    Examples
+    --------
+    The cross-entropy of an output :math:`F` and a one-hot target, and its error
+    :math:`e_L = \sigma(F) - y` (Remark 2.4.5), the gradient of the loss in :math:`F`:
+
+    >>> import numpy as np
+    >>> from adjnets import assert_gradient, cross_entropy, one_hot, softmax, squared
+    >>> F, y = np.array([[2.0, 0.0, -1.0]]), one_hot(np.array([0]), 3)
+    >>> print(f"{cross_entropy.value(F, y):.4f}")  # -log σ(F)_0
+    0.1698
+    >>> e = cross_entropy.error(F, y)
+    >>> np.allclose(e, softmax(F) - y)
+    True
+    >>> def J(F):
+    ...     return cross_entropy.value(F, y)
+    >>> print(assert_gradient(J, e, F, np.random.default_rng(0)) < 1e-7)
+    True
+    >>> squared.value(F, y), squared.predict(F) is F  # ½‖F − y‖², for regression
+    (1.0, True)
     """
 
     name: str
@@ -92,7 +112,16 @@ cross_entropy = Loss(
 @implements("Remark 2.4.5")
 def one_hot(labels: Labels, n_classes: int) -> Array:
     """One-hot encodings of integer class labels (thesis Remark 2.4.5), shape
-    ``(N, n_classes)``."""
+    ``(N, n_classes)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adjnets import one_hot
+    >>> one_hot(np.array([2, 0]), 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]])
+    """
     labels = np.asarray(labels)
     if labels.ndim != 1 or (
         labels.size and (labels.min() < 0 or labels.max() >= n_classes)

@@ -31,7 +31,21 @@ def _pointwise_inner(a: Array, b: Array) -> Array:
 
 
 def softmax(x: Array) -> Array:
-    r""":math:`\sigma(x)` over the last axis, stable for logits of any size."""
+    r"""The softmax :math:`\sigma(x)` over the last axis, stable for logits of any size.
+
+    Examples
+    --------
+    Each row becomes a probability vector, even for logits whose exponential overflows:
+
+    >>> import numpy as np
+    >>> from adjnets import softmax
+    >>> p = softmax(np.array([[1.0, 2.0, 3.0], [1000.0, 1000.0, 1000.0]]))
+    >>> p.round(3)
+    array([[0.09 , 0.245, 0.665],
+           [0.333, 0.333, 0.333]])
+    >>> p.sum(axis=-1)
+    array([1., 1.])
+    """
     x = np.asarray(x, dtype=float)
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
     out: Array = e / np.sum(e, axis=-1, keepdims=True)
@@ -50,11 +64,26 @@ def log_softmax(x: Array) -> Array:
 
 @implements("Lemma 2.4.3")
 def D_softmax(x: Array) -> LinearMap:
-    r""":math:`D\sigma(x)\cdot v
-    = \sigma(x)\odot v - \langle\sigma(x), v\rangle\,\sigma(x)`,
-    self-adjoint.
+    r"""The derivative of the softmax at ``x``, a self-adjoint linear map.
 
+    :math:`D\sigma(x)\cdot v
+    = \sigma(x)\odot v - \langle\sigma(x), v\rangle\,\sigma(x)`,
     Lemma 2.4.3 of the thesis.
+
+    Examples
+    --------
+    The derivative is self-adjoint, and agrees with a central difference of
+    :func:`softmax`:
+
+    >>> import numpy as np
+    >>> from adjnets import D_softmax, assert_adjoint, assert_directional, softmax
+    >>> rng = np.random.default_rng(0)
+    >>> x, v, w = rng.standard_normal((3, 4))
+    >>> D = D_softmax(x)
+    >>> print(np.isclose(D(v) @ w, v @ D(w)), assert_adjoint(D, v, w) < 1e-12)
+    True True
+    >>> print(assert_directional(softmax, D(v), x, v) < 1e-7)
+    True
     """
     s = softmax(x)
 

@@ -95,6 +95,19 @@ def inner(a: Tree, b: Tree) -> float:
     ------
     ValueError
         If the two points do not have the same structure and shapes.
+
+    Examples
+    --------
+    The Frobenius inner product of two matrices, and that of a direct product, the sum
+    over its components:
+
+    >>> import numpy as np
+    >>> from adjnets import inner
+    >>> A, B = np.array([[1.0, 2.0], [3.0, 4.0]]), np.eye(2)
+    >>> inner(A, B)  # tr(A B^T)
+    5.0
+    >>> inner((A, np.ones(3)), (B, np.ones(3)))
+    8.0
     """
     pa, pb = leaves(a), leaves(b)
     if len(pa) != len(pb):

@@ -113,6 +113,18 @@ def load_digits(
     -------
     x_train, x_test : arrays of shape (N, 8, 8)
     y_train, y_test : integer arrays of shape (N,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adjnets import load_digits
+    >>> x_train, x_test, y_train, y_test = load_digits(test_size=0.2, seed=0)
+    >>> x_train.shape, x_test.shape, y_train.shape, y_test.shape
+    ((1437, 8, 8), (360, 8, 8), (1437,), (360,))
+    >>> print(x_train.min(), x_train.max())  # pixels scaled to [0, 1]
+    0.0 1.0
+    >>> np.bincount(y_test)  # the classes in proportion (stratified)
+    array([36, 36, 35, 37, 36, 37, 36, 36, 35, 36])
     """
     if not 0.0 < test_size < 1.0:
         raise ValueError(f"load_digits expected 0 < test_size < 1, got {test_size}")

@@ -63,8 +63,9 @@ class DenseParams(NamedTuple):
 
 @dataclass(frozen=True)
 class Dense(Layer):
-    r"""The dense layer :math:`f(x; W, b) = \Psi(Wx + b)` (thesis section 4.1, equation
-    4.1).
+    r"""A dense (fully-connected) layer with an elementwise activation (thesis 4.1).
+
+    The layer is :math:`f(x; W, b) = \Psi(Wx + b)` (equation 4.1).
 
     With :math:`z = Wx+b`, its derivatives are (Lemmas 4.1.2 and 4.1.3 of the thesis)
 
@@ -88,6 +89,24 @@ class Dense(Layer):
         :math:`\mathbb R^m`.
     activation : Elementwise
         :math:`\Psi`; the identity gives an affine layer.
+
+    Examples
+    --------
+    A layer :math:`\mathbb R^3\to\mathbb R^2`, linearized at a point: its derivative
+    and the adjoint satisfy :math:`\langle w, Df(x)\cdot v\rangle =
+    \langle D^*f(x)\cdot w, v\rangle`.
+
+    >>> import numpy as np
+    >>> from adjnets import Dense, inner, tanh
+    >>> rng = np.random.default_rng(0)
+    >>> layer = Dense(3, 2, tanh)  # f(x; W, b) = tanh(Wx + b)
+    >>> theta = layer.init(rng)  # DenseParams(W, b), W of shape (2, 3)
+    >>> x, v, w = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(2)
+    >>> lin = layer.linearize(x, theta)  # f(x), Df(x), ∇f(x), D²f(x), D∇f(x)
+    >>> lin.output.shape, lin.D(v).shape, lin.D.adj(w).shape
+    ((2,), (2,), (3,))
+    >>> print(np.isclose(inner(w, lin.D(v)), inner(lin.D.adj(w), v)))
+    True
     """
 
     n_in: int

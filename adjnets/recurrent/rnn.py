@@ -793,6 +793,32 @@ class VanillaRNN(RNN):
     compute the same gradients from the explicit formulas of Theorems 5.2.3-5.2.4 and
     equations (5.40)-(5.46), with one matrix product per step and no linear-map objects,
     as Algorithms 5.2.1 and 5.2.2 do.
+
+    Parameters
+    ----------
+    n_x, n_h, n_y : int
+        The sizes of the input :math:`x_i`, of the hidden state :math:`h_i` and of the
+        prediction :math:`\hat y_i`.
+    activation : Elementwise
+        :math:`\Psi`.
+
+    Examples
+    --------
+    Three sequences of length 5; BPTT and RTRL, two ways to the same gradient, agree:
+
+    >>> import numpy as np
+    >>> from adjnets import VanillaRNN, norm, squared, tree_map
+    >>> rnn = VanillaRNN(n_x=2, n_h=4, n_y=1)
+    >>> rng = np.random.default_rng(0)
+    >>> params = rnn.init(rng)  # RNNParams(theta=(W, U, b), zeta=(V, c))
+    >>> x, y = rng.standard_normal((3, 5, 2)), rng.standard_normal((3, 5, 1))
+    >>> rnn(x, params).shape  # one prediction per step
+    (3, 5, 1)
+    >>> J1, g1 = rnn.bptt(x, y, params, squared)  # backpropagation through time
+    >>> J2, g2 = rnn.rtrl(x, y, params, squared)  # real-time recurrent learning
+    >>> difference = norm(tree_map(np.subtract, g1, g2))
+    >>> print(np.isclose(J1, J2), difference < 1e-12 * norm(g1))
+    True True
     """
 
     cell: VanillaCell

@@ -330,6 +330,28 @@ class TiedAutoencoder:
         For fewer than two sizes, a size that is not a positive integer, the wrong
         number of activations or maps :math:`\tau`, or a :math:`\tau_i` whose image has
         the wrong shape.
+
+    Examples
+    --------
+    :math:`\mathbb R^6\to\mathbb R^3\to\mathbb R^6`, the decoder's weight the
+    transpose of the encoder's; the gradient in the free parameters (Theorem 4.3.5)
+    passes the gradient check:
+
+    >>> import numpy as np
+    >>> from adjnets import TiedAutoencoder, assert_gradient
+    >>> dae = TiedAutoencoder((6, 3))
+    >>> rng = np.random.default_rng(0)
+    >>> theta = dae.init(rng)  # TiedParams: one weight matrix, two biases
+    >>> x = rng.uniform(size=(5, 6))
+    >>> [W.shape for W in theta.W], dae.encode(x, theta).shape
+    ([(3, 6)], (5, 3))
+    >>> dae.decode(dae.encode(x, theta), theta).shape  # the reconstruction F(x)
+    (5, 6)
+    >>> value, grad = dae.loss_and_gradient(x, theta)  # ½‖F(x) - x‖²
+    >>> def J(t):
+    ...     return dae.loss_and_gradient(x, t)[0]
+    >>> print(assert_gradient(J, grad, theta, rng) < 1e-7)
+    True
     """
 
     sizes: tuple[int, ...]

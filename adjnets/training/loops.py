@@ -24,12 +24,32 @@ tangents the mean loss is that of :math:`\mathcal J_H = J + \mu R` (equations 3.
 from __future__ import annotations
 
 import numbers
+from typing import Any, Protocol
 
 import numpy as np
 
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.spaces import Array
 from adjnets.networks.network import Network, Params
+
+
+class _Steps(Protocol):
+    """What :func:`train` needs of a network without tangents: its value and one
+    gradient step, as :class:`adjnets.networks.network.Network` and
+    :class:`adjnets.specific.mlp.MLP` have them."""
+
+    def __call__(self, x: Array, theta: Any, /) -> Any: ...
+
+    def gradient_step(
+        self,
+        x: Array,
+        y: Array,
+        theta: Any,
+        eta: float,
+        loss: Loss,
+        weight_decay: float = 0.0,
+        /,
+    ) -> tuple[Any, float]: ...
 
 
 def _positive(name: str, value: object, integer: bool = False) -> None:
@@ -53,7 +73,7 @@ def _nonnegative(name: str, value: object) -> None:
 
 
 def train(
-    network: Network,
+    network: Network | _Steps,
     theta: Params,
     x: Array,
     y: Array,
@@ -84,7 +104,11 @@ def train(
 
     Parameters
     ----------
-    network : Network
+    network : Network or MLP
+        The network: an :class:`adjnets.networks.network.Network` (a CNN from
+        :func:`adjnets.specific.cnn.layers.cnn` is one), or an
+        :class:`adjnets.specific.mlp.MLP`, which steps with its fused gradient. Training
+        with tangents ``v`` needs a ``Network`` (``MLP.network`` is one).
     theta : tuple
         Initial parameters :math:`(\theta_1,\dots,\theta_L)`; not modified.
     x, y : numpy.ndarray
@@ -128,6 +152,25 @@ def train(
     ValueError
         If a size or rate is out of range, ``x``, ``y``, ``v`` and ``beta`` disagree on
         :math:`N`, or ``beta``/``mu`` are given without ``v``.
+    TypeError
+        If tangents ``v`` are given and ``network`` is not a ``Network``.
+
+    Examples
+    --------
+    Fit :math:`\sin 3x` on :math:`[-1, 1]` with an MLP: fifty epochs of minibatches of
+    16 points:
+
+    >>> import numpy as np
+    >>> from adjnets import MLP, squared, train
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(-1.0, 1.0, (64, 1))
+    >>> mlp = MLP((1, 16, 1))
+    >>> theta, history = train(
+    ...     mlp, mlp.init(rng), x, np.sin(3 * x), squared,
+    ...     lr=0.1, epochs=50, batch_size=16,
+    ... )
+    >>> history.shape, bool(history[-1] < history[0] / 10)  # the mean loss per epoch
+    ((50,), True)
     """
     _positive("lr", lr)
     _positive("epochs", epochs, integer=True)
@@ -151,6 +194,11 @@ def train(
                 "train expected beta and mu only together with tangent vectors v"
             )
     else:
+        if not isinstance(network, Network):
+            raise TypeError(
+                "train expected a Network for training with tangents v, got "
+                f"{type(network).__name__} (an MLP's network is mlp.network)"
+            )
         v = np.asarray(v, dtype=float)
         if v.ndim != x.ndim + 1 or v.shape[1:] != x.shape:
             raise ValueError(
@@ -174,7 +222,8 @@ def train(
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             eta, decay = lr / len(idx), weight_decay * len(idx)
-            if v is None or beta is None:  # beta is set whenever v is
+            if v is None or beta is None or not isinstance(network, Network):
+                # without tangents (beta is set, and network a Network, whenever v is)
                 theta, value = network.gradient_step(
                     x[idx], y[idx], theta, eta, loss, decay
                 )

@@ -315,6 +315,20 @@ class Adam:
         :math:`\epsilon\ge 0`.
     bias_correction : bool
         Divide the averages by :math:`1-\beta^t` (the default, as in Kingma and Ba).
+
+    Examples
+    --------
+    Minimise :math:`h(\theta) = \tfrac12\lVert\theta\rVert^2`, whose gradient is
+    :math:`\theta`; the first step moves every coordinate by about :math:`\eta`:
+
+    >>> import numpy as np
+    >>> from adjnets import Adam
+    >>> adam = Adam(lr=0.1)
+    >>> theta = np.array([1.0, -2.0])
+    >>> state = adam.init(theta)
+    >>> theta, state = adam.step(theta, theta, state)  # gradient of h at theta
+    >>> theta.round(6)
+    array([ 0.9, -1.9])
     """
 
     lr: float = 1e-3
@@ -402,6 +416,24 @@ def fit(
         The parameters after the last step.
     history : array of shape (epochs + 1,)
         The mean loss over the whole data set before training and after each epoch.
+
+    Examples
+    --------
+    An MLP classifier of the digits trained by Adam for three epochs:
+
+    >>> import numpy as np
+    >>> from adjnets import MLP, Adam, cross_entropy, fit, load_digits, one_hot
+    >>> x, _, y, _ = load_digits()
+    >>> x, y = x.reshape(-1, 64), one_hot(y, 10)
+    >>> mlp = MLP((64, 32, 10))
+    >>> def loss_and_gradient(x, y, theta):
+    ...     return mlp.loss_and_gradient(x, y, theta, cross_entropy)
+    >>> theta, history = fit(
+    ...     Adam(lr=0.01), loss_and_gradient, mlp.init(np.random.default_rng(0)), x, y,
+    ...     epochs=3, batch_size=32,
+    ... )
+    >>> history.shape, bool(history[-1] < history[0] / 5)
+    ((4,), True)
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if not _is_count(value, 1):

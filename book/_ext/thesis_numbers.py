@@ -12,12 +12,34 @@ are not in the thesis) should use ``:nonumber:`` so they cannot be mistaken for 
 
 from __future__ import annotations
 
+import copy
 import re
 
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
 NUMBERED_LABEL = re.compile(r"^[a-z]+((?:-\d+)+)$")
+
+
+# env attribute: the numbers Sphinx itself assigned in the last build, before renumber
+SPHINX_NUMBERS = "adjnets_sphinx_fignumbers"
+
+
+def restore_sphinx_numbers(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Put back the numbers Sphinx assigned last time, before Sphinx assigns them again.
+
+    Sphinx's ``env-get-updated`` handler compares the numbers it assigns with those of
+    the last build and rewrites every page whose numbers differ. It would find the
+    thesis's numbers of :func:`renumber` there and rewrite every page with a box on
+    every build, and save the environment each time, with nothing changed; compared
+    with its own numbers, it rewrites the pages whose boxes did change. (A box's thesis
+    number comes from its label, in the page's own text: a page whose label changed is
+    read, and written, again anyway.)
+    """
+    numbers = getattr(env, SPHINX_NUMBERS, None)
+    if numbers is not None:
+        env.toc_fignumbers = copy.deepcopy(numbers)
+    return []
 
 
 def renumber(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -28,6 +50,7 @@ def renumber(app: Sphinx, env: BuildEnvironment) -> list[str]:
     sphinx-proof's boxes (``thm-3-2-5`` is Theorem 3.2.5) and sphinx-exercise's exercises
     (``ex-2-1`` is Exercise 2.1), which both number through Sphinx's figure numbers.
     """
+    setattr(env, SPHINX_NUMBERS, copy.deepcopy(env.toc_fignumbers))
     for by_type in env.toc_fignumbers.values():
         for numbers in by_type.values():
             for label in numbers:
@@ -40,5 +63,7 @@ def renumber(app: Sphinx, env: BuildEnvironment) -> list[str]:
 
 
 def setup(app: Sphinx) -> dict:
+    # Sphinx's own handler has the default priority, 500
+    app.connect("env-get-updated", restore_sphinx_numbers, priority=100)
     app.connect("env-get-updated", renumber, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

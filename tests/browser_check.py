@@ -6,7 +6,8 @@ Serves ``HTML_DIR`` on 127.0.0.1 (a free port), opens every ``.html`` page in De
 through Selenium and ``/usr/bin/chromedriver`` (so Selenium Manager downloads nothing), prints one
 line per page and exits 1 listing every failure. A page fails when it shows
 
-- a Python traceback, an error or stderr cell output, or a docutils error (``system-message``,
+- a Python traceback (outside the examples of docstrings, which may show the exception they
+  expect), an error or stderr cell output, or a docutils error (``system-message``,
   ``problematic``);
 - MyST markup that was not rendered: a directive fence (```` ```{ ````, ``:::{``), a role
   (``{doc}`x```, ``{prf:ref}`x```, ...), ``{prf:``, ``{py:``, a ``(label)=`` target,
@@ -337,6 +338,13 @@ const badImages = Array.from(document.images)
 const errorBlocks = Array.from(document.querySelectorAll(
     '.output.traceback, .output.error, .output.stderr, .system-message, .problematic'))
   .map((el) => el.className + ': ' + el.textContent.slice(0, 80).replace(/\s+/g, ' '));
+// A docstring's example may show the exception it expects (doctest checks that it is raised):
+// tracebacks count everywhere except in those examples.
+function textOutsideDoctests() {
+  const body = document.body.cloneNode(true);
+  body.querySelectorAll('div.doctest').forEach((el) => el.remove());
+  return body.textContent;
+}
 const hrefs = Array.from(document.querySelectorAll('a[href]')).map((a) => a.getAttribute('href'));
 const downloads = Array.from(document.querySelectorAll('.dropdown-download-buttons a[href]'))
   .map((a) => a.getAttribute('href'));
@@ -347,7 +355,7 @@ const binder = Array.from(document.querySelectorAll('.dropdown-launch-buttons a[
 return {external, resources, maths: maths.length,
         mjx: document.querySelectorAll('mjx-container').length, unrendered, mathErrors,
         badImages, errorBlocks, hrefs, downloads, pdfButton, binder,
-        title: document.title, text: document.body.textContent};
+        title: document.title, text: textOutsideDoctests()};
 """
 )
 

@@ -1,6 +1,7 @@
-"""The pages as notebooks in JupyterLab, with jupyterlab-myst, checked in headless Chromium.
+r"""The pages as notebooks in JupyterLab, with jupyterlab-myst, checked in headless Chromium.
 
-    .venv/bin/python tests/lab_check.py [PAGE.md ...]    # default: 02-preliminaries.md 05-rnn.md
+    .venv/bin/python tests/lab_check.py [--screenshots DIR] [PAGE.md ...]
+    # default pages: 02-preliminaries.md 05-rnn.md; DIR: a PNG of each page's first \inner
 
 It needs the JupyterLab that `make lab` installs into .venv, and Debian's Chromium.
 
@@ -13,10 +14,14 @@ markdown cell, and fails unless the page
 
 - opened as a notebook (jupytext, the default viewer), with every markdown cell rendered as MyST;
 - shows an admonition (``aside.myst-admonition``), a box of sphinx-proof (``aside.myst-proof``,
-  with a title) and formulas typeset by KaTeX, inline and displayed.
+  with a title) and formulas typeset by KaTeX, inline and displayed;
+- knows the book's macros (the page's first cell, ``tests/page_macros.py``): no formula fails
+  with an undefined control sequence, and a formula with ``\inner`` is typeset;
+- numbers no equation itself (``numbering: equation: false`` in that cell): an equation shows
+  only the thesis's number its ``\tag`` gives it, as in the book.
 
 It prints, without failing, what it counts of the known limits that ``book/index.md`` lists:
-citations not found, references to other pages not found, undefined macros.
+citations not found, references to other pages not found.
 
 This file is not named ``test_*.py``, so pytest does not collect it: it needs Chromium and
 JupyterLab.
@@ -74,8 +79,20 @@ return {
     .map(e => e.textContent.trim().slice(0, 40)).filter(t => t).length,
   katex: nb.querySelectorAll('.myst .katex').length,
   katex_display: nb.querySelectorAll('.myst .katex-display').length,
+  // KaTeX keeps a formula's TeX in its MathML annotation
+  inner: Array.from(nb.querySelectorAll('.myst .katex annotation'))
+    .filter(e => e.textContent.includes('\\\\inner')).length,
+  equation_numbers: nb.querySelectorAll('.myst a[title="Link to this Equation"]').length,
   problems: titles,
 };
+"""
+
+
+SCROLL_JS = """
+const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+const math = Array.from(nb.querySelectorAll('.myst .katex annotation'))
+  .find(e => e.textContent.includes('\\\\inner'));
+(math ? math.closest('.katex') : nb).scrollIntoView({block: 'center'});
 """
 
 
@@ -124,8 +141,15 @@ def start_lab(
     sys.exit("JupyterLab did not answer within a minute")
 
 
-def check_page(driver, port: int, token: str, page: str) -> list[str]:
-    """Open ``page`` and return what fails (empty: it renders)."""
+def check_page(
+    driver,
+    port: int,
+    token: str,
+    page: str,
+    book: Path,
+    screenshots: Path | None = None,
+) -> list[str]:
+    """Open ``page`` (served from ``book``) and return what fails (empty: it renders)."""
     driver.get(f"http://127.0.0.1:{port}/lab/tree/{page}?reset&token={token}")
     start, counts, previous = time.monotonic(), None, None
     while time.monotonic() - start < RENDER_TIMEOUT:
@@ -161,11 +185,36 @@ def check_page(driver, port: int, token: str, page: str) -> list[str]:
     ):
         if not counts[key]:
             failures.append(f"{page}: {what}")
+    undefined = counts["problems"].get("Undefined control sequence", 0)
+    if undefined:
+        failures.append(
+            f"{page}: {undefined} formulas with an undefined control sequence (does the "
+            f"page open with the cell of `python -m tests.page_macros`?)"
+        )
+    uses_inner = "\\inner" in (book / page).read_text(encoding="utf-8")
+    if uses_inner and not counts["inner"]:
+        failures.append(f"{page}: no formula with \\inner typeset")
+    if counts["equation_numbers"]:
+        failures.append(
+            f"{page}: {counts['equation_numbers']} equations numbered by MyST "
+            f"(the book numbers none; the page's first cell turns MyST's numbering off)"
+        )
+    if screenshots is not None:
+        driver.execute_script(SCROLL_JS)
+        time.sleep(1)
+        screenshots.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(screenshots / f"{Path(page).stem}.png"))
     return failures
 
 
 def main(argv: list[str] | None = None) -> int:
-    pages = (argv if argv is not None else sys.argv[1:]) or list(DEFAULT_PAGES)
+    args = list(argv if argv is not None else sys.argv[1:])
+    screenshots = None
+    if "--screenshots" in args:
+        k = args.index("--screenshots")
+        screenshots = Path(args[k + 1]).resolve()
+        del args[k : k + 2]
+    pages = args or list(DEFAULT_PAGES)
     with tempfile.TemporaryDirectory(prefix="lab-check-") as tmp:
         book = Path(tmp) / "book"
         shutil.copytree(
@@ -177,9 +226,12 @@ def main(argv: list[str] | None = None) -> int:
         lab = start_lab(book, Path(tmp) / "jupyter-config", port, token)
         driver = start_chromium(str(Path(tmp) / "chromium"))
         driver.set_script_timeout(120)
+        driver.set_window_size(1400, 1000)
         try:
             failures = [
-                f for page in pages for f in check_page(driver, port, token, page)
+                f
+                for page in pages
+                for f in check_page(driver, port, token, page, book, screenshots)
             ]
         finally:
             driver.quit()

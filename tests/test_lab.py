@@ -8,6 +8,8 @@
   names the kernel as JupyterLab does once the kernel has started (ipykernel's
   ``display_name``).  JupyterLab saves an open page on its own every two minutes once the
   kernel has started, so a page in any other form changes by merely being read;
+- every page opens with the cell that gives jupyterlab-myst the book's macros
+  (``tests/page_macros.py``): ``_config.yml``'s, and left out of the book by myst-nb;
 - ``postBuild`` leaves nothing untracked or ignored in the clone it runs in.
 
 What jupyterlab-myst renders is checked in a browser by ``tests/lab_check.py``, not here.
@@ -27,7 +29,8 @@ import jupytext
 import pytest
 from jupytext.config import find_jupytext_configuration_file, load_jupytext_config
 
-from tests.notebook_pages import BOOK, ROOT, notebook_pages
+from tests.notebook_pages import BOOK, ROOT, notebook_pages, read_download
+from tests.page_macros import cell_source, config_macros, with_macros
 from tests.test_dependencies import canonical, environment_pins, pins
 
 LAB_PACKAGES = ("jupyterlab", "jupyterlab-myst")
@@ -105,6 +108,51 @@ def test_page_names_the_kernel_as_jupyterlab_does(page):
     }, (
         f"{page.name}: JupyterLab would rewrite its kernelspec (display_name {spec.display_name!r})"
     )
+
+
+def test_macro_cell_holds_every_macro_of_the_config():
+    import yaml
+
+    front = yaml.safe_load(cell_source().removeprefix("---\n").removesuffix("\n---"))
+    assert front["math"] == config_macros()
+    assert {"\\inner", "\\Dadj", "\\gradadj", "\\had"} <= set(front["math"])
+    assert front["numbering"] == {"equation": False}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_opens_with_the_books_macros(page):
+    """jupyterlab-myst reads front matter only from the first markdown cell."""
+    text = page.read_text(encoding="utf-8")
+    assert with_macros(text) == text, (
+        f"{page.name} does not open with the cell of _config.yml's macros: "
+        f"run `.venv/bin/python -m tests.page_macros`"
+    )
+    first = jupytext.read(page).cells[0]
+    assert first.cell_type == "markdown"
+    assert first.metadata == {"tags": ["remove-cell"]}
+    assert first.source == cell_source()
+
+
+def test_book_leaves_the_macro_cell_out():
+    """myst-nb skips a cell tagged remove-cell: the book (HTML, PDF) has no trace of it."""
+    import logging
+
+    import yaml
+    from markdown_it.renderer import RendererHTML
+    from myst_nb.core.nb_to_tokens import notebook_to_tokens
+    from myst_parser.config.main import MdParserConfig
+    from myst_parser.parsers.mdit import create_md_parser
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    extensions = set(config["parse"]["myst_enable_extensions"])
+    parser = create_md_parser(
+        MdParserConfig(enable_extensions=extensions), RendererHTML
+    )
+    nb = read_download(BOOK / "02-preliminaries.md")
+    assert nb.cells[0].source == cell_source()
+    tokens = notebook_to_tokens(nb, parser, {}, logging.getLogger(__name__))
+    cells = {t.meta["index"] for t in tokens if t.meta and "index" in t.meta}
+    assert 0 not in cells and 1 in cells
 
 
 @pytest.mark.wheel

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from adjnets import Dense, cross_entropy, one_hot, squared, tanh
 from adjnets.autodiff import assert_close, jax, jnp, rnn_states, to_jax
 from adjnets.calculus.check import assert_adjoint
+from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.spaces import random_like, tree_map
 from adjnets.recurrent.rnn import (
     RNN,
+    RNNForward,
     RNNParams,
     VanillaCell,
     VanillaRNN,
+    backpropagate_chain,
+    chain_parameter_gradient,
     head_parameter_derivative,
     transition_derivative,
 )
@@ -145,11 +151,11 @@ def test_derivative_of_mu(case):
 
 
 @pytest.mark.thesis("Lemma 5.1.6")
-def test_head_parameter_derivative(case):
+@pytest.mark.parametrize("k", range(1, L + 1))
+def test_head_parameter_derivative(case, k):
     rng, rnn, params, x, _, _, _ = case
     fwd = rnn.forward(x, params)
     u = random_like(rng, params.theta)
-    k = 5
 
     def alpha_k(theta):
         return rnn_states((theta, None), jnp.asarray(x))[:, k - 1]
@@ -258,3 +264,163 @@ def test_tangent_loss_of_the_rnn_against_jax(case):
 
     assert value == pytest.approx(float(J(to_jax(params))), rel=1e-12)
     assert_close(grads, jax.grad(J)(to_jax(params)))
+
+
+# ---- long chains (issue 14, item 5): loops, not nested compositions; linear cost
+
+
+def product_of_steps(fwd, j, i, v):
+    """Df_j ... Df_{i+1} v, one step derivative after the other (the reference)."""
+    for k in range(i + 1, j + 1):
+        v = fwd.cells[k - 1].D(v)
+    return v
+
+
+def adjoint_product_of_steps(fwd, j, i, w):
+    """D*f_{i+1} ... D*f_j w."""
+    for k in range(j, i, -1):
+        w = fwd.cells[k - 1].D.adj(w)
+    return w
+
+
+def sum_of_terms(fwd, k, u):
+    """Lemma 5.1.6 term by term: sum_j Dmu_{k,j+1}(h_j) grad f_j(h_{j-1}) u."""
+    return sum(
+        product_of_steps(fwd, k, j, fwd.cells[j - 1].grad(u)) for j in range(1, k + 1)
+    )
+
+
+def adjoint_sum_of_terms(fwd, k, w):
+    """sum_j grad* f_j(h_{j-1}) D*mu_{k,j+1}(h_j) w."""
+    parts = [
+        fwd.cells[j - 1].grad.adj(adjoint_product_of_steps(fwd, k, j, w))
+        for j in range(1, k + 1)
+    ]
+    total = parts[0]
+    for part in parts[1:]:
+        total = tree_map(np.add, total, part)
+    return total
+
+
+def rel(a, b):
+    from adjnets.calculus.spaces import norm
+
+    return norm(tree_map(np.subtract, a, b)) / norm(b)
+
+
+@pytest.mark.thesis("Lemma 5.1.4")
+def test_transition_derivative_is_the_product_of_the_steps(case):
+    rng, rnn, params, x, _, _, _ = case
+    fwd = rnn.forward(x, params)
+    for i in range(L + 1):
+        for j in range(L + 1):
+            v, w = rng.standard_normal((2, N, NH))
+            D = transition_derivative(fwd, j, i)
+            np.testing.assert_array_equal(D(v), product_of_steps(fwd, j, i, v))
+            np.testing.assert_array_equal(
+                D.adj(w), adjoint_product_of_steps(fwd, j, i, w)
+            )
+            assert_adjoint(D, v, w)
+            # and the recursion (5.13)
+            if j >= i + 1:
+                recursion = transition_derivative(fwd, j, i + 1) @ fwd.cells[i].D
+                np.testing.assert_array_equal(D(v), recursion(v))
+
+
+@pytest.mark.thesis("Lemma 5.1.6")
+def test_head_parameter_derivative_is_the_sum_of_lemma_5_1_6(case):
+    # the Horner-like recursion against the sum of (5.21) term by term, every k
+    rng, rnn, params, x, _, _, _ = case
+    fwd = rnn.forward(x, params)
+    for k in range(1, L + 1):
+        G = head_parameter_derivative(fwd, k)
+        u, w = random_like(rng, params.theta), rng.standard_normal((N, NH))
+        assert rel(G(u), sum_of_terms(fwd, k, u)) < 1e-13
+        assert rel(G.adj(w), adjoint_sum_of_terms(fwd, k, w)) < 1e-13
+        assert_adjoint(G, u, w)
+
+
+def counting(fwd):
+    """``fwd`` with every step and parameter derivative counting its applications."""
+    counts = {"D": 0, "D*": 0, "grad": 0, "grad*": 0}
+
+    def wrap(f, key):
+        def counted(a):
+            counts[key] += 1
+            return f(a)
+
+        return counted
+
+    cells = [
+        dataclasses.replace(
+            c,
+            D=LinearMap(wrap(c.D.apply, "D"), wrap(c.D.adjoint_apply, "D*")),
+            grad=LinearMap(
+                wrap(c.grad.apply, "grad"), wrap(c.grad.adjoint_apply, "grad*")
+            ),
+        )
+        for c in fwd.cells
+    ]
+    return RNNForward(fwd.states, cells, fwd.readouts), counts
+
+
+def test_chains_cost_one_application_per_step():
+    rng = np.random.default_rng(4)
+    rnn, n = VanillaRNN(NX, NH, NY), 40
+    params = rnn.init(rng)
+    fwd, counts = counting(rnn.forward(rng.standard_normal((N, n, NX)), params))
+    v, w, u = rng.standard_normal((N, NH)), rng.standard_normal((N, NH)), params.theta
+    for k in range(1, n + 1):
+        for key in counts:
+            counts[key] = 0
+        G = head_parameter_derivative(fwd, k)
+        G(u)
+        G.adj(w)
+        # k - 1 step derivatives and k parameter derivatives each way, where the sum
+        # term by term applies k (k - 1) / 2 step derivatives
+        assert counts == {"D": k - 1, "D*": k - 1, "grad": k, "grad*": k}
+    for i, j in [(0, n), (3, 17), (5, 5), (9, 2)]:
+        for key in counts:
+            counts[key] = 0
+        D = transition_derivative(fwd, j, i)
+        D(v)
+        D.adj(w)
+        assert counts["D"] == counts["D*"] == max(j - i, 0)
+
+
+def test_long_chains_do_not_recurse():
+    # nested compositions (one call per step) overflowed the recursion limit of 1000
+    rng = np.random.default_rng(5)
+    n = 2000
+    rnn = VanillaRNN(1, 3, 1)
+    params = rnn.init(rng)
+    fwd = rnn.forward(rng.standard_normal((2, n, 1)), params)
+    v, w = rng.standard_normal((2, 2, 3))
+    D = transition_derivative(fwd, n, 0)
+    np.testing.assert_array_equal(D(v), product_of_steps(fwd, n, 0, v))
+    np.testing.assert_array_equal(D.adj(w), adjoint_product_of_steps(fwd, n, 0, w))
+    assert_adjoint(D, v, w)
+    G = head_parameter_derivative(fwd, n)
+    u = random_like(rng, params.theta)
+    assert_adjoint(G, u, w)
+    # the adjoint is BPTT with an error injected at step n only (Theorem 5.1.5)
+    injected = [np.zeros_like(w)] * (n - 1) + [w]
+    eps = backpropagate_chain(fwd.cells, injected)
+    assert rel(G.adj(w), chain_parameter_gradient(fwd.cells, eps)) < 1e-12
+    # and the tangent is the RTRL forward recursion run to step n
+    t = fwd.cells[0].grad(u)
+    for cell in fwd.cells[1:]:
+        t = cell.D(t) + cell.grad(u)
+    np.testing.assert_array_equal(G(u), t)
+
+
+def test_chain_indices_are_checked(case):
+    _, rnn, params, x, _, _, _ = case
+    fwd = rnn.forward(x, params)
+    with pytest.raises(ValueError, match=rf"j to be an integer in \[0, {L}\]"):
+        transition_derivative(fwd, L + 1, 0)
+    with pytest.raises(ValueError, match=rf"i to be an integer in \[0, {L}\]"):
+        transition_derivative(fwd, 2, -1)
+    for k in (0, L + 1, 2.0, True):
+        with pytest.raises(ValueError, match=rf"k to be an integer in \[1, {L}\]"):
+            head_parameter_derivative(fwd, k)

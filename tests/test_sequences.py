@@ -137,3 +137,24 @@ def test_train_rnn_reduces_the_loss_and_is_reproducible():
     assert rel(one, expected) < 1e-14
     with pytest.raises(ValueError, match="learning rate"):
         train_rnn(rnn, p, x, y, squared, lr=-1.0, epochs=1, batch_size=4)
+
+
+def test_training_loops_take_boolean_masks_and_refuse_a_mask_without_targets():
+    rng = np.random.default_rng(4)
+    rnn = VanillaRNN(1, 4, 1)
+    p = rnn.init(rng)
+    x, y = rng.standard_normal((6, 9, 1)), rng.standard_normal((6, 9, 1))
+    mask = rng.uniform(size=(6, 9)) < 0.7
+    kwargs = {"lr": 0.1, "epochs": 2, "batch_size": 4, "rng": 1}
+    a, hist_a = train_rnn(rnn, p, x, y, squared, mask=mask, **kwargs)
+    b, hist_b = train_rnn(rnn, p, x, y, squared, mask=mask.astype(float), **kwargs)
+    assert rel(a, b) == 0.0 and np.array_equal(hist_a, hist_b)
+    c, losses_c = train_online_rtrl(rnn, p, x, y, squared, lr=0.1, every=3, mask=mask)
+    d, losses_d = train_online_rtrl(
+        rnn, p, x, y, squared, lr=0.1, every=3, mask=mask.astype(float)
+    )
+    assert rel(c, d) == 0.0 and np.array_equal(losses_c, losses_d)
+    with pytest.raises(ValueError, match="train_rnn expected a mask with at least one"):
+        train_rnn(rnn, p, x, y, squared, mask=np.zeros((6, 9)), **kwargs)
+    with pytest.raises(ValueError, match=r"train_rnn expected mask with entries in"):
+        train_rnn(rnn, p, x, y, squared, mask=np.full((6, 9), 0.5), **kwargs)

@@ -12,7 +12,11 @@ Arrays: a batch of sequences is ``x`` of shape ``(N, L, n_x)`` (batch first, the
 targets ``y`` of shape ``(N, L, n_y)``, hidden states ``(N, n_h)``. A ``mask`` of shape
 ``(N, L)`` marks the steps that carry a target (1) or not (0): shorter sequences and
 missing targets simply contribute no loss, as the thesis prescribes (section 5.1.1). The
-loss of a batch is the sum over its sequences and steps.
+loss of a batch is the sum over its sequences and steps. A mask holds 0s and 1s (or
+booleans); any other entry (0.5, 2, -1, NaN) is refused with a ValueError by every
+method that takes one. Every method computes its value and its errors from the one
+weighted loss of :func:`sequence_loss`, so the gradient is always the derivative of the
+value returned.
 
 A transition *cell* implements :meth:`Cell.linearize`, which returns
 :math:`f_i(h_{i-1})`, the state derivative :math:`Df_i(h_{i-1})`, the parameter
@@ -23,6 +27,7 @@ prediction map is any :class:`adjnets.calculus.maps.Layer`.
 
 from __future__ import annotations
 
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,9 +35,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from adjnets._args import binary_mask
 from adjnets.calculus.elementwise import Elementwise, tanh
 from adjnets.calculus.linear import LinearMap
-from adjnets.calculus.losses import Loss
+from adjnets.calculus.losses import Loss, squared
 from adjnets.calculus.maps import Layer, Linearization
 from adjnets.calculus.spaces import Array, Tree, sum_outer, tree_map
 from adjnets.networks.layers import Dense, DenseParams
@@ -223,17 +229,36 @@ def sequence_loss(
     r"""The loss :math:`\mathcal J = \sum_i J(y_i,\hat y_i)` (5.4) of a batch and the
     errors :math:`e_i` (5.9).
 
-    ``out`` and ``y`` have shape ``(N, L, n_y)``; steps where ``mask`` (shape
-    ``(N, L)``) is 0 carry no target: they add nothing to the loss and their error is
-    zero (their target may be NaN).
+    With the mask :math:`m\in\{0, 1\}^{N\times L}` as the weights of the steps' losses,
+
+    .. math::
+        \mathcal J = \sum_{s=1}^N\sum_{i=1}^L m_{s,i}\,J(y_{s,i}, \hat y_{s,i}),
+        \qquad
+        e_{s,i} = m_{s,i}\,\nabla_{\hat y}J(y_{s,i}, \hat y_{s,i})
+        = \nabla_{\hat y_{s,i}}\mathcal J ,
+
+    both from the same :math:`m`, so that the errors, and every gradient
+    back-propagated from them, are derivatives of the value returned. The computation
+    holds for any real weights; the mask is restricted to 0s and 1s by
+    :func:`adjnets._args.binary_mask`.
+
+    Parameters
+    ----------
+    out, y : arrays (N, L, n_y)
+        The predictions and the targets.
+    loss : Loss
+    mask : array (N, L) of 0s and 1s or of booleans, optional
+        Steps where it is 0 carry no target: they add nothing to the loss and their
+        error is zero (their target may be NaN). All ones if omitted. Any other entry
+        is a ValueError.
     """
     loss.check(out, y)
-    m = np.ones(out.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
-    if m.shape != out.shape[:2]:
-        raise ValueError(f"RNN expected a mask of shape {out.shape[:2]}, got {m.shape}")
-    keep = m > 0
+    m = binary_mask("mask", mask, np.shape(out)[:2], "sequence_loss")
+    keep = m != 0  # steps of weight 0 are left out, so their targets may be NaN
     y_eff = np.where(keep[..., None], y, 0.0)
-    value = loss.value(out[keep], y_eff[keep])
+    value = 0.0
+    for w in np.unique(m[keep]):  # sum of m J: one term per weight, for a mask only 1
+        value += float(w) * loss.value(out[m == w], y_eff[m == w])
     return value, m[..., None] * loss.error(out, y_eff)
 
 
@@ -308,6 +333,16 @@ class RNN:
             )
         return h0
 
+    def _mask(self, mask: Array | None, x: Array | RNNForward, method: str) -> Array:
+        """``mask`` checked by :func:`adjnets._args.binary_mask` for the sequences
+        ``x`` (or those of a forward pass)."""
+        shape = (
+            (x.states[0].shape[0], len(x.cells))
+            if isinstance(x, RNNForward)
+            else np.shape(x)[:2]
+        )
+        return binary_mask("mask", mask, shape, f"{type(self).__name__}.{method}")
+
     def forward(
         self, x: Array, params: RNNParams, h0: Array | None = None
     ) -> RNNForward:
@@ -335,7 +370,7 @@ class RNN:
         self, fwd: RNNForward, y: Array, loss: Loss, mask: Array | None = None
     ) -> tuple[float, list[Array]]:
         r"""The loss (5.4) and the prediction errors :math:`e_i` (5.9), zero where
-        ``mask`` is 0."""
+        ``mask`` is 0: both from :func:`sequence_loss`'s one weighted loss."""
         value, E = sequence_loss(fwd.outputs, y, loss, mask)
         return value, [E[:, i] for i in range(E.shape[1])]
 
@@ -381,7 +416,8 @@ class RNN:
         (5.22), with :math:`\varepsilon_i` from :meth:`backpropagate_through_time`.
         """
         fwd = self.forward(x, params, h0)
-        value, errs = self.errors(fwd, y, loss, mask)
+        m = self._mask(mask, fwd, "loss_and_gradient_bptt")
+        value, errs = self.errors(fwd, y, loss, m)
         eps = self.backpropagate_through_time(fwd, errs)
         return value, RNNParams(
             chain_parameter_gradient(fwd.cells, eps), self.readout_gradient(fwd, errs)
@@ -420,11 +456,11 @@ class RNN:
         forward.
         """
         h = self._check(x, h0)
+        m = self._mask(mask, x, "loss_and_gradient_rtrl")
         state, value, total = rtrl_start(self, x.shape[0], h), 0.0, None
         for i in range(x.shape[1]):
-            step_mask = None if mask is None else np.asarray(mask, dtype=float)[:, i]
             v, g, state = rtrl_step(
-                self, params, state, x[:, i], y[:, i], loss, step_mask
+                self, params, state, x[:, i], y[:, i], loss, m[:, i]
             )
             value += v
             total = g if total is None else tree_map(np.add, total, g)
@@ -454,15 +490,20 @@ class RNN:
 
         .. math::
             \mathcal J_H = \mathcal J + \mu R,\qquad
-            R = \frac1{2K}\sum_k\sum_i\bigl\lVert D_{\mathbf x}\hat y_i\cdot\mathbf v_k
-            - \beta_{k,i}\bigr\rVert^2 .
+            R = \frac1{2K}\sum_k\sum_{s,i}m_{s,i}\bigl\lVert D_{\mathbf x}\hat
+            y_{s,i}\cdot\mathbf v_k - \beta_{k,s,i}\bigr\rVert^2 ,
+
+        with the mask :math:`m` of :math:`\mathcal J` (:func:`sequence_loss`): a step
+        without a target has no tangent target either. :math:`R` is the weighted squared
+        loss of :func:`sequence_loss` on the :math:`K` tangent sequences, so its value
+        and its errors come from the same :math:`m`.
 
         Forward, the tangent of the state obeys :math:`t_0 = 0`,
         :math:`t_i = Df_i\cdot(t_{i-1}, v_i)` (the cell's derivative in its joint
         argument :math:`(h_{i-1}, x_i)`), and :math:`\tau_i = Dg(h_i)\cdot t_i`. The
         pair :math:`(h_i, t_i)` is the state of an RNN in its own right, so
         back-propagating through it gives the gradient. With :math:`e_i` the prediction
-        errors and :math:`r_i = \mu(\tau_i - \beta_i)/K`, the adjoint states are
+        errors and :math:`r_i = \mu\,m_i(\tau_i - \beta_i)/K`, the adjoint states are
         :math:`b_{L+1} = a_{L+1} = 0` and
 
         .. math::
@@ -513,12 +554,17 @@ class RNN:
                 f"tangent_loss_and_gradient expected beta of shape {tau.shape}, got "
                 f"{beta.shape}"
             )
-        fwd = RNNForward([], [], ros)
-        value, errs = self.errors(fwd, y, loss, mask)
-        m = np.ones((N, L)) if mask is None else np.asarray(mask, dtype=float)
-        r = m[None, :, :, None] * (tau - beta) / K
-        value += mu * 0.5 * K * float(np.sum(r**2))
-        r = mu * r
+        m = self._mask(mask, x, "tangent_loss_and_gradient")
+        value, errs = self.errors(RNNForward([], [], ros), y, loss, m)
+        # R and its errors r_i from one weighted squared loss, with the same mask
+        R, r = sequence_loss(
+            tau.reshape(K * N, L, -1),
+            beta.reshape(K * N, L, -1),
+            squared,
+            np.broadcast_to(m, (K, N, L)).reshape(K * N, L),
+        )
+        value += mu * R / K
+        r = (mu / K) * r.reshape(tau.shape)
         g_th = tree_map(np.zeros_like, th)
         g_ze = tree_map(np.zeros_like, params.zeta)
         a = b = None
@@ -575,7 +621,7 @@ class RNN:
                 f"truncated_bptt expected every >= 1 and back >= 1, got {every}, {back}"
             )
         fwd = self.forward(x, params, h0)
-        value, errs = self.errors(fwd, y, loss, mask)
+        value, errs = self.errors(fwd, y, loss, self._mask(mask, fwd, "truncated_bptt"))
         L = len(fwd.cells)
         g_theta = tree_map(np.zeros_like, params.theta)
         ends = sorted(set(range(every, L + 1, every)) | {L})
@@ -664,11 +710,14 @@ def rtrl_step(
     x_i : array (N, n_x)
     y_i : array (N, n_y)
     mask_i : array (N,), optional
-        1 where the step has a target, 0 where it has none.
+        1 where the step has a target, 0 where it has none (booleans allowed; any
+        other entry is a ValueError). The value and the gradient are those of
+        :func:`sequence_loss` with this mask.
     """
     n_h = rnn.cell.n_h
     h = state.h
     N = h.shape[0]
+    m = binary_mask("mask_i", mask_i, (N,), "rtrl_step")
     lin = rnn.cell.linearize(h, np.asarray(x_i, dtype=float), params.theta)
     basis = np.broadcast_to(np.eye(n_h)[:, None, :], (n_h, N, n_h))  # basis[j, s] = e_j
     # (N, n_h, ...)
@@ -687,9 +736,8 @@ def rtrl_step(
         A = tree_map(update, state.A, own)
     h_new = lin.output
     r = rnn.readout.linearize(h_new, params.zeta)
-    m = None if mask_i is None else np.asarray(mask_i, dtype=float)[:, None]
     value, E = sequence_loss(
-        r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m
+        r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m[:, None]
     )
     e = E[:, 0]
     c = r.D.adj(e)  # D*g(h_i) e_i, (N, n_h)
@@ -722,19 +770,58 @@ def chain_parameter_gradient(cells: list[CellLinearization], eps: list[Array]) -
     return total
 
 
+def _chain_indices(fwd: RNNForward, who: str, *pairs: tuple[str, object, int]) -> None:
+    """ValueError unless each ``(name, value, minimum)`` is an integer in
+    ``[minimum, L]``, ``L`` the length of the forward pass."""
+    L = len(fwd.cells)
+    for name, value, minimum in pairs:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, numbers.Integral)
+            or not minimum <= int(value) <= L
+        ):
+            raise ValueError(
+                f"{who} expected {name} to be an integer in [{minimum}, {L}], got "
+                f"{value!r}"
+            )
+
+
 @implements("Lemma 5.1.4")
 def transition_derivative(fwd: RNNForward, j: int, i: int) -> LinearMap:
     r""":math:`D\mu_{j,i+1}(h_i) = Df_j(h_{j-1})\cdots Df_{i+1}(h_i)` (Lemma 5.1.4); the
     identity if :math:`j < i+1`.
 
     The recursion :math:`D\mu_{j,i+1}(h_i) = D\mu_{j,i+2}(h_{i+1})\cdot Df_{i+1}(h_i)`
-    is the composition built here from the step derivatives stored by
-    :meth:`RNN.forward`.
+    (5.13), unrolled, is the product of the step derivatives stored by
+    :meth:`RNN.forward`. It is applied as a loop, not built as nested compositions
+    (which would nest one call per step and exceed Python's recursion limit on long
+    sequences): :math:`v\mapsto Df_{i+1}` first, then :math:`Df_{i+2}`, ..., then
+    :math:`Df_j`; the adjoint
+    :math:`D^*\mu_{j,i+1}(h_i) = D^*f_{i+1}(h_i)\cdots D^*f_j(h_{j-1})` loops in
+    reverse, from :math:`D^*f_j` to :math:`D^*f_{i+1}`. Either costs :math:`j - i`
+    step applications.
+
+    Parameters
+    ----------
+    fwd : RNNForward
+        A forward pass of :math:`L` steps.
+    j, i : int
+        :math:`0\le i\le L` and :math:`0\le j\le L`.
     """
-    result = LinearMap(lambda v: v, lambda w: w, "id")
-    for k in range(i + 1, j + 1):
-        result = fwd.cells[k - 1].D @ result
-    return result
+    _chain_indices(fwd, "transition_derivative", ("j", j, 0), ("i", i, 0))
+    steps = [cell.D for cell in fwd.cells[i:j]]  # Df_{i+1}, ..., Df_j
+
+    def apply(v: Tree) -> Tree:
+        for D in steps:
+            v = D.apply(v)
+        return v
+
+    def adjoint(w: Tree) -> Tree:
+        for D in reversed(steps):
+            w = D.adjoint_apply(w)
+        return w
+
+    return LinearMap(apply, adjoint, f"Dμ_{j},{i + 1}(h_{i})" if steps else "id")
 
 
 @implements("Lemma 5.1.6")
@@ -743,23 +830,48 @@ def head_parameter_derivative(fwd: RNNForward, k: int) -> LinearMap:
     = \sum_{j=1}^k D\mu_{k,j+1}(h_j)\cdot\nabla_\theta f_j(h_{j-1})`
     (Lemma 5.1.6).
 
-    Its adjoint is the RTRL map :math:`\nabla^*_\theta\alpha_k(h)` of Lemma 5.1.2,
-    unrolled.
+    The sum is evaluated by a Horner-like recursion, not term by term: each
+    :math:`D\mu_{k,j+1}` shares its factors with the next, so, with :math:`u` the
+    parameter tangent,
+
+    .. math::
+        t_0 = 0,\qquad t_j = Df_j(h_{j-1})\cdot t_{j-1} + \nabla_\theta f_j(h_{j-1})
+        \cdot u,\qquad \nabla_\theta\alpha_k(h)\cdot u = t_k
+
+    (the recursion (5.11) of the proof, RTRL's forward recursion), and its adjoint runs
+    the same chain backwards, as BPTT does (Theorem 5.1.5):
+
+    .. math::
+        w_k = w,\qquad w_{j-1} = D^*f_j(h_{j-1})\cdot w_j,\qquad
+        \nabla^*_\theta\alpha_k(h)\cdot w = \sum_{j=1}^k
+        \nabla^*_\theta f_j(h_{j-1})\cdot w_j .
+
+    Either costs :math:`k-1` applications of a step derivative and :math:`k` of a
+    parameter derivative, where the :math:`k` terms one by one would cost
+    :math:`k(k-1)/2` of the first. The adjoint is the RTRL map
+    :math:`\nabla^*_\theta\alpha_k(h)` of Lemma 5.1.2, unrolled.
+
+    Parameters
+    ----------
+    fwd : RNNForward
+        A forward pass of :math:`L` steps.
+    k : int
+        :math:`1\le k\le L`.
     """
-    terms = [
-        transition_derivative(fwd, k, j) @ fwd.cells[j - 1].grad
-        for j in range(1, k + 1)
-    ]
+    _chain_indices(fwd, "head_parameter_derivative", ("k", k, 1))
+    cells = fwd.cells[:k]
 
-    def apply(u: Tree) -> Array:
-        total: Array = sum(t(u) for t in terms)
-        return total
+    def apply(u: Tree) -> Tree:
+        t = cells[0].grad.apply(u)
+        for cell in cells[1:]:
+            t = cell.D.apply(t) + cell.grad.apply(u)
+        return t
 
-    def adjoint(w: Array) -> Tree:
-        parts = [t.adj(w) for t in terms]
-        total = parts[0]
-        for p in parts[1:]:
-            total = tree_map(np.add, total, p)
+    def adjoint(w: Tree) -> Tree:
+        total = cells[-1].grad.adjoint_apply(w)
+        for cell, nxt in zip(cells[-2::-1], cells[:0:-1], strict=True):
+            w = nxt.D.adjoint_apply(w)  # w_j = D*f_{j+1}(h_j) w_{j+1}
+            total = tree_map(np.add, total, cell.grad.adjoint_apply(w))
         return total
 
     return LinearMap(apply, adjoint, f"∇α_{k}(h)")
@@ -869,7 +981,7 @@ class VanillaRNN(RNN):
         where its own Algorithm 5.2.1 (line 17) has :math:`z_{i+1}`.
         """
         hs, slopes, H, out = self._forward_arrays(x, params, h0)
-        value, E = sequence_loss(out, y, loss, mask)
+        value, E = sequence_loss(out, y, loss, self._mask(mask, x, "bptt"))
         (W, _U, _b), (V, _c) = params
         L = x.shape[1]
         back = E @ V  # V^T e_i for every step, (N, L, n_h)
@@ -917,6 +1029,7 @@ class VanillaRNN(RNN):
         :math:`\sum_j\langle\bar e_j, V^Te_i\rangle A^\theta_{i,j}` (5.46).
         """
         h = self._check(x, h0)
+        m = self._mask(mask, x, "rtrl")
         (W, U, b), (V, c) = params
         N, L = x.shape[0], x.shape[1]
         n_h, n_x = self.cell.n_h, self.cell.n_x
@@ -941,10 +1054,7 @@ class VanillaRNN(RNN):
             Ab = _apply_rows(a, Ab) + s[:, :, None] * eye
             h = h_new
             out = h @ V.T + c
-            step_mask = (
-                None if mask is None else np.asarray(mask, dtype=float)[:, i : i + 1]
-            )
-            v, e = sequence_loss(out[:, None], y[:, i : i + 1], loss, step_mask)
+            v, e = sequence_loss(out[:, None], y[:, i : i + 1], loss, m[:, i : i + 1])
             value += v
             vt = e[:, 0] @ V  # <e_j, V^T e_i> for every j, (N, n_h)
             gW += _pair_rows(vt, AW)

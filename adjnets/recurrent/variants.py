@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from adjnets._args import binary_mask
 from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.maps import Layer, Linearization
@@ -178,11 +179,17 @@ class BidirectionalRNN:
         mask: Array | None = None,
     ) -> tuple[float, BiParams]:
         """The loss (5.4) and its gradient in the three parameters, by BPTT along both
-        chains."""
+        chains.
+
+        ``mask`` is as for :func:`~adjnets.recurrent.rnn.sequence_loss` (0s and 1s or
+        booleans, shape ``(N, L)``), whose one weighted loss gives both the value and
+        the errors that are back-propagated.
+        """
         fcells, bcells, ros = self._run(x, params)
-        value, E = sequence_loss(
-            np.stack([r.output for r in ros], axis=1), y, loss, mask
+        m = binary_mask(
+            "mask", mask, np.shape(x)[:2], "BidirectionalRNN.loss_and_gradient"
         )
+        value, E = sequence_loss(np.stack([r.output for r in ros], axis=1), y, loss, m)
         L, n_f = len(ros), self.forward_cell.n_h
         c = [r.D.adj(E[:, i]) for i, r in enumerate(ros)]
         eps_f = backpropagate_chain(fcells, [ci[..., :n_f] for ci in c])

@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from adjnets._args import generator, positive_int
+from adjnets._args import binary_mask, generator, positive_int
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.spaces import Array, Tree, norm, tree_map
 from adjnets.recurrent.rnn import RNN, RNNParams, rtrl_start, rtrl_step
@@ -75,7 +75,9 @@ def train_rnn(
     norm ``clip`` when it is longer (gradient clipping by norm). The gradient is
     :meth:`~adjnets.recurrent.rnn.VanillaRNN.bptt` when the network has it (Algorithm
     5.2.1), :meth:`~adjnets.recurrent.rnn.RNN.loss_and_gradient_bptt` otherwise
-    (Algorithm 5.1.2).
+    (Algorithm 5.1.2). ``mask`` (shape ``(N, L)``, 0s and 1s or booleans; any other
+    entry is a ValueError) is that of :func:`~adjnets.recurrent.rnn.sequence_loss`, so
+    each step follows the gradient of the loss it records.
 
     Returns
     -------
@@ -92,7 +94,9 @@ def train_rnn(
         positive_int("batch_size", batch_size),
     )
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    m = np.ones(x.shape[:2]) if mask is None else np.asarray(mask, dtype=float)
+    m = binary_mask("mask", mask, x.shape[:2], "train_rnn")
+    if not m.any():
+        raise ValueError("train_rnn expected a mask with at least one target (a 1)")
     rng = generator(rng)
     grad_fn = getattr(rnn, "bptt", rnn.loss_and_gradient_bptt)
     history = np.empty(epochs)
@@ -137,7 +141,9 @@ def train_online_rtrl(
     The hidden state and :math:`A` are carried on across updates, so after the first
     update :math:`A` is the approximation of :func:`~adjnets.recurrent.rnn.rtrl_step`.
     With ``every`` :math:`\ge T` every step is computed with the initial parameters, so
-    the gradients are exact, and the one update comes at the end.
+    the gradients are exact, and the one update comes at the end. ``mask`` (shape
+    ``(N, T)``, 0s and 1s or booleans; any other entry is a ValueError) marks the steps
+    with a target, as for :func:`~adjnets.recurrent.rnn.sequence_loss`.
 
     Returns
     -------
@@ -157,7 +163,7 @@ def train_online_rtrl(
             f"{x.shape} and {y.shape}"
         )
     N, T = x.shape[:2]
-    m = np.ones((N, T)) if mask is None else np.asarray(mask, dtype=float)
+    m = binary_mask("mask", mask, (N, T), "train_online_rtrl")
     state = rtrl_start(rnn, N, h0)
     losses = np.empty(T)
     acc, n_acc = None, 0.0

@@ -154,8 +154,13 @@ def _d2tanh(z: Array) -> Array:
     return -2.0 * t * (1.0 - t**2)
 
 
-identity = Elementwise("identity", lambda z: z, np.ones_like, np.zeros_like)
-"""The identity :math:`\\psi(z) = z`."""
+identity = Elementwise("identity", lambda z: z.copy(), np.ones_like, np.zeros_like)
+"""The identity :math:`\\psi(z) = z`.
+
+Its value is a copy of :math:`z`, never :math:`z` itself, like every other elementwise
+map: writing into ``identity(z)`` leaves the caller's array alone (the copy costs no
+more than any other elementwise map).
+"""
 
 sigmoid = Elementwise(
     "sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, lambda s: s * (1.0 - s)

@@ -40,7 +40,9 @@ class Forward:
     Attributes
     ----------
     states : list
-        :math:`x_1, \dots, x_{L+1}`; ``states[-1]`` is :math:`F(x;\theta)`.
+        :math:`x_1, \dots, x_{L+1}`; ``states[-1]`` is :math:`F(x;\theta)`. Each is a
+        fresh array: :meth:`Network.forward` stores a copy of the input as
+        :math:`x_1`, not the caller's array.
     lins : list of Linearization
         ``lins[i - 1]`` holds :math:`f_i` and its derivatives at :math:`x_i`.
     """
@@ -136,17 +138,17 @@ class Network:
 
     def head(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
         r"""The head map :math:`\alpha_i = f_i\circ\dots\circ f_1` (equation 3.2);
-        ``i = 0`` is the identity."""
+        ``i = 0`` is the identity (returning a copy of its argument)."""
         if i == 0:
-            return lambda x: x
+            return _copy
         first, th = Network(self.layers[:i]), theta[:i]
         return lambda x: first(x, th)
 
     def tail(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
         r"""The tail map :math:`\omega_i = f_L\circ\dots\circ f_i` (equation 3.3);
-        ``i = L + 1`` is the identity."""
+        ``i = L + 1`` is the identity (returning a copy of its argument)."""
         if i == self.L + 1:
-            return lambda x: x
+            return _copy
         rest, th = Network(self.layers[i - 1 :]), theta[i - 1 :]
         return lambda x: rest(x, th)
 
@@ -154,9 +156,13 @@ class Network:
 
     def forward(self, x: Tree, theta: Params) -> Forward:
         r"""Forward propagation :math:`x_{i+1} = f_i(x_i)`, keeping each layer's
-        linearization."""
+        linearization.
+
+        The first state :math:`x_1` is a copy of ``x``, so that no state is the caller's
+        array (one pass over the input, cheap next to the first layer's own work).
+        """
         self._check(theta)
-        states, lins = [x], []
+        states, lins = [_copy(x)], []
         for layer, th in zip(self.layers, theta, strict=True):
             lin = layer.linearize(states[-1], th)
             lins.append(lin)
@@ -170,9 +176,10 @@ class Network:
         Returns ``errors`` with ``errors[i - 1]``
         :math:`= e_i = D^*\omega_{i+1}(x_{i+1})\cdot e`, computed by the recursion
         :math:`D^*\omega_i(x_i) = D^*f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`:
-        :math:`e_L = e` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i`.
+        :math:`e_L = e` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i`; :math:`e_L` is a
+        copy of ``e``.
         """
-        errors = [e]
+        errors = [_copy(e)]
         for lin in reversed(fwd.lins[1:]):
             errors.append(lin.D.adj(errors[-1]))
         return errors[::-1]
@@ -246,10 +253,10 @@ class Network:
         (Lemma 3.3.2).
 
         ``v`` may carry one more leading axis than ``x`` (``K`` tangent directions per
-        point).
+        point). :math:`v_1` is a copy of ``v``.
         """
         fwd = self.forward(x, theta)
-        tangents = [v]
+        tangents = [_copy(v)]
         for lin in fwd.lins:
             tangents.append(lin.D(tangents[-1]))
         return TangentForward(fwd, tangents)
@@ -277,16 +284,17 @@ class Network:
         output. The recursion is linear, so with ``start`` :math:`=e^y_L` the list
         returned is :math:`e^t_i + e^y_i`: the errors of ordinary back-propagation
         (Theorem 3.2.5) ride along in the same products, which
-        :meth:`tangent_loss_and_gradient` uses.
+        :meth:`tangent_loss_and_gradient` uses. The lists hold copies of ``e`` and
+        ``start``, never the arrays passed.
         """
         lins, vs = tfwd.forward.lins, tfwd.tangents
-        e_v = [e]
+        e_v = [_copy(e)]
         if start is not None and np.shape(start) != np.shape(e):
             raise ValueError(
                 f"tangent_backpropagate expected start shaped like e {np.shape(e)}, "
                 f"got {np.shape(start)}"
             )
-        e_t = [np.zeros_like(e) if start is None else start]
+        e_t = [np.zeros_like(e) if start is None else _copy(start)]
         # thesis layer i = L, ..., 2 sends e_i to e_{i-1}
         for i in range(self.L, 1, -1):
             lin, v_i = lins[i - 1], vs[i - 1]
@@ -394,6 +402,12 @@ class Network:
             x, y, v, beta, theta, mu, loss, weight_decay
         )
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
+
+
+def _copy(tree: Tree) -> Tree:
+    """A copy of every array of ``tree``, so that a result never shares memory with an
+    argument."""
+    return tree_map(np.copy, tree)
 
 
 def _with_weight_decay(

@@ -71,7 +71,8 @@ __all__ = [
 
 
 def _swap(U: Array) -> Array:
-    return np.swapaxes(U, -1, -2)
+    # a fresh array, not a view of U: O(nm), as the products that use it are at least
+    return np.swapaxes(U, -1, -2).copy()
 
 
 @implements("Lemma 4.3.1")
@@ -83,7 +84,8 @@ def transpose_map() -> LinearMap:
     :math:`\langle W, \tau(U)\rangle = \operatorname{tr}(WU)
     = \langle \tau(W), U\rangle`,
     so :math:`\tau^*(W) = W^T`: the transpose is its own adjoint. It acts on the last
-    two axes, so a batch of matrices is transposed matrix by matrix.
+    two axes, so a batch of matrices is transposed matrix by matrix. Both return a
+    fresh array, not a transposed view of the argument.
 
     Returns
     -------
@@ -477,6 +479,10 @@ class TiedAutoencoder:
         The maps :math:`\tau_i` are applied inside the decoder layers
         (:class:`TiedDense`), so :math:`S` only copies each :math:`W_i` to the two
         layers that use it.
+
+        The copy is by reference: each returned array is ``theta``'s own (a view of
+        it, sharing its memory), which is the weight sharing itself and saves copying
+        every parameter on each forward pass. Treat the result as read-only.
         """
         self._check(theta)
         Ws, bs = theta
@@ -514,7 +520,8 @@ class TiedAutoencoder:
         Ws = tuple(
             full[i - 1][0] + full[self.xi(i) - 1][0] for i in range(1, self.L + 1)
         )
-        return TiedParams(Ws, tuple(g[1] for g in full))
+        # the biases pass through as copies, never as the caller's arrays
+        return TiedParams(Ws, tuple(np.array(g[1], dtype=float) for g in full))
 
     @property
     def sharing(self) -> LinearMap:

@@ -118,9 +118,9 @@ class MLP:
 
     def forward(self, x: Array, theta: Params) -> tuple[list[Array], list[Array]]:
         r"""States :math:`x_1,\dots,x_{L+1}` and pre-activations
-        :math:`z_i = W_ix_i + b_i`."""
+        :math:`z_i = W_ix_i + b_i`; :math:`x_1` is a copy of ``x``."""
         self._check(x, theta)
-        states, pre = [np.asarray(x, dtype=float)], []
+        states, pre = [np.array(x, dtype=float)], []
         for (W, b), layer in zip(theta, self.layers, strict=True):
             z = states[-1] @ W.T
             z += b

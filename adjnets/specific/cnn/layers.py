@@ -107,7 +107,10 @@ def crops(x: Array, kernel: int | tuple[int, int], stride: int = 1) -> Array:
     gives the thesis's :math:`\mathcal K_{\gamma(k,l,\Delta)}(x)` (4.12). Only windows
     that fit are kept: :math:`\hat n = \lfloor(n-p)/\Delta\rfloor + 1` of them per
     column. No data is copied (``numpy.lib.stride_tricks.sliding_window_view``, then a
-    strided slice): the result is a read-only view.
+    strided slice): the result is a read-only view of ``x`` (of a float copy of it if
+    ``x`` is not float64). A view on purpose: the windows overlap, so a copy would hold
+    about :math:`pq/\Delta^2` times the data. Writing into it raises; take
+    ``np.array(crops(...))`` for a writable copy.
 
     Parameters
     ----------
@@ -729,6 +732,10 @@ class Flatten(StateMap):
     basis, so its adjoint is its inverse, the reshape back; :math:`D^2 = 0`. It joins
     the last convolution layer to the fully-connected final layer of a CNN (thesis
     section 4.2.2).
+
+    The value, :math:`Df\cdot v` and :math:`D^*f\cdot w` are fresh arrays, never
+    reshaped views of ``z``, ``v`` or ``w``: a copy is one pass over data that the
+    dense layer after it reads anyway.
     """
 
     def __call__(self, z: Array) -> Array:
@@ -737,7 +744,7 @@ class Flatten(StateMap):
             raise ValueError(
                 f"Flatten expected images of shape (..., n, l, m), got shape {z.shape}"
             )
-        return z.reshape((*z.shape[:-3], -1))
+        return z.reshape((*z.shape[:-3], -1)).copy()
 
     def linearize(self, z: Array) -> StateLinearization:
         out = self(z)
@@ -751,12 +758,12 @@ class Flatten(StateMap):
                     f"Flatten's adjoint expected a last axis of length {size}, got "
                     f"shape {w.shape}"
                 )
-            return w.reshape(w.shape[:-1] + in_core)
+            return w.reshape(w.shape[:-1] + in_core).copy()
 
         return StateLinearization(
             output=out,
             D=LinearMap(
-                lambda v: np.reshape(v, (*np.shape(v)[:-3], size)),
+                lambda v: np.reshape(v, (*np.shape(v)[:-3], size)).copy(),
                 adjoint,
                 "D flatten",
             ),

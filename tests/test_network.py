@@ -301,3 +301,41 @@ def test_gradient_is_a_sum_over_the_batch(setup):
     assert_close(whole, total, rtol=1e-12)
     u = random_like(rng, theta)
     assert inner(whole, u) == pytest.approx(inner(total, u), rel=1e-12)
+
+
+@pytest.mark.thesis("Algorithm 3.3.1")
+@pytest.mark.parametrize("weight_decay", [0.0, 0.4], ids=["plain", "decay"])
+@pytest.mark.parametrize(
+    "loss", [squared, cross_entropy], ids=["squared", "cross-entropy"]
+)
+def test_higher_order_step_against_jax(setup, loss, weight_decay):
+    # one step of Algorithm 3.3.1 with beta != 0 is theta - eta grad(J + mu R +
+    # lambda/2 |theta|^2), the gradient taken by JAX, not by the package
+    rng, net, theta, x, v = setup
+    y = (
+        rng.standard_normal((5, 3))
+        if loss is squared
+        else one_hot(rng.integers(0, 3, 5), 3)
+    )
+    beta, mu, eta = rng.standard_normal((2, 5, 3)), 0.7, 0.05
+    new, value = net.tangent_step(
+        x, y, v, beta, theta, eta, mu, loss, weight_decay=weight_decay
+    )
+    X, Y, V, B = map(jnp.asarray, (x, y, v, beta))
+    base = jax_squared(net, X, Y) if loss is squared else jax_cross_entropy(net, X, Y)
+    tangent = jax_tangent_objective(net, X, Y, V, B, mu, base)
+
+    def J(th):
+        leaves = jax.tree_util.tree_leaves(th)
+        return tangent(th) + 0.5 * weight_decay * sum(jnp.sum(a**2) for a in leaves)
+
+    expected_value, grads = jax.value_and_grad(J)(to_jax(theta))
+    assert value == pytest.approx(float(expected_value), rel=1e-12)
+    expected = jax.tree_util.tree_map(lambda t, g: t - eta * g, to_jax(theta), grads)
+    assert_close(new, expected, rtol=1e-13)
+    # and it moves: the step is not the identity, and beta matters
+    assert_close(tree_map(np.subtract, new, theta), tree_map(lambda g: -eta * g, grads))
+    other, _ = net.tangent_step(
+        x, y, v, 0 * beta, theta, eta, mu, loss, weight_decay=weight_decay
+    )
+    assert not np.allclose(other[0].W, new[0].W)

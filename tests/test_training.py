@@ -218,3 +218,76 @@ def test_mismatched_data_is_rejected(problem):
         train(net, theta, x, y[:-1], squared, lr=0.1, epochs=1)
     with pytest.raises(ValueError, match="same number"):
         train(net, theta, x[:0], y[:0], squared, lr=0.1, epochs=1)
+
+
+@pytest.fixture
+def conv_problem():
+    """Two convolution layers and no flattening: each point's output has three axes,
+    (4, 3, 3), so beta's default must be zeros of shape (K, N, 4, 3, 3)."""
+    from adjnets.specific.cnn.layers import conv_layer
+
+    rng = np.random.default_rng(5)
+    net = Network(
+        [
+            conv_layer(2, 4, kernel=3, activation=tanh, pool=1),
+            conv_layer(4, 3, kernel=2, activation=tanh, pool=1),
+        ]
+    )
+    theta = net.init(rng)
+    x = rng.standard_normal((6, 7, 6, 2))
+    y = 0.5 * rng.standard_normal((6, 4, 3, 3))
+    v = rng.standard_normal((2, *x.shape))
+    return net, theta, x, y, v
+
+
+@pytest.mark.thesis("Algorithm 3.3.1")
+def test_default_beta_of_a_multi_axis_output_is_zero_invariance(conv_problem):
+    net, theta, x, y, v = conv_problem
+    assert net(x, theta).shape == (6, 4, 3, 3)
+    kwargs = {"lr": 0.05, "epochs": 3, "batch_size": 4, "rng": 2, "v": v, "mu": 1.5}
+    default, history = train(net, theta, x, y, squared, **kwargs)
+    zeros = np.zeros((2, 6, 4, 3, 3))
+    explicit, explicit_history = train(net, theta, x, y, squared, beta=zeros, **kwargs)
+    _same(default, explicit)
+    assert_array_equal(history, explicit_history)
+    # and not any other constant target: beta = 1 trains differently
+    ones, _ = train(net, theta, x, y, squared, beta=np.ones_like(zeros), **kwargs)
+    assert not np.allclose(ones[0].W, default[0].W)
+
+
+@pytest.mark.thesis("Algorithm 3.3.1")
+def test_default_beta_step_of_a_conv_network_against_jax(conv_problem):
+    # one full-batch epoch is theta - (lr/N) grad(J + mu R) with beta = 0 (equations
+    # 3.13 and 3.14), the gradient taken by JAX and not by adjnets
+    from adjnets.autodiff import assert_close, jax, jnp, to_jax
+    from adjnets.autodiff import network as jax_network
+
+    net, theta, x, y, v = conv_problem
+    lr, mu, n = 0.05, 1.5, len(x)
+    trained, history = train(net, theta, x, y, squared, lr=lr, epochs=1, v=v, mu=mu)
+    X, Y, V = map(jnp.asarray, (x, y, v))
+
+    def objective(th):
+        R = 0.0
+        for k in range(len(v)):
+            _, jv = jax.jvp(lambda z: jax_network(net, z, th), (X,), (V[k],))
+            R = R + 0.5 * jnp.sum(jv**2) / len(v)
+        return 0.5 * jnp.sum((jax_network(net, X, th) - Y) ** 2) + mu * R
+
+    value, grad = jax.value_and_grad(objective)(to_jax(theta))
+    expected = jax.tree_util.tree_map(lambda t, g: t - lr / n * g, to_jax(theta), grad)
+    assert_close(trained, expected, rtol=1e-12)
+    assert history[0] == pytest.approx(float(value) / n, rel=1e-12)
+
+
+def test_default_beta_training_of_a_conv_network_decreases_the_objective(conv_problem):
+    net, theta, x, y, v = conv_problem
+    trained, history = train(
+        net, theta, x, y, squared, lr=0.05, epochs=30, batch_size=3, v=v, mu=1.0
+    )
+    assert history.shape == (30,) and np.all(np.isfinite(history))
+    assert history[-1] < 0.5 * history[0]
+    beta = np.zeros((2, *y.shape))
+    before = net.tangent_loss_and_gradient(x, y, v, beta, theta, 1.0, squared)[0]
+    after = net.tangent_loss_and_gradient(x, y, v, beta, trained, 1.0, squared)[0]
+    assert after < 0.5 * before

@@ -39,7 +39,8 @@ class Loss:
         :math:`(\hat y, y)\mapsto \nabla_{\hat y} J`, the error vector :math:`e_L`.
     predict : callable
         The network's prediction from its output: :math:`\hat y_R = F` for regression,
-        :math:`\hat y_C = \sigma(F)` for classification.
+        :math:`\hat y_C = \sigma(F)` for classification. The regression prediction is
+        ``F`` itself, not a copy (a view of the output, on purpose: it costs nothing).
 
     Examples
     --------

@@ -167,8 +167,8 @@ def sum_outer(a: Array, x: Array) -> Array:
 
 
 def sum_extra_leading(a: Array, ndim: int) -> Array:
-    r"""``a`` summed over its leading axes beyond the last ``ndim`` (no copy if there
-    are none).
+    r"""``a`` summed over its leading axes beyond the last ``ndim``; if there are none,
+    ``a`` itself (a view of the argument, not a copy: the callers only read it).
 
     A batch of :math:`K` tangent directions at :math:`N` points, shape (K, N, m),
     becomes the (N, m) array of the sums over :math:`k`: what a map that does not depend

@@ -240,7 +240,7 @@ def sequence_loss(
     both from the same :math:`m`, so that the errors, and every gradient
     back-propagated from them, are derivatives of the value returned. The computation
     holds for any real weights; the mask is restricted to 0s and 1s by
-    :func:`adjnets._args.binary_mask`.
+    ``adjnets._args.binary_mask`` (the package's shared argument checks).
 
     Parameters
     ----------
@@ -334,8 +334,8 @@ class RNN:
         return h0
 
     def _mask(self, mask: Array | None, x: Array | RNNForward, method: str) -> Array:
-        """``mask`` checked by :func:`adjnets._args.binary_mask` for the sequences
-        ``x`` (or those of a forward pass)."""
+        """``mask`` checked by ``adjnets._args.binary_mask`` for the sequences ``x`` (or
+        those of a forward pass)."""
         shape = (
             (x.states[0].shape[0], len(x.cells))
             if isinstance(x, RNNForward)

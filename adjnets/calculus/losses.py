@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adjnets import _args
 from adjnets.calculus.softmax import D_log_softmax, log_softmax, softmax
 from adjnets.calculus.spaces import Array, Labels
 from adjnets.pages.thesis import implements
@@ -68,15 +69,37 @@ class Loss:
     error: Callable[[Array, Array], Array]
     predict: Callable[[Array], Array]
 
+    def __post_init__(self) -> None:
+        # value and error check their arguments at the boundary (see adjnets._args)
+        value, error = self.value, self.error
+
+        def checked_value(y_hat: Array, y: Array) -> float:
+            return value(*self.validate(y_hat, y))
+
+        def checked_error(y_hat: Array, y: Array) -> Array:
+            return error(*self.validate(y_hat, y))
+
+        object.__setattr__(self, "value", checked_value)
+        object.__setattr__(self, "error", checked_error)
+
     def check(self, y_hat: Array, y: Array) -> None:
         """Raise ValueError unless the targets ``y`` have the shape of the output
-        ``y_hat``."""
+        ``y_hat`` (shapes only: a masked target may be NaN)."""
         if np.shape(y_hat) != np.shape(y):
             raise ValueError(
                 f"{self.name} loss expected targets of the output's shape "
                 f"{np.shape(y_hat)}, "
                 f"got {np.shape(y)}"
             )
+
+    def validate(self, y_hat: Array, y: Array) -> tuple[Array, Array]:
+        """``y_hat`` and ``y`` as finite float64 arrays of one shape, or the error
+        that says which is wrong (:mod:`adjnets._args`)."""
+        who = f"{self.name} loss"
+        y_hat = _args.as_float_array("outputs y_hat", y_hat, who)
+        y = _args.as_float_array("targets y", y, who)
+        self.check(y_hat, y)
+        return y_hat, y
 
 
 squared = Loss(
@@ -123,13 +146,7 @@ def one_hot(labels: Labels, n_classes: int) -> Array:
     array([[0., 0., 1.],
            [1., 0., 0.]])
     """
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or (
-        labels.size and (labels.min() < 0 or labels.max() >= n_classes)
-    ):
-        raise ValueError(
-            f"one_hot expected a 1-d array of labels in [0, {n_classes}), got "
-            f"{labels!r}"
-        )
+    n_classes = _args.positive_int("n_classes", n_classes, who="one_hot")
+    labels = _args.labels("labels", labels, "one_hot", n_classes)
     encoded: Array = np.eye(n_classes)[labels]
     return encoded

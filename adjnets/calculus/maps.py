@@ -21,12 +21,15 @@ Batches: a state may carry any number of leading axes (a batch of :math:`N` poin
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
+from adjnets import _args
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.spaces import Tree, tree_map
 
@@ -74,9 +77,106 @@ class Linearization:
             return self.fused_tangent_grad_adjoint(v, e_t, e_v)
         return tree_map(np.add, self.grad.adj(e_t), self.D_grad.left_hook(v).adj(e_v))
 
+    def checked(self, x: Tree, theta: Tree, who: str) -> Linearization:
+        r"""The same linearization, with the shapes of the vectors given to
+        :math:`Df`, :math:`D^*f`, :math:`\nabla f` and :math:`\nabla^*f` checked.
+
+        A tangent :math:`v` must have the shape of :math:`x` (after any leading axes of
+        tangent directions), a cotangent :math:`w` that of :math:`f(x;\theta)`, and a
+        parameter direction :math:`u` exactly that of :math:`\theta`; anything else is a
+        ValueError (a vector of one point where a batch is meant would otherwise be
+        broadcast over the batch).
+        """
+        xs, ys, ts = _args.shapes(x), _args.shapes(self.output), _args.shapes(theta)
+        return replace(
+            self,
+            D=_checked_map(self.D, "v", xs, None, "w", ys, who + ": Df(x)"),
+            grad=_checked_map(self.grad, "u", ts, 0, "w", ys, who + ": ∇f(x)"),
+        )
+
+
+def _checked_map(
+    L: LinearMap,
+    name: str,
+    domain: Any,
+    leading: int | None,
+    adj_name: str,
+    codomain: Any,
+    who: str,
+) -> LinearMap:
+    return LinearMap(
+        _args.checked(L.apply, name, domain, who, leading),
+        _args.checked(L.adjoint_apply, adj_name, codomain, who + "*", None),
+        L.name,
+    )
+
+
+def _validated_linearize(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def linearize(self: Layer, x: Tree, theta: Tree) -> Linearization:
+        x, theta = self.validate(x, theta)
+        lin: Linearization = method(self, x, theta)
+        return lin.checked(x, theta, self._who())
+
+    linearize._validated = True  # type: ignore[attr-defined]
+    return linearize
+
+
+def _validated_call(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Layer, x: Tree, theta: Tree) -> Tree:
+        x, theta = self.validate(x, theta)
+        return method(self, x, theta)
+
+    call._validated = True  # type: ignore[attr-defined]
+    return call
+
 
 class Layer(ABC):
-    """A parameter-dependent map :math:`f(x;\\theta)`: one layer of a network."""
+    """A parameter-dependent map :math:`f(x;\\theta)`: one layer of a network.
+
+    Every layer checks its arguments at its boundary, the same way: the ``__call__`` and
+    ``linearize`` a subclass defines are wrapped (when the class is created) so that
+    :meth:`validate` runs first, and the maps of the returned linearization check the
+    shapes of what they are given (:meth:`Linearization.checked`). A subclass declares
+    its spaces through :attr:`input_shape` and :meth:`init`; its own code then receives
+    float64 arrays of the right shapes only.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, wrap in (
+            ("__call__", _validated_call),
+            ("linearize", _validated_linearize),
+        ):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_validated", False):
+                setattr(cls, name, wrap(method))
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The shape of one input point :math:`x`, or ``None`` when the layer takes
+        any (a convolution takes images of any size)."""
+        return None
+
+    @functools.cached_property
+    def param_shapes(self) -> Any:
+        """The shapes of the parameter :math:`\\theta`, a tree like :meth:`init`'s
+        (read once from a draw of it)."""
+        return _args.shapes(self.init(np.random.default_rng(0)))
+
+    def _who(self) -> str:
+        return repr(self)
+
+    def validate(self, x: Tree, theta: Tree) -> tuple[Tree, Tree]:
+        """``x`` and ``theta`` as float64 arrays (or trees of them), checked against
+        :attr:`input_shape` and :attr:`param_shapes` and for non-finite entries; a
+        ValueError or TypeError naming the layer and the argument otherwise."""
+        who = self._who()
+        return (
+            _points("x", x, self.input_shape, who),
+            _args.tree_like("theta", theta, self.param_shapes, who),
+        )
 
     @abstractmethod
     def init(self, rng: np.random.Generator) -> Tree:
@@ -112,7 +212,31 @@ class StateLinearization:
 
 class StateMap(ABC):
     """A map :math:`g(z)` without parameters, placed after a layer (see
-    :class:`adjnets.networks.layers.Then`)."""
+    :class:`adjnets.networks.layers.Then`).
+
+    Its ``__call__`` and ``linearize`` check :math:`z` at the boundary as a
+    :class:`Layer`'s do (float64, finite, of :attr:`input_shape` after any leading
+    axes), and :math:`Dg(z)` and :math:`D^*g(z)` check the shapes they are given.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, wrap in (
+            ("__call__", _validated_state_call),
+            ("linearize", _validated_state_linearize),
+        ):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_validated", False):
+                setattr(cls, name, wrap(method))
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The shape of one point :math:`z`, or ``None`` for any."""
+        return None
+
+    def validate(self, z: Tree) -> Tree:
+        """``z`` as float64 array(s), finite and of :attr:`input_shape`."""
+        return _points("z", z, self.input_shape, repr(self))
 
     @abstractmethod
     def __call__(self, z: Tree) -> Tree:
@@ -121,3 +245,34 @@ class StateMap(ABC):
     @abstractmethod
     def linearize(self, z: Tree) -> StateLinearization:
         """Value and derivatives at :math:`z`."""
+
+
+def _points(name: str, value: Tree, point: tuple[int, ...] | None, who: str) -> Tree:
+    """A state (an array, or a tuple of arrays for a layer whose state is a product)
+    checked and converted leaf by leaf with :func:`adjnets._args.batch`."""
+    if isinstance(value, tuple) and not all(isinstance(v, int | float) for v in value):
+        return tree_map(lambda leaf: _args.batch(name, leaf, None, who), value)
+    return _args.batch(name, value, point, who)
+
+
+def _validated_state_call(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: StateMap, z: Tree) -> Tree:
+        return method(self, self.validate(z))
+
+    call._validated = True  # type: ignore[attr-defined]
+    return call
+
+
+def _validated_state_linearize(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def linearize(self: StateMap, z: Tree) -> StateLinearization:
+        z = self.validate(z)
+        lin: StateLinearization = method(self, z)
+        zs, ys = _args.shapes(z), _args.shapes(lin.output)
+        return replace(
+            lin, D=_checked_map(lin.D, "v", zs, None, "w", ys, repr(self) + ": Dg(z)")
+        )
+
+    linearize._validated = True  # type: ignore[attr-defined]
+    return linearize

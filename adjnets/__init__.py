@@ -20,22 +20,32 @@ Conventions used throughout the package:
 
 The package has a room for each part of the book:
 
-========================  ============================================================
-:mod:`adjnets.calculus`   chapter 2: spaces, linear and bilinear maps, derivatives,
-                          maps, elementwise maps, the softmax, the losses, the checks
-:mod:`adjnets.networks`   chapter 3: the dense layer and the generic network
-:mod:`adjnets.specific`   chapter 4: the MLP, the CNN (the thesis's operators and the
-                          vectorised layers) and the tied auto-encoder
-:mod:`adjnets.recurrent`  chapter 5: the generic and vanilla RNN, gated cells, variants
-:mod:`adjnets.data`       every data set (the digits, synthetic sets and sequences)
-:mod:`adjnets.training`   every training loop and optimiser
-:mod:`adjnets.pages`      the thesis's results registry and the pages' display helpers
-:mod:`adjnets.autodiff`   the book's maps in JAX (optional; not imported here)
-========================  ============================================================
+==========================  ============================================================
+:mod:`adjnets.calculus`     chapter 2: spaces, linear and bilinear maps, derivatives,
+                            maps, elementwise maps, the softmax, the losses, the checks
+:mod:`adjnets.networks`     chapter 3: the dense layer and the generic network
+:mod:`adjnets.specific`     chapter 4: the MLP, the CNN (the thesis's operators and the
+                            vectorised layers) and the tied auto-encoder
+:mod:`adjnets.recurrent`    chapter 5: the generic and vanilla RNN, gated cells,
+                            variants
+:mod:`adjnets.data`         every data set (the digits, synthetic sets and sequences)
+:mod:`adjnets.training`     every training loop and optimiser
+:mod:`adjnets.pages`        the thesis's results registry and the pages' display helpers
+:mod:`adjnets.validation`   the checks of every argument at the public boundary
+:mod:`adjnets.autodiff`     the book's maps in JAX (optional; not imported here)
+==========================  ============================================================
 
 The names a user needs most (the networks, the losses, the data, training, the
 optimisers and the checks) are also importable from ``adjnets`` itself; ``import
 adjnets`` needs only NumPy.
+
+Bad input is refused where it comes in, by one validation layer
+(:mod:`adjnets.validation`): a wrong shape, size or range is a :class:`ValueError`, a
+wrong kind (a complex or boolean array, ``None`` as a generator, a float as a width) a
+:class:`TypeError`, and the message names the argument, what was expected and what
+came. NaN and infinities are refused in inputs, targets, tangents and parameters; a
+training loop whose loss stops being finite raises :class:`NonFiniteLossError` with
+the step and the last finite loss.
 
 Examples
 --------
@@ -78,7 +88,16 @@ direction (``assert_gradient`` raises ``AssertionError`` if they disagree):
 gradient check passed
 """
 
-from adjnets import calculus, data, networks, pages, recurrent, specific, training
+from adjnets import (
+    calculus,
+    data,
+    networks,
+    pages,
+    recurrent,
+    specific,
+    training,
+    validation,
+)
 from adjnets.calculus.check import (
     adjoint_error,
     assert_adjoint,
@@ -139,6 +158,7 @@ from adjnets.training.optim import (
     Nesterov,
     fit,
 )
+from adjnets.validation import NonFiniteLossError
 
 __version__ = "0.1.0"
 
@@ -176,6 +196,7 @@ __all__ = [
     "Network",
     "NetworkCell",
     "NetworkLayer",
+    "NonFiniteLossError",
     "RNNParams",
     "ReadH",
     "StateLinearization",
@@ -226,4 +247,5 @@ __all__ = [
     "train",
     "training",
     "tree_map",
+    "validation",
 ]

@@ -46,11 +46,18 @@ def test_random_weights_entry_scale_is_gain_over_sqrt_width(rng):
 
 
 @pytest.mark.parametrize(
-    ("width", "depth", "gain"),
-    [(0, 3, 1.0), (3, 0, 1.0), (-2, 3, 1.0), (2.5, 3, 1.0), (3, 2, 0.0), (3, 2, -1.0)],
+    ("width", "depth", "gain", "error"),
+    [
+        (0, 3, 1.0, ValueError),
+        (3, 0, 1.0, ValueError),
+        (-2, 3, 1.0, ValueError),
+        (2.5, 3, 1.0, TypeError),
+        (3, 2, 0.0, ValueError),
+        (3, 2, -1.0, ValueError),
+    ],
 )
-def test_random_weights_rejects_bad_arguments(rng, width, depth, gain):
-    with pytest.raises(ValueError, match="random_weights expected"):
+def test_random_weights_rejects_bad_arguments(rng, width, depth, gain, error):
+    with pytest.raises(error, match="random_weights expected"):
         random_weights(rng, width, depth, gain)
 
 

@@ -101,7 +101,7 @@ def test_output_activation_and_sizes():
     assert [p.W.shape for p in theta] == [(5, 3), (2, 5)]
     with pytest.raises(ValueError, match="two positive integer sizes"):
         MLP((3,))
-    with pytest.raises(ValueError, match=r"batch of shape \(N, 3\)"):
+    with pytest.raises(ValueError, match=r"x of shape \(N, 3\), got shape \(4, 2\)"):
         mlp.forward(np.zeros((4, 2)), theta)
-    with pytest.raises(ValueError, match="layer 2 expected W"):
+    with pytest.raises(ValueError, match=r"theta\.1\.W of shape \(2, 5\)"):
         mlp.forward(np.zeros((4, 3)), (theta[0], theta[0]))

@@ -234,9 +234,9 @@ def test_bad_hyperparameters_raise(make):
 
 
 def test_iterate_and_fit_validate():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="steps to be an integer >= 0"):
         iterate(GradientDescent(0.1), lambda x: x, np.ones(2), -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="loss_and_gradient to be callable"):
         fit(
             GradientDescent(0.1),
             None,

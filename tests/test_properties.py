@@ -63,14 +63,12 @@ from adjnets import (
     TiedParams,
     VanillaRNN,
     assert_adjoint,
-    central_difference,
+    assert_gradient,
     cnn,
     conv_layer,
     cross_entropy,
     identity,
-    inner,
     leaky_relu,
-    norm,
     one_hot,
     random_like,
     relu,
@@ -89,6 +87,9 @@ jax, jnp = autodiff.jax, autodiff.jnp
 JAX_RTOL = 1e-10
 FD_RTOL = 1e-6
 H = 1e-6  # the step of the central differences
+# relative to ‖∇J‖‖v‖: a random architecture now and then gives a direction almost
+# orthogonal to the gradient, and a search finds it
+GRADIENT_CHECK = {"rtol": FD_RTOL, "h": H, "relative_to": "norms"}
 
 # -- strategies ------------------------------------------------------------------------
 
@@ -199,26 +200,6 @@ def recurrent(kind, n_x, n_h, n_y, activation=tanh):
 
 
 # -- checks ----------------------------------------------------------------------------
-
-
-def check_gradient(J, grad, theta, rng):
-    r""":math:`\langle\nabla J, v\rangle` against the central difference of ``J`` along
-    a random :math:`v`, relative to :math:`\lVert\nabla J\rVert\lVert v\rVert`.
-
-    Not :func:`adjnets.assert_gradient`, whose error is relative to the difference
-    itself: a random architecture now and then gives a direction almost orthogonal to
-    the gradient, and a search finds it. The rounding error of a central difference,
-    about :math:`\epsilon|J|/h`, is allowed for on top.
-    """
-    v = random_like(rng, theta)
-    fd = float(central_difference(lambda t: np.asarray(J(t)), theta, v, H))
-    predicted = inner(grad, v)
-    scale = norm(grad) * norm(v) + 100 * np.finfo(float).eps * abs(J(theta)) / H
-    error = abs(predicted - fd) / max(scale, np.finfo(float).tiny)
-    assert error <= FD_RTOL, (
-        f"<grad, v> = {predicted!r}, central difference {fd!r}: relative error "
-        f"{error:.3e} > {FD_RTOL:.0e}"
-    )
 
 
 def check_linearization(lin, x, theta, rng, n_tangents=0):
@@ -601,8 +582,12 @@ def test_dense_loss_gradient_against_central_differences(model, loss, batch, see
     model, _, n_in, n_out = model
     rng, theta, x, y = dense_problem(model, n_in, n_out, loss, batch, seed)
     grads = model.loss_and_gradient(x, y, theta, loss)[1]
-    check_gradient(
-        lambda t: model.loss_and_gradient(x, y, t, loss)[0], grads, theta, rng
+    assert_gradient(
+        lambda t: model.loss_and_gradient(x, y, t, loss)[0],
+        grads,
+        theta,
+        rng,
+        **GRADIENT_CHECK,
     )
 
 
@@ -611,7 +596,13 @@ def test_dense_loss_gradient_against_central_differences(model, loss, batch, see
 def test_cnn_loss_gradient_against_central_differences(arch, loss, batch, seed):
     rng, net, theta, x, y = cnn_problem(arch, loss, batch, seed)
     grads = net.loss_and_gradient(x, y, theta, loss)[1]
-    check_gradient(lambda t: net.loss_and_gradient(x, y, t, loss)[0], grads, theta, rng)
+    assert_gradient(
+        lambda t: net.loss_and_gradient(x, y, t, loss)[0],
+        grads,
+        theta,
+        rng,
+        **GRADIENT_CHECK,
+    )
 
 
 @examples(30)
@@ -620,7 +611,9 @@ def test_vanilla_rnn_bptt_and_rtrl_against_central_differences(arch, loss, seed)
     rng, rnn, params, x, y = rnn_problem(arch, loss, seed)
     for method in (rnn.bptt, rnn.rtrl):
         grads = method(x, y, params, loss)[1]
-        check_gradient(lambda p: rnn.bptt(x, y, p, loss)[0], grads, params, rng)
+        assert_gradient(
+            lambda p: rnn.bptt(x, y, p, loss)[0], grads, params, rng, **GRADIENT_CHECK
+        )
 
 
 @examples(30)
@@ -651,7 +644,7 @@ def test_recurrent_bptt_and_rtrl_against_central_differences(
     def J(p):
         return rnn.loss_and_gradient_bptt(x, y, p, loss)[0]
 
-    check_gradient(J, bptt, params, rng)
+    assert_gradient(J, bptt, params, rng, **GRADIENT_CHECK)
 
 
 @examples(30)
@@ -663,4 +656,10 @@ def test_tied_autoencoder_loss_gradient_against_central_differences(
     theta = perturbed(rng, ae.init(rng))
     x = rng.uniform(0.0, 1.0, (batch, ae.sizes[0]))
     grads = ae.loss_and_gradient(x, theta, loss)[1]
-    check_gradient(lambda t: ae.loss_and_gradient(x, t, loss)[0], grads, theta, rng)
+    assert_gradient(
+        lambda t: ae.loss_and_gradient(x, t, loss)[0],
+        grads,
+        theta,
+        rng,
+        **GRADIENT_CHECK,
+    )

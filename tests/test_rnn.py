@@ -226,7 +226,7 @@ def test_bad_inputs():
     params = rnn.init(np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"shape \(N, L, 2\)"):
         rnn(np.zeros((2, 5)), params)
-    with pytest.raises(ValueError, match="initial state"):
+    with pytest.raises(ValueError, match=r"h0 of shape \(2, 3\)"):
         rnn(np.zeros((2, 5, 2)), params, h0=np.zeros((3, 3)))
     with pytest.raises(ValueError, match="mask of shape"):
         rnn.bptt(
@@ -236,7 +236,7 @@ def test_bad_inputs():
             squared,
             mask=np.ones((2, 4)),
         )
-    with pytest.raises(ValueError, match="every >= 1"):
+    with pytest.raises(ValueError, match="every to be an integer >= 1"):
         rnn.truncated_bptt(
             np.zeros((2, 5, 2)), np.zeros((2, 5, 1)), params, squared, every=0, back=1
         )
@@ -421,6 +421,8 @@ def test_chain_indices_are_checked(case):
         transition_derivative(fwd, L + 1, 0)
     with pytest.raises(ValueError, match=rf"i to be an integer in \[0, {L}\]"):
         transition_derivative(fwd, 2, -1)
-    for k in (0, L + 1, 2.0, True):
-        with pytest.raises(ValueError, match=rf"k to be an integer in \[1, {L}\]"):
+    for k, error in ((0, ValueError), (L + 1, ValueError), (2.0, TypeError)):
+        with pytest.raises(error, match=rf"k to be an integer in \[1, {L}\]"):
             head_parameter_derivative(fwd, k)
+    with pytest.raises(TypeError, match=rf"k to be an integer in \[1, {L}\]"):
+        head_parameter_derivative(fwd, True)

@@ -122,5 +122,5 @@ def test_bidirectional_rnn_against_jax(loss):
     x2 = x.copy()
     x2[:, -1] += 1.0
     assert np.abs(brnn(x2, params)[:, 0] - brnn(x, params)[:, 0]).max() > 1e-6
-    with pytest.raises(ValueError, match="BidirectionalRNN expected"):
+    with pytest.raises(ValueError, match=r"BidirectionalRNN.__call__ expected x"):
         brnn(x[..., :1], params)

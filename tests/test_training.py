@@ -188,7 +188,6 @@ def test_beta_is_used(problem):
         ({"lr": 0.0, "epochs": 1}, "lr"),
         ({"lr": -1.0, "epochs": 1}, "lr"),
         ({"lr": 0.1, "epochs": 0}, "epochs"),
-        ({"lr": 0.1, "epochs": 1.5}, "epochs"),
         ({"lr": 0.1, "epochs": 1, "batch_size": 0}, "batch_size"),
         ({"lr": 0.1, "epochs": 1, "batch_size": 25}, "batch_size <= N"),
         ({"lr": 0.1, "epochs": 1, "weight_decay": -0.1}, "weight_decay"),
@@ -210,6 +209,12 @@ def test_bad_arguments_are_rejected(problem, kwargs, match):
     net, theta, x, y = problem
     with pytest.raises(ValueError, match=match):
         train(net, theta, x, y, squared, **kwargs)
+
+
+def test_a_float_count_is_the_wrong_kind(problem):
+    net, theta, x, y = problem
+    with pytest.raises(TypeError, match="epochs to be an integer"):
+        train(net, theta, x, y, squared, lr=0.1, epochs=1.5)
 
 
 def test_mismatched_data_is_rejected(problem):

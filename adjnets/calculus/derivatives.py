@@ -14,14 +14,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.spaces import Tree, tree_map
 from adjnets.pages.thesis import implements
 
 
+def _maps(who: str, **maps: object) -> None:
+    """TypeError unless each argument is a LinearMap (``D...``, ``A...``, ``grad...``)
+    or a BilinearMap (``D2...``, ``B``, ``D_grad...``), by its name."""
+    for name, value in maps.items():
+        bilinear = name.startswith(("D2", "D_grad")) or name == "B"
+        validation.instance(name, value, BilinearMap if bilinear else LinearMap, who)
+
+
 def chain_rule(Dg_at_fx: LinearMap, Df_x: LinearMap) -> LinearMap:
     r""":math:`D(g\circ f)(x) = Dg(f(x))\cdot Df(x)` (thesis equation 2.3), adjoint
-    :math:`D^*f(x)\cdot D^*g(f(x))`."""
+    :math:`D^*f(x)\cdot D^*g(f(x))`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a map of the kind named.
+    """
+    _maps("chain_rule", Dg_at_fx=Dg_at_fx, Df_x=Df_x)
     return Dg_at_fx @ Df_x
 
 
@@ -44,7 +60,13 @@ def composite_second_derivative(
 
         (\,\cdot\,\llcorner v_2)^*
         = A_1^*\,(D^2g\llcorner A_2v_2)^* + (B\llcorner v_2)^*\,D^*g .
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a map of the kind named.
     """
+    _maps("composite_second_derivative", D2g=D2g, Dg=Dg, A1=A1, A2=A2, B=B)
 
     def apply(v1: Tree, v2: Tree) -> Tree:
         return tree_map(np.add, D2g(A1(v1), A2(v2)), Dg(B(v1, v2)))
@@ -76,7 +98,19 @@ def second_order_chain_rule(
     The hooks' adjoints follow from the reversing rule: :math:`(v_1\lrcorner D^2(g\circ
     f)(x))^* = D^*f(x)\cdot(Df(x)v_1\lrcorner D^2g(f(x)))^*
     + (v_1\lrcorner D^2f(x))^*\cdot D^*g(f(x))`, and symmetrically for the right hook.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a map of the kind named.
     """
+    _maps(
+        "second_order_chain_rule",
+        D2g_at_fx=D2g_at_fx,
+        Dg_at_fx=Dg_at_fx,
+        Df_x=Df_x,
+        D2f_x=D2f_x,
+    )
     return composite_second_derivative(D2g_at_fx, Dg_at_fx, Df_x, Df_x, D2f_x)
 
 
@@ -94,7 +128,13 @@ def derivative_of_adjoint(
 
     Returns the map :math:`w\mapsto D(D^*g(f(x))\cdot w)\cdot v`, from :math:`E_3` to
     :math:`E_2`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a map of the kind named.
     """
+    _maps("derivative_of_adjoint", D2g_at_fx=D2g_at_fx, Df_x=Df_x)
     return D2g_at_fx.left_hook(Df_x(v)).adj
 
 
@@ -105,7 +145,13 @@ def parameter_chain_rule(Dg_at_f: LinearMap, grad_f: LinearMap) -> LinearMap:
 
     Its adjoint is :math:`\nabla^* f(x;\theta)\cdot D^*g(f(x;\theta))`, the shape of
     every parameter gradient of chapter 3.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a map of the kind named.
     """
+    _maps("parameter_chain_rule", Dg_at_f=Dg_at_f, grad_f=grad_f)
     return Dg_at_f @ grad_f
 
 
@@ -122,5 +168,11 @@ def derivative_of_parameter_adjoint(D_grad_g: BilinearMap, v: Tree) -> LinearMap
     ``D_grad_g`` is :math:`D\nabla g(x;\theta)`; the two forms agree because
     :math:`\nabla D g(x;\theta)` is :math:`D\nabla g(x;\theta)` with its arguments
     swapped.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a map of the kind named.
     """
+    _maps("derivative_of_parameter_adjoint", D_grad_g=D_grad_g)
     return D_grad_g.left_hook(v).adj

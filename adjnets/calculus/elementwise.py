@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.maps import StateLinearization, StateMap
 from adjnets.calculus.spaces import Array
@@ -64,9 +65,34 @@ class Elementwise(StateMap):
     d2psi: Callable[[Array], Array]
     dpsi_of_value: Callable[[Array], Array] | None = None
 
+    def __post_init__(self) -> None:
+        validation.instance("name", self.name, str, "Elementwise")
+        for field in ("psi", "dpsi", "d2psi"):
+            validation.function(
+                field, getattr(self, field), f"Elementwise({self.name})"
+            )
+        if self.dpsi_of_value is not None:
+            validation.function("dpsi_of_value", self.dpsi_of_value, repr(self))
+
+    # __call__ and linearize check z at the boundary (StateMap.validate: float64,
+    # finite). The other methods are building blocks that layers call inside their
+    # loops, once per time step: they check the kind and shapes of their arguments
+    # (cheap), not finiteness (see adjnets.validation).
+
     def __call__(self, z: Array) -> Array:
-        r""":math:`\Psi(z)`."""
-        return self.psi(np.asarray(z, dtype=float))
+        r""":math:`\Psi(z)`.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` has a non-finite entry.
+        TypeError
+            If ``z`` is not an array of real numbers.
+        """
+        return self.psi(z)
+
+    def _array(self, name: str, z: Array) -> Array:
+        return validation.as_float_array(name, z, repr(self), finite=False)
 
     def derivative(self, z: Array, value: Array | None = None) -> Array:
         r"""The elementwise first derivative :math:`\Psi'(z)`.
@@ -74,31 +100,75 @@ class Elementwise(StateMap):
         If the value :math:`\Psi(z)` is at hand, pass it as ``value``: where
         ``dpsi_of_value`` exists (tanh, the sigmoid) the derivative is then taken from
         it, without evaluating :math:`\psi` again.
+
+        Raises
+        ------
+        ValueError
+            If ``value`` is given and its shape is not that of ``z``.
+        TypeError
+            If ``z`` or ``value`` is not an array of real numbers.
         """
-        if value is not None and self.dpsi_of_value is not None:
-            return self.dpsi_of_value(np.asarray(value, dtype=float))
-        return self.dpsi(np.asarray(z, dtype=float))
+        z = self._array("z", z)
+        if value is None:
+            return self.dpsi(z)
+        value = self._array("value", value)
+        if value.shape != z.shape:
+            raise ValueError(
+                f"{self!r} expected value of the shape of z {z.shape}, got shape "
+                f"{value.shape}"
+            )
+        return self._derivative(z, value)
+
+    def _derivative(self, z: Array, value: Array) -> Array:
+        if self.dpsi_of_value is not None:
+            return self.dpsi_of_value(value)
+        return self.dpsi(z)
 
     def second_derivative(self, z: Array) -> Array:
-        r"""The elementwise second derivative :math:`\Psi''(z)`."""
-        return self.d2psi(np.asarray(z, dtype=float))
+        r"""The elementwise second derivative :math:`\Psi''(z)`.
+
+        Raises
+        ------
+        TypeError
+            If ``z`` is not an array of real numbers.
+        """
+        return self.d2psi(self._array("z", z))
 
     def value_and_derivative(self, z: Array) -> tuple[Array, Array]:
         r""":math:`\Psi(z)` and :math:`\Psi'(z)` together, the latter from the former
-        where ``dpsi_of_value`` allows."""
-        z = np.asarray(z, dtype=float)
+        where ``dpsi_of_value`` allows.
+
+        Raises
+        ------
+        TypeError
+            If ``z`` is not an array of real numbers.
+        """
+        z = self._array("z", z)
         y = self.psi(z)
-        return y, self.derivative(z, y)
+        return y, self._derivative(z, y)
 
     @implements("Proposition 2.4.1")
     def D(self, z: Array, value: Array | None = None) -> LinearMap:
-        r""":math:`D\Psi(z)`: :math:`v\mapsto\Psi'(z)\odot v`, self-adjoint (Proposition
-        2.4.1).
+        r""":math:`D\Psi(z)`: :math:`v\mapsto\Psi'(z)\odot v`, self-adjoint
+        (Proposition 2.4.1).
 
-        ``value``, if given, is :math:`\Psi(z)` (see :meth:`derivative`).
+        ``value``, if given, is :math:`\Psi(z)` (see :meth:`derivative`). The map checks
+        that its argument ends with the shape of ``z`` (after any leading axes).
+
+        Raises
+        ------
+        ValueError, TypeError
+            As :meth:`derivative`.
         """
-        slope = self.derivative(z, value)
-        return LinearMap(lambda v: slope * v, lambda w: slope * w, f"D{self.name}(z)")
+        return self._D(self.derivative(z, value))
+
+    def _D(self, slope: Array) -> LinearMap:
+        who, shape = f"D{self.name}(z)", slope.shape
+        return LinearMap(
+            validation.checked(lambda v: slope * v, "v", shape, who, None),
+            validation.checked(lambda w: slope * w, "w", shape, who + "*", None),
+            who,
+        )
 
     @implements("Proposition 2.4.2")
     def D2(self, z: Array) -> BilinearMap:
@@ -108,10 +178,15 @@ class Elementwise(StateMap):
         Both hooks, :math:`(v_1\lrcorner D^2\Psi(z))` and
         :math:`(D^2\Psi(z)\llcorner v_2)`, are self-adjoint: each multiplies by
         :math:`\Psi''(z)\odot v`.
+
+        Raises
+        ------
+        TypeError
+            If ``z`` is not an array of real numbers.
         """
-        # on first use only: a
-        curvature = functools.cache(lambda: self.second_derivative(z))
-        # plain gradient never needs it
+        z = self._array("z", z)
+        # on first use only: a plain gradient never needs it
+        curvature = functools.cache(lambda: self.d2psi(z))
 
         def hooked(v: Array, w: Array) -> Array:
             return curvature() * v * w
@@ -120,9 +195,17 @@ class Elementwise(StateMap):
 
     def linearize(self, z: Array) -> StateLinearization:
         r""":math:`\Psi(z)`, :math:`D\Psi(z)` and :math:`D^2\Psi(z)`, as a map placed
-        after a layer."""
-        y = self(z)
-        return StateLinearization(y, self.D(z, y), self.D2(z))
+        after a layer.
+
+        Raises
+        ------
+        ValueError
+            If ``z`` has a non-finite entry.
+        TypeError
+            If ``z`` is not an array of real numbers.
+        """
+        y = self.psi(z)
+        return StateLinearization(y, self._D(self._derivative(z, y)), self.D2(z))
 
     def __repr__(self) -> str:
         return f"Elementwise({self.name})"
@@ -191,9 +274,16 @@ log = Elementwise("log", np.log, lambda z: 1.0 / z, lambda z: -1.0 / z**2)
 
 
 def leaky_relu(slope: float = 0.01) -> Elementwise:
-    r"""The leaky ReLU :math:`\max(z, a z)` for a slope :math:`0 \le a < 1`."""
-    if not 0.0 <= slope < 1.0:
-        raise ValueError(f"leaky_relu expected a slope in [0, 1), got {slope}")
+    r"""The leaky ReLU :math:`\max(z, a z)` for a slope :math:`0 \le a < 1`.
+
+    Raises
+    ------
+    ValueError
+        If ``slope`` is not a finite number in [0, 1).
+    TypeError
+        If ``slope`` is not a real number (a bool, a string).
+    """
+    slope = validation.fraction("slope", slope, "leaky_relu")
     return Elementwise(
         f"leaky_relu({slope:g})",
         lambda z: np.where(z > 0, z, slope * z),
@@ -202,11 +292,20 @@ def leaky_relu(slope: float = 0.01) -> Elementwise:
     )
 
 
-def _hadamard_adjoint(a: Array, w: Array) -> Array:
-    return a * w
+def _hadamard(a: Array, b: Array) -> Array:
+    r""":math:`a\odot b` of two arrays of one shape (no broadcasting: the two are points
+    of one space)."""
+    a = validation.as_float_array("a", a, "hadamard")
+    b = validation.as_float_array("b", b, "hadamard")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"hadamard expected a and b of one shape, got {a.shape} and {b.shape}"
+        )
+    out: Array = a * b
+    return out
 
 
-hadamard = BilinearMap(lambda a, b: a * b, _hadamard_adjoint, _hadamard_adjoint, "⊙")
+hadamard = BilinearMap(_hadamard, _hadamard, _hadamard, "⊙")
 r"""The Hadamard product :math:`\odot` (thesis equation 2.12) as a symmetric bilinear
 map.
 

@@ -18,6 +18,7 @@ from typing import Literal
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.spaces import Array, Tree
 
 
@@ -67,6 +68,11 @@ class LinearMap:
     # ``@``
     __array_ufunc__ = None
 
+    def __post_init__(self) -> None:
+        validation.function("apply", self.apply, "LinearMap")
+        validation.function("adjoint_apply", self.adjoint_apply, "LinearMap")
+        validation.instance("name", self.name, str, "LinearMap")
+
     def __call__(self, v: Tree) -> Tree:
         return self.apply(v)
 
@@ -105,12 +111,29 @@ class LinearMap:
         r"""The map :math:`v\mapsto A v` on :math:`\mathbb{R}^n`, with adjoint
         :math:`w\mapsto A^T w`.
 
-        Batches are rows: a batch ``V`` of shape ``(N, n)`` maps to ``V @ A.T``.
+        Batches are rows: a batch ``V`` of shape ``(N, n)`` maps to ``V @ A.T``. The map
+        checks that its argument ends with an axis of length ``n`` (``m`` for the
+        adjoint).
+
+        Raises
+        ------
+        ValueError
+            If ``A`` is not a 2-d array or has a non-finite entry.
+        TypeError
+            If ``A`` is not an array of real numbers (booleans, complex numbers).
         """
-        A = np.asarray(A, dtype=float)
+        who = "LinearMap.from_matrix"
+        A = validation.as_float_array("A", A, who)
         if A.ndim != 2:
-            raise ValueError(f"from_matrix expected a 2-d array, got shape {A.shape}")
-        return cls(lambda v: v @ A.T, lambda w: w @ A, name)
+            raise ValueError(f"{who} expected A as a 2-d array, got shape {A.shape}")
+        m, n = A.shape
+        return cls(
+            validation.checked(
+                lambda v: v @ A.T, "v", (n,), f"LinearMap({name})", None
+            ),
+            validation.checked(lambda w: w @ A, "w", (m,), f"LinearMap({name})*", None),
+            name,
+        )
 
     def to_matrix(
         self,
@@ -139,14 +162,30 @@ class LinearMap:
         numpy.ndarray
             ``(dim codomain, dim domain)`` in numerator layout, its transpose in
             denominator layout.
+
+        Raises
+        ------
+        ValueError
+            If ``layout`` or ``order`` is none of the above, or a length of
+            ``in_shape`` is below 1.
+        TypeError
+            If ``in_shape`` is not a tuple of integers.
         """
+        who = "LinearMap.to_matrix"
         if layout not in ("numerator", "denominator"):
             raise ValueError(
-                f"layout must be 'numerator' or 'denominator', got {layout!r}"
+                f"{who} expected layout 'numerator' or 'denominator', got {layout!r}"
             )
         if order not in ("C", "F"):
-            raise ValueError(f"order must be 'C' or 'F', got {order!r}")
-        in_shape = tuple(in_shape)
+            raise ValueError(f"{who} expected order 'C' or 'F', got {order!r}")
+        if not isinstance(in_shape, tuple | list):
+            raise TypeError(
+                f"{who} expected in_shape as a tuple of integers, got "
+                f"{type(in_shape).__name__} {in_shape!r}"
+            )
+        in_shape = tuple(
+            validation.positive_int("in_shape", d, who=who) for d in in_shape
+        )
         n = int(np.prod(in_shape))
         # the n basis vectors, as a batch
         basis = _unflatten(np.eye(n), in_shape, order)
@@ -223,6 +262,11 @@ class BilinearMap:
     left_adjoint: Callable[[Tree, Tree], Tree]
     right_adjoint: Callable[[Tree, Tree], Tree]
     name: str = "B"
+
+    def __post_init__(self) -> None:
+        for field in ("apply", "left_adjoint", "right_adjoint"):
+            validation.function(field, getattr(self, field), "BilinearMap")
+        validation.instance("name", self.name, str, "BilinearMap")
 
     def __call__(self, e1: Tree, e2: Tree) -> Tree:
         return self.apply(e1, e2)

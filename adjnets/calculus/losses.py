@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from adjnets import _args
+from adjnets import validation
 from adjnets.calculus.softmax import D_log_softmax, log_softmax, softmax
 from adjnets.calculus.spaces import Array, Labels
 from adjnets.pages.thesis import implements
@@ -70,7 +70,7 @@ class Loss:
     predict: Callable[[Array], Array]
 
     def __post_init__(self) -> None:
-        # value and error check their arguments at the boundary (see adjnets._args)
+        # value and error check their arguments at the boundary (see adjnets.validation)
         value, error = self.value, self.error
 
         def checked_value(y_hat: Array, y: Array) -> float:
@@ -94,10 +94,10 @@ class Loss:
 
     def validate(self, y_hat: Array, y: Array) -> tuple[Array, Array]:
         """``y_hat`` and ``y`` as finite float64 arrays of one shape, or the error
-        that says which is wrong (:mod:`adjnets._args`)."""
+        that says which is wrong (:mod:`adjnets.validation`)."""
         who = f"{self.name} loss"
-        y_hat = _args.as_float_array("outputs y_hat", y_hat, who)
-        y = _args.as_float_array("targets y", y, who)
+        y_hat = validation.as_float_array("outputs y_hat", y_hat, who)
+        y = validation.as_float_array("targets y", y, who)
         self.check(y_hat, y)
         return y_hat, y
 
@@ -146,7 +146,7 @@ def one_hot(labels: Labels, n_classes: int) -> Array:
     array([[0., 0., 1.],
            [1., 0., 0.]])
     """
-    n_classes = _args.positive_int("n_classes", n_classes, who="one_hot")
-    labels = _args.labels("labels", labels, "one_hot", n_classes)
+    n_classes = validation.positive_int("n_classes", n_classes, who="one_hot")
+    labels = validation.labels("labels", labels, "one_hot", n_classes)
     encoded: Array = np.eye(n_classes)[labels]
     return encoded

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from adjnets import _args
+from adjnets import validation
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.spaces import Tree, tree_map
 
@@ -87,7 +87,11 @@ class Linearization:
         ValueError (a vector of one point where a batch is meant would otherwise be
         broadcast over the batch).
         """
-        xs, ys, ts = _args.shapes(x), _args.shapes(self.output), _args.shapes(theta)
+        xs, ys, ts = (
+            validation.shapes(x),
+            validation.shapes(self.output),
+            validation.shapes(theta),
+        )
         return replace(
             self,
             D=_checked_map(self.D, "v", xs, None, "w", ys, who + ": Df(x)"),
@@ -105,8 +109,8 @@ def _checked_map(
     who: str,
 ) -> LinearMap:
     return LinearMap(
-        _args.checked(L.apply, name, domain, who, leading),
-        _args.checked(L.adjoint_apply, adj_name, codomain, who + "*", None),
+        validation.checked(L.apply, name, domain, who, leading),
+        validation.checked(L.adjoint_apply, adj_name, codomain, who + "*", None),
         L.name,
     )
 
@@ -163,7 +167,7 @@ class Layer(ABC):
     def param_shapes(self) -> Any:
         """The shapes of the parameter :math:`\\theta`, a tree like :meth:`init`'s
         (read once from a draw of it)."""
-        return _args.shapes(self.init(np.random.default_rng(0)))
+        return validation.shapes(self.init(np.random.default_rng(0)))
 
     def _who(self) -> str:
         return repr(self)
@@ -175,7 +179,7 @@ class Layer(ABC):
         who = self._who()
         return (
             _points("x", x, self.input_shape, who),
-            _args.tree_like("theta", theta, self.param_shapes, who),
+            validation.tree_like("theta", theta, self.param_shapes, who),
         )
 
     @abstractmethod
@@ -249,10 +253,10 @@ class StateMap(ABC):
 
 def _points(name: str, value: Tree, point: tuple[int, ...] | None, who: str) -> Tree:
     """A state (an array, or a tuple of arrays for a layer whose state is a product)
-    checked and converted leaf by leaf with :func:`adjnets._args.batch`."""
+    checked and converted leaf by leaf with :func:`adjnets.validation.batch`."""
     if isinstance(value, tuple) and not all(isinstance(v, int | float) for v in value):
-        return tree_map(lambda leaf: _args.batch(name, leaf, None, who), value)
-    return _args.batch(name, value, point, who)
+        return tree_map(lambda leaf: validation.batch(name, leaf, None, who), value)
+    return validation.batch(name, value, point, who)
 
 
 def _validated_state_call(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -269,7 +273,7 @@ def _validated_state_linearize(method: Callable[..., Any]) -> Callable[..., Any]
     def linearize(self: StateMap, z: Tree) -> StateLinearization:
         z = self.validate(z)
         lin: StateLinearization = method(self, z)
-        zs, ys = _args.shapes(z), _args.shapes(lin.output)
+        zs, ys = validation.shapes(z), validation.shapes(lin.output)
         return replace(
             lin, D=_checked_map(lin.D, "v", zs, None, "w", ys, repr(self) + ": Dg(z)")
         )

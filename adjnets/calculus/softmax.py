@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.spaces import Array
 from adjnets.pages.thesis import implements
@@ -28,6 +29,16 @@ def _pointwise_inner(a: Array, b: Array) -> Array:
     """Inner products over the last axis, kept as a trailing axis of length 1."""
     out: Array = np.sum(a * b, axis=-1, keepdims=True)
     return out
+
+
+def _logits(x: Array, who: str) -> Array:
+    """``x`` as finite float64 logits with a last axis of at least one entry."""
+    x = validation.as_float_array("x", x, who)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(
+            f"{who} expected x of shape (..., n) with n >= 1, got shape {x.shape}"
+        )
+    return x
 
 
 def softmax(x: Array) -> Array:
@@ -45,8 +56,19 @@ def softmax(x: Array) -> Array:
            [0.333, 0.333, 0.333]])
     >>> p.sum(axis=-1)
     array([1., 1.])
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has no axis, an empty last axis or a non-finite entry (``+inf`` or a
+        row of ``-inf`` has no softmax).
+    TypeError
+        If ``x`` is not an array of real numbers.
     """
-    x = np.asarray(x, dtype=float)
+    return _softmax(_logits(x, "softmax"))
+
+
+def _softmax(x: Array) -> Array:
     e = np.exp(x - np.max(x, axis=-1, keepdims=True))
     out: Array = e / np.sum(e, axis=-1, keepdims=True)
     return out
@@ -55,8 +77,14 @@ def softmax(x: Array) -> Array:
 def log_softmax(x: Array) -> Array:
     r""":math:`(\operatorname{Log}\circ\sigma)(x)
     = x - \log\langle\mathbf 1, \operatorname{Exp}(x)\rangle`,
-    stably."""
-    x = np.asarray(x, dtype=float)
+    stably.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`softmax`.
+    """
+    x = _logits(x, "log_softmax")
     shifted = x - np.max(x, axis=-1, keepdims=True)
     out: Array = shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
     return out
@@ -84,13 +112,24 @@ def D_softmax(x: Array) -> LinearMap:
     True True
     >>> print(assert_directional(softmax, D(v), x, v) < 1e-7)
     True
+
+    The map checks that its argument ends with the shape of ``x``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`softmax`.
     """
-    s = softmax(x)
+    s = _softmax(_logits(x, "D_softmax"))
 
     def apply(v: Array) -> Array:
         return s * v - _pointwise_inner(s, v) * s
 
-    return LinearMap(apply, apply, "Dσ(x)")
+    return LinearMap(
+        validation.checked(apply, "v", s.shape, "Dσ(x)", None),
+        validation.checked(apply, "w", s.shape, "Dσ(x)*", None),
+        "Dσ(x)",
+    )
 
 
 @implements("Lemma 2.4.4")
@@ -102,10 +141,26 @@ def D_log_softmax(x: Array) -> LinearMap:
     and, by Lemma 2.4.4 of the thesis,
     :math:`D^*(\operatorname{Log}\circ\sigma)(x)\cdot w
     = w - \langle\mathbf 1, w\rangle\,\sigma(x)`.
+
+    The map checks that its argument ends with the shape of ``x``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`softmax`.
     """
-    s = softmax(x)
+    s = _softmax(_logits(x, "D_log_softmax"))
+    who = "D(Log∘σ)(x)"
     return LinearMap(
-        lambda v: v - _pointwise_inner(s, v),
-        lambda w: w - np.sum(w, axis=-1, keepdims=True) * s,
-        "D(Log∘σ)(x)",
+        validation.checked(
+            lambda v: v - _pointwise_inner(s, v), "v", s.shape, who, None
+        ),
+        validation.checked(
+            lambda w: w - np.sum(w, axis=-1, keepdims=True) * s,
+            "w",
+            s.shape,
+            who + "*",
+            None,
+        ),
+        who,
     )

@@ -21,6 +21,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from adjnets import validation
+
 Array: TypeAlias = npt.NDArray[np.float64]
 r"""A point of :math:`\mathbb{R}^n`, of a matrix space or of a tensor product of them
 (or a batch of such points): a float64 array, the type of every array of the package."""
@@ -94,7 +96,10 @@ def inner(a: Tree, b: Tree) -> float:
     Raises
     ------
     ValueError
-        If the two points do not have the same structure and shapes.
+        If the two points do not have the same structure and shapes, or an entry is
+        not finite.
+    TypeError
+        If an array is not of real numbers (booleans, complex numbers, strings).
 
     Examples
     --------
@@ -112,14 +117,17 @@ def inner(a: Tree, b: Tree) -> float:
     pa, pb = leaves(a), leaves(b)
     if len(pa) != len(pb):
         raise ValueError(
-            f"inner expected two points of one space: {len(pa)} vs {len(pb)} arrays"
+            f"inner expected two points of one space, got {len(pa)} and {len(pb)} "
+            "arrays"
         )
     total = 0.0
     for x, y in zip(pa, pb, strict=True):
-        x, y = np.asarray(x), np.asarray(y)
+        # integers become float64 here: an int64 dot product would overflow silently
+        x = validation.as_float_array("a", x, "inner")
+        y = validation.as_float_array("b", y, "inner")
         if x.shape != y.shape:
             raise ValueError(
-                f"inner expected arrays of one shape, got {x.shape} and {y.shape}"
+                f"inner expected a and b of one shape, got {x.shape} and {y.shape}"
             )
         total += float(np.vdot(x, y))
     return total
@@ -140,7 +148,13 @@ def random_like(rng: np.random.Generator, tree: Tree) -> Tree:
         Source of randomness, e.g. ``numpy.random.default_rng(0)``.
     tree : tree
         Any point of the space; only its structure and shapes are used.
+
+    Raises
+    ------
+    TypeError
+        If ``rng`` is neither a generator nor an integer seed (``None`` included).
     """
+    rng = validation.generator(rng, "random_like")
     return tree_map(lambda leaf: rng.standard_normal(np.shape(leaf)), tree)
 
 
@@ -155,15 +169,36 @@ def sum_outer(a: Array, x: Array) -> Array:
     front of the batch, say), on which it does not depend, so ``a`` is summed over those
     first. One matrix product.
 
+    A building block of the layers' adjoints, called inside their loops: it checks kinds
+    and shapes (cheap), not finiteness (see :mod:`adjnets.validation`).
+
     Returns
     -------
     array, shape (m, n)
+
+    Raises
+    ------
+    ValueError
+        If ``a`` or ``x`` has no axis, or the leading axes of ``x`` do not match (or
+        broadcast to) the last leading axes of ``a``.
+    TypeError
+        If ``a`` or ``x`` is not an array of real numbers.
     """
-    a, x = np.asarray(a, dtype=float), np.asarray(x, dtype=float)
-    if a.shape[a.ndim - x.ndim : -1] == x.shape[:-1]:
-        a = sum_extra_leading(a, x.ndim)
-    x = np.broadcast_to(x, a.shape[:-1] + x.shape[-1:])
-    return a.reshape(-1, a.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    a = validation.as_float_array("a", a, "sum_outer", finite=False)
+    x = validation.as_float_array("x", x, "sum_outer", finite=False)
+    if a.ndim and x.ndim and x.ndim <= a.ndim:
+        if a.shape[a.ndim - x.ndim : -1] == x.shape[:-1]:
+            a = sum_extra_leading(a, x.ndim)
+        try:
+            x = np.broadcast_to(x, a.shape[:-1] + x.shape[-1:])
+        except ValueError:
+            pass
+        else:
+            return a.reshape(-1, a.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    raise ValueError(
+        "sum_outer expected a of shape (..., m) and x of shape (..., n) whose leading "
+        f"axes match the last leading axes of a, got shapes {a.shape} and {x.shape}"
+    )
 
 
 def sum_extra_leading(a: Array, ndim: int) -> Array:
@@ -173,7 +208,19 @@ def sum_extra_leading(a: Array, ndim: int) -> Array:
     A batch of :math:`K` tangent directions at :math:`N` points, shape (K, N, m),
     becomes the (N, m) array of the sums over :math:`k`: what a map that does not depend
     on :math:`k` sees of it through an adjoint.
+
+    Raises
+    ------
+    ValueError
+        If ``ndim`` is negative or larger than ``a.ndim``.
+    TypeError
+        If ``a`` is not an array of real numbers or ``ndim`` not an integer.
     """
-    a = np.asarray(a, dtype=float)
+    a = validation.as_float_array("a", a, "sum_extra_leading", finite=False)
+    ndim = validation.positive_int("ndim", ndim, minimum=0, who="sum_extra_leading")
+    if ndim > a.ndim:
+        raise ValueError(
+            f"sum_extra_leading expected ndim <= a.ndim = {a.ndim}, got {ndim}"
+        )
     extra = a.ndim - ndim
     return a.reshape((-1, *a.shape[extra:])).sum(axis=0) if extra > 0 else a

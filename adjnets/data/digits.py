@@ -31,6 +31,7 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 
+from adjnets import validation
 from adjnets.calculus.spaces import Array, Labels
 
 
@@ -125,9 +126,19 @@ def load_digits(
     0.0 1.0
     >>> np.bincount(y_test)  # the classes in proportion (stratified)
     array([36, 36, 35, 37, 36, 37, 36, 36, 35, 36])
+
+    Raises
+    ------
+    ValueError
+        If ``test_size`` is not in (0, 1) or leaves a set without a point of every
+        class, or ``seed`` is negative.
+    TypeError
+        If ``test_size`` is not a real number or ``seed`` not an integer.
     """
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"load_digits expected 0 < test_size < 1, got {test_size}")
+    test_size = validation.real(
+        "test_size", test_size, "load_digits", minimum=0.0, strict=True, below=1.0
+    )
+    seed = validation.positive_int("seed", seed, minimum=0, who="load_digits")
     pixels, labels = _digits_data()
     images = pixels.astype(float) / 16.0
     labels = labels.astype(int)
@@ -144,24 +155,52 @@ def _gaussian_matrix(n: int, sigma: float) -> Array:
     return rows
 
 
+def _images(images: Array, sigma: float, who: str) -> tuple[Array, float]:
+    """``images`` as finite float64 images ``(..., n, l)`` with ``n, l >= 2``, and
+    ``sigma > 0``."""
+    images = validation.as_float_array("images", images, who)
+    if images.ndim < 2 or min(images.shape[-2:]) < 2:
+        raise ValueError(
+            f"{who} expected images of shape (..., n, l) with n, l >= 2, got shape "
+            f"{images.shape}"
+        )
+    return images, validation.positive("sigma", sigma, who)
+
+
 def smooth(images: Array, sigma: float = 0.9) -> Array:
     r"""Gaussian smoothing of a batch of images ``(..., n, l)``:
-    :math:`G_1\,x\,G_2^T`."""
-    images = np.asarray(images, dtype=float)
-    if images.ndim < 2:
-        raise ValueError(
-            f"smooth expected images of shape (..., n, l), got {images.shape}"
-        )
-    if sigma <= 0:
-        raise ValueError(f"smooth expected sigma > 0, got {sigma}")
+    :math:`G_1\,x\,G_2^T`.
+
+    Raises
+    ------
+    ValueError
+        If ``images`` is not of shape ``(..., n, l)`` with ``n, l >= 2`` or has a
+        non-finite entry, or ``sigma`` is not a positive finite number.
+    TypeError
+        If ``images`` is not an array of real numbers or ``sigma`` not a number.
+    """
+    return _smooth(*_images(images, sigma, "smooth"))
+
+
+def _smooth(images: Array, sigma: float) -> Array:
     n, l = images.shape[-2:]
     return _gaussian_matrix(n, sigma) @ images @ _gaussian_matrix(l, sigma).T
 
 
 def image_gradient(images: Array, sigma: float = 0.9) -> tuple[Array, Array]:
     r"""Derivatives :math:`(\partial_1 x, \partial_2 x)` of the smoothed images along
-    rows and columns."""
-    s = smooth(images, sigma)
+    rows and columns.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`smooth`.
+    """
+    return _image_gradient(*_images(images, sigma, "image_gradient"))
+
+
+def _image_gradient(images: Array, sigma: float) -> tuple[Array, Array]:
+    s = _smooth(images, sigma)
     return np.gradient(s, axis=-2), np.gradient(s, axis=-1)
 
 
@@ -170,8 +209,13 @@ def translation_tangents(images: Array, sigma: float = 0.9) -> Array:
 
     :math:`v = -\partial_1 x` moves the image down by an infinitesimal amount,
     :math:`v = -\partial_2 x` moves it right.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`smooth`.
     """
-    d1, d2 = image_gradient(images, sigma)
+    d1, d2 = _image_gradient(*_images(images, sigma, "translation_tangents"))
     return np.stack([-d1, -d2])
 
 
@@ -183,9 +227,15 @@ def rotation_tangent(images: Array, sigma: float = 0.9) -> Array:
     :math:`(T_tx)(u) = x(R_t u)` with
     :math:`R_t u = (u_1\cos t - u_2\sin t,\ u_1\sin t + u_2\cos t)`. Then
     :math:`\frac{d}{dt}T_tx\big|_{t=0} = -u_2\,\partial_1 x + u_1\,\partial_2 x`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`smooth`.
     """
-    d1, d2 = image_gradient(images, sigma)
-    n, l = np.shape(images)[-2:]
+    images, sigma = _images(images, sigma, "rotation_tangent")
+    d1, d2 = _image_gradient(images, sigma)
+    n, l = images.shape[-2:]
     u1 = np.arange(n)[:, None] - (n - 1) / 2
     u2 = np.arange(l)[None, :] - (l - 1) / 2
     tangent: Array = u1 * d2 - u2 * d1

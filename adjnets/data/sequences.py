@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from adjnets._args import generator, positive_int
+from adjnets import validation
 from adjnets.calculus.spaces import Array
+from adjnets.validation import generator, positive_int
 
 __all__ = [
     "ADDING_TRIVIAL_MSE",
@@ -71,16 +72,26 @@ def kicked_oscillator(
     -------
     numpy.ndarray, shape (n, T)
         The signals :math:`s_1, \dots, s_T`.
+
+    Raises
+    ------
+    ValueError
+        If ``omega`` is not of shape (n, T) with n, T >= 1 or has a non-finite entry,
+        ``rho`` is not in (0, 1), ``burn_in`` is negative or ``rng`` a negative seed.
+    TypeError
+        If ``omega`` is not an array of real numbers, ``rho`` not a real number,
+        ``burn_in`` not an integer, or ``rng`` neither a generator nor a seed.
     """
-    omega = np.asarray(omega, dtype=float)
-    if omega.ndim != 2 or omega.shape[1] < 1:
+    who = "kicked_oscillator"
+    omega = validation.as_float_array("omega", omega, who)
+    if omega.ndim != 2 or min(omega.shape) < 1:
         raise ValueError(
-            f"kicked_oscillator expected frequencies of shape (n, T), got {omega.shape}"
+            f"{who} expected omega of shape (n, T) with n, T >= 1, got shape "
+            f"{omega.shape}"
         )
-    if not 0.0 < rho < 1.0:
-        raise ValueError(f"kicked_oscillator expected 0 < rho < 1, got {rho!r}")
-    burn_in = positive_int("burn_in", burn_in, minimum=0)
-    rng = generator(rng)
+    rho = validation.real("rho", rho, who, minimum=0.0, strict=True, below=1.0)
+    burn_in = positive_int("burn_in", burn_in, minimum=0, who=who)
+    rng = generator(rng, who)
     n, _T = omega.shape
     omega = np.concatenate([np.repeat(omega[:, :1], burn_in, axis=1), omega], axis=1)
     c = np.cos(omega)
@@ -107,11 +118,19 @@ def next_step(signal: Array) -> tuple[Array, Array]:
     Returns
     -------
     x, y : numpy.ndarray, shape (n, T, 1)
+
+    Raises
+    ------
+    ValueError
+        If ``signal`` is not of shape (n, T+1) with n, T >= 1 or has a non-finite
+        entry.
+    TypeError
+        If ``signal`` is not an array of real numbers.
     """
-    signal = np.asarray(signal, dtype=float)
-    if signal.ndim != 2 or signal.shape[1] < 2:
+    signal = validation.as_float_array("signal", signal, "next_step")
+    if signal.ndim != 2 or signal.shape[0] < 1 or signal.shape[1] < 2:
         raise ValueError(
-            "next_step expected signals of shape (n, T+1) with T >= 1, got "
+            "next_step expected signal of shape (n, T+1) with n, T >= 1, got shape "
             f"{signal.shape}"
         )
     return signal[:, :-1, None], signal[:, 1:, None]
@@ -130,15 +149,25 @@ def delayed_recall(
     -------
     x, y : numpy.ndarray, shape (n, length, 1)
     mask : numpy.ndarray, shape (n, length)
+
+    Raises
+    ------
+    ValueError
+        If ``n`` or ``length`` is below 1, ``delay`` is negative or not below
+        ``length``, or ``rng`` is a negative seed.
+    TypeError
+        If ``n``, ``length`` or ``delay`` is not an integer, or ``rng`` neither a
+        generator nor a seed (``None`` included).
     """
-    n, length = positive_int("n", n), positive_int("length", length)
-    delay = positive_int("delay", delay, minimum=0)
+    who = "delayed_recall"
+    n = positive_int("n", n, who=who)
+    length = positive_int("length", length, who=who)
+    delay = positive_int("delay", delay, minimum=0, who=who)
     if delay >= length:
         raise ValueError(
-            f"delayed_recall expected delay < length, got delay {delay} and length "
-            f"{length}"
+            f"{who} expected delay < length, got delay {delay} and length {length}"
         )
-    x = generator(rng).standard_normal((n, length, 1))
+    x = generator(rng, who).standard_normal((n, length, 1))
     y = np.zeros_like(x)
     y[:, delay:] = x[:, : length - delay]
     mask = np.ones((n, length))
@@ -191,10 +220,18 @@ def adding_problem(
         :math:`u_a + u_b` at the last step, 0 elsewhere.
     mask : numpy.ndarray, shape (n, length)
         1 at the last step, 0 elsewhere.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is below 1, ``length`` below 2, or ``rng`` is a negative seed.
+    TypeError
+        If ``n`` or ``length`` is not an integer, or ``rng`` neither a generator nor a
+        seed (``None`` included).
     """
     n = positive_int("n", n, who="adding_problem")
     length = positive_int("length", length, minimum=2, who="adding_problem")
-    rng = generator(rng)
+    rng = generator(rng, "adding_problem")
     half = length // 2
     u = rng.uniform(0.0, 1.0, size=(n, length))
     a = rng.integers(0, half, size=n)

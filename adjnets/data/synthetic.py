@@ -14,41 +14,10 @@ leading axis, as everywhere in :mod:`adjnets`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.spaces import Array, Labels
-
-
-def _check_size(name: str, n: object, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ValueError(
-            f"{name} expected an integer number of points >= {minimum}, got {n!r}"
-        )
-    return int(n)
-
-
-def _check_noise(name: str, noise: object) -> float:
-    if (
-        isinstance(noise, bool)
-        or not isinstance(noise, numbers.Real)
-        or not np.isfinite(float(noise))
-        or noise < 0
-    ):
-        raise ValueError(f"{name} expected a finite noise level >= 0, got {noise!r}")
-    return float(noise)
-
-
-def _check_turns(turns: object) -> None:
-    if (
-        isinstance(turns, bool)
-        or not isinstance(turns, numbers.Real)
-        or not 0 < float(turns) < np.inf
-    ):
-        raise ValueError(
-            f"two_spirals expected a positive number of turns, got {turns!r}"
-        )
 
 
 def curve(x: Array) -> Array:
@@ -63,8 +32,15 @@ def curve(x: Array) -> Array:
     -------
     numpy.ndarray
         :math:`g(x)`, float64, of the shape of ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has a non-finite entry.
+    TypeError
+        If ``x`` is not an array of real numbers.
     """
-    x = np.asarray(x, dtype=float)
+    x = validation.as_float_array("x", x, "curve")
     return np.sin(np.pi * x) + 0.5 * x
 
 
@@ -101,15 +77,18 @@ def noisy_curve(
     Raises
     ------
     ValueError
-        If ``n`` is not a positive integer, ``noise`` is negative or ``low >= high``.
+        If ``n`` is below 1, ``noise`` is negative, ``low >= high``, a number is not
+        finite, or ``rng`` is a negative seed.
+    TypeError
+        If ``n`` is not an integer, a number not real, or ``rng`` neither a generator
+        nor a seed (``None`` included).
     """
-    n = _check_size("noisy_curve", n)
-    noise = _check_noise("noisy_curve", noise)
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(
-            f"noisy_curve expected an interval low < high, got [{low}, {high}]"
-        )
-    rng = np.random.default_rng(rng)
+    who = "noisy_curve"
+    n = validation.positive_int("n", n, who=who)
+    noise = validation.nonnegative("noise", noise, who)
+    low = validation.real("low", low, who)
+    high = validation.real("high", high, who, minimum=low, strict=True)
+    rng = validation.generator(rng, who)
     x = rng.uniform(low, high, size=(n, 1))
     y = curve(x) + noise * rng.standard_normal((n, 1))
     return x, y
@@ -147,11 +126,15 @@ def two_moons(
     Raises
     ------
     ValueError
-        If ``n`` is not an integer >= 2 or ``noise`` is negative.
+        If ``n`` is below 2, ``noise`` is negative or not finite, or ``rng`` is a
+        negative seed.
+    TypeError
+        If ``n`` is not an integer, ``noise`` not a real number, or ``rng`` neither a
+        generator nor a seed (``None`` included).
     """
-    n = _check_size("two_moons", n, minimum=2)
-    noise = _check_noise("two_moons", noise)
-    rng = np.random.default_rng(rng)
+    n = validation.positive_int("n", n, minimum=2, who="two_moons")
+    noise = validation.nonnegative("noise", noise, "two_moons")
+    rng = validation.generator(rng, "two_moons")
     labels = np.arange(n) % 2
     t = rng.uniform(0.0, np.pi, size=n)
     upper = np.stack([np.cos(t), np.sin(t)], axis=-1)
@@ -195,13 +178,17 @@ def two_spirals(
     Raises
     ------
     ValueError
-        If ``n`` is not an integer >= 2, ``noise`` is negative or ``turns`` is not
-        positive.
+        If ``n`` is below 2, ``noise`` is negative, ``turns`` is not positive, a
+        number is not finite, or ``rng`` is a negative seed.
+    TypeError
+        If ``n`` is not an integer, a number not real, or ``rng`` neither a generator
+        nor a seed (``None`` included).
     """
-    n = _check_size("two_spirals", n, minimum=2)
-    noise = _check_noise("two_spirals", noise)
-    _check_turns(turns)
-    rng = np.random.default_rng(rng)
+    who = "two_spirals"
+    n = validation.positive_int("n", n, minimum=2, who=who)
+    noise = validation.nonnegative("noise", noise, who)
+    turns = validation.positive("turns", turns, who)
+    rng = validation.generator(rng, who)
     labels = np.arange(n) % 2
     phi_max = np.pi / 4 + 2 * np.pi * turns
     phi = rng.uniform(np.pi / 4, phi_max, size=n)

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise
 from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.spaces import Array
@@ -78,26 +79,41 @@ def random_weights(
 
     Raises
     ------
+    TypeError
+        If ``rng`` is not a generator or a seed, or ``width`` or ``depth`` is not an
+        integer.
     ValueError
-        If ``width`` or ``depth`` is not a positive integer, or ``gain`` is not
-        positive.
+        If ``width`` or ``depth`` is below 1, or ``gain`` is not a finite number > 0.
     """
-    if int(width) != width or int(depth) != depth or width < 1 or depth < 1:
-        raise ValueError(
-            "random_weights expected positive integers width and depth, got "
-            f"{width!r}, {depth!r}"
-        )
-    if not gain > 0:
-        raise ValueError(f"random_weights expected a positive gain, got {gain!r}")
-    width, depth = int(width), int(depth)
+    who = "random_weights"
+    rng = validation.generator(rng, who)
+    width = validation.positive_int("width", width, who=who)
+    depth = validation.positive_int("depth", depth, who=who)
+    gain = validation.positive("gain", gain, who)
     scale = gain / np.sqrt(width)
     return [scale * rng.standard_normal((width, width)) for _ in range(depth)]
 
 
-def _check_chain(weights: Sequence[Array], x: Array, caller: str) -> list[Array]:
+def _check_chain(
+    weights: Sequence[Array], activation: Elementwise, x: Array, caller: str
+) -> tuple[list[Array], Array]:
     """Validate a batch ``x`` of shape (N, n_1) and weights W_i of shapes (n_{i+1},
-    n_i)."""
-    weights = [np.asarray(W, dtype=float) for W in weights]
+    n_i), all finite, and the activation."""
+    if not isinstance(activation, Elementwise):
+        raise TypeError(
+            f"{caller} expected activation to be an Elementwise, got "
+            f"{type(activation).__name__}"
+        )
+    if not isinstance(weights, list | tuple):
+        raise TypeError(
+            f"{caller} expected weights as a sequence of matrices, got "
+            f"{type(weights).__name__}"
+        )
+    weights = [
+        validation.as_float_array(f"weight W_{i}", W, caller)
+        for i, W in enumerate(weights, 1)
+    ]
+    x = validation.as_float_array("x", x, caller)
     shapes = [W.shape for W in weights]
     if x.ndim != 2:
         raise ValueError(
@@ -113,7 +129,7 @@ def _check_chain(weights: Sequence[Array], x: Array, caller: str) -> list[Array]
                 f"of size {n}, got weights of shapes {shapes}"
             )
         n = W.shape[0]
-    return weights
+    return weights, x
 
 
 def layer_derivatives(
@@ -147,10 +163,19 @@ def layer_derivatives(
     Raises
     ------
     ValueError
-        If ``x`` is not 2-d or the weight shapes do not chain.
+        If ``x`` is not 2-d, the weight shapes do not chain, or an entry is not
+        finite.
+    TypeError
+        For arrays that are not real numbers or an ``activation`` that is not an
+        Elementwise.
     """
-    x = np.asarray(x, dtype=float)
-    weights = _check_chain(weights, x, "layer_derivatives")
+    weights, x = _check_chain(weights, activation, x, "layer_derivatives")
+    return _layer_derivatives(weights, activation, x)
+
+
+def _layer_derivatives(
+    weights: list[Array], activation: Elementwise, x: Array
+) -> list[LinearMap]:
     maps = []
     for i, W in enumerate(weights, start=1):
         z = x @ W.T  # W_i x_i, for every point of the batch
@@ -189,7 +214,9 @@ def backward_norms(
     ------
     ValueError
         If the shapes do not chain (see :func:`layer_derivatives`), if ``w`` is not of
-        shape ``(N, n_{L+1})``, or if a row of ``w`` is zero.
+        shape ``(N, n_{L+1})``, if a row of ``w`` is zero, or for a non-finite entry.
+    TypeError
+        As :func:`layer_derivatives`.
 
     Examples
     --------
@@ -199,10 +226,10 @@ def backward_norms(
     >>> backward_norms(W, identity, np.ones((1, 3)), np.ones((1, 3)))[:, 0]
     array([ 1.,  2.,  4.,  8., 16.])
     """
-    x = np.asarray(x, dtype=float)
-    w = np.asarray(w, dtype=float)
-    maps = layer_derivatives(weights, activation, x)
-    out_dim = np.shape(weights[-1])[0] if len(weights) else x.shape[1]
+    who = "backward_norms"
+    weights, x = _check_chain(weights, activation, x, who)
+    w = validation.as_float_array("w", w, who)
+    out_dim = weights[-1].shape[0] if weights else x.shape[1]
     if w.shape != (x.shape[0], out_dim):
         raise ValueError(
             "backward_norms expected w of shape (N, n_(L+1)) = "
@@ -212,8 +239,10 @@ def backward_norms(
     start = np.linalg.norm(w, axis=1)
     if not np.all(start > 0):
         raise ValueError(
-            "backward_norms expected a nonzero cotangent w for every point"
+            "backward_norms expected a nonzero cotangent w for every point, got a "
+            f"zero row at index {int(np.argmin(start > 0))}"
         )
+    maps = _layer_derivatives(weights, activation, x)
     norms = [np.ones_like(start)]
     for Df in reversed(maps):
         w = Df.adj(w)  # e_{i-1} = D*f_i(x_i) . e_i

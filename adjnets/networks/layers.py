@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.derivatives import composite_second_derivative
 from adjnets.calculus.elementwise import Elementwise, identity
 from adjnets.calculus.linear import BilinearMap, LinearMap
@@ -46,6 +47,19 @@ __all__ = [
     "StateMap",
     "Then",
 ]
+
+
+def _check_widths(layer: Any, who: str) -> None:
+    """``layer.n_in`` and ``layer.n_out`` as ints >= 1 and ``layer.activation`` an
+    Elementwise (the constructor checks of :class:`Dense` and its tied variant)."""
+    for name in ("n_in", "n_out"):
+        value = validation.positive_int(name, getattr(layer, name), who=who)
+        object.__setattr__(layer, name, value)
+    if not isinstance(layer.activation, Elementwise):
+        raise TypeError(
+            f"{who} expected activation to be an Elementwise, got "
+            f"{type(layer.activation).__name__}"
+        )
 
 
 def _sum_leading(a: Array) -> Array:
@@ -90,6 +104,16 @@ class Dense(Layer):
     activation : Elementwise
         :math:`\Psi`; the identity gives an affine layer.
 
+    Raises
+    ------
+    TypeError
+        If a width is not an integer (a float, a bool, ``None``) or ``activation`` is
+        not an :class:`~adjnets.calculus.elementwise.Elementwise`.
+    ValueError
+        If a width is below 1. The layer's ``__call__`` and ``linearize`` refuse
+        inputs whose last axis is not ``n_in``, parameters of other shapes and
+        non-finite values (:class:`~adjnets.calculus.maps.Layer`).
+
     Examples
     --------
     A layer :math:`\mathbb R^3\to\mathbb R^2`, linearized at a point: its derivative
@@ -113,36 +137,28 @@ class Dense(Layer):
     n_out: int
     activation: Elementwise = identity
 
+    def __post_init__(self) -> None:
+        _check_widths(self, "Dense")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        r"""``(n_in,)``: one input point is a vector of :math:`\mathbb R^n`."""
+        return (self.n_in,)
+
     def init(self, rng: np.random.Generator, gain: float = 1.0) -> DenseParams:
         r"""Weights :math:`N(0, \text{gain}^2/n)`, zero biases."""
+        rng = validation.generator(rng, f"{self!r}.init")
+        gain = validation.positive("gain", gain, f"{self!r}.init")
         W = gain / np.sqrt(self.n_in) * rng.standard_normal((self.n_out, self.n_in))
         return DenseParams(W, np.zeros(self.n_out))
 
-    def _check(self, x: Array, theta: DenseParams) -> None:
-        W, b = theta
-        if np.shape(W) != (self.n_out, self.n_in) or np.shape(b) != (self.n_out,):
-            raise ValueError(
-                f"Dense({self.n_in}, {self.n_out}) expected W of shape "
-                f"{(self.n_out, self.n_in)} "
-                f"and b of shape {(self.n_out,)}, got {np.shape(W)} and {np.shape(b)}"
-            )
-        if np.ndim(x) < 1 or np.shape(x)[-1] != self.n_in:
-            raise ValueError(
-                f"Dense({self.n_in}, {self.n_out}) expected inputs whose last axis has "
-                "length "
-                f"{self.n_in}, got shape {np.shape(x)}"
-            )
-
     def __call__(self, x: Array, theta: DenseParams) -> Array:
-        self._check(x, theta)
         W, b = theta
         return self.activation(x @ W.T + b)
 
     @implements("Lemma 4.1.2", "Lemma 4.1.3")
     def linearize(self, x: Array, theta: DenseParams) -> Linearization:
-        self._check(x, theta)
         W, b = theta
-        x = np.asarray(x, dtype=float)
         z = x @ W.T + b
         psi = self.activation
         out, s1 = psi.value_and_derivative(z)
@@ -228,10 +244,33 @@ class Then(Layer, Generic[H]):
         :math:`h`, the layer that holds the parameters.
     maps : tuple of StateMap
         :math:`g_1, \dots, g_k`, applied in order after ``first``.
+
+    Raises
+    ------
+    TypeError
+        If ``first`` is not a Layer or ``maps`` not a tuple of StateMap.
     """
 
     first: H
     maps: tuple[StateMap, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.first, Layer):
+            raise TypeError(
+                f"Then expected first to be a Layer, got {type(self.first).__name__}"
+            )
+        maps = tuple(self.maps) if isinstance(self.maps, tuple | list) else None
+        if maps is None or not all(isinstance(g, StateMap) for g in maps):
+            raise TypeError(
+                "Then expected maps as a tuple of StateMap, got "
+                f"{type(self.maps).__name__} {self.maps!r}"[:200]
+            )
+        object.__setattr__(self, "maps", maps)
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """That of ``first``."""
+        return self.first.input_shape
 
     def init(self, rng: np.random.Generator) -> Tree:
         return self.first.init(rng)

@@ -16,12 +16,14 @@ gradient.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.spaces import Tree, inner, tree_map
@@ -82,6 +84,23 @@ class Network:
         :math:`f_1, \dots, f_L`, in order. The parameter of the network is the tuple
         :math:`\theta = (\theta_1, \dots, \theta_L)`, a point of
         :math:`H_1\times\dots\times H_L`.
+    input_shape : tuple of int, optional
+        The shape of one input point; by default the first layer's
+        (:attr:`~adjnets.calculus.maps.Layer.input_shape`, ``None`` for any shape).
+
+    Raises
+    ------
+    ValueError
+        For no layers or a negative size in ``input_shape``.
+    TypeError
+        For a layer that is not a :class:`~adjnets.calculus.maps.Layer`.
+
+    Every method checks its arguments where they come in
+    (:mod:`adjnets.validation`): the inputs :math:`x` against ``input_shape`` (any
+    leading batch axes), :math:`\theta` against the layers' parameter shapes, targets
+    against the output, tangents against :math:`x`, step sizes and weights for their
+    range, and every array for non-finite entries; a ValueError or TypeError says
+    which argument is wrong.
 
     Examples
     --------
@@ -104,11 +123,51 @@ class Network:
     """
 
     layers: tuple[Layer, ...]
+    input_shape: tuple[int, ...] | None
 
-    def __init__(self, layers: Sequence[Layer]):
+    def __init__(
+        self, layers: Sequence[Layer], input_shape: Sequence[int] | None = None
+    ):
+        if not isinstance(layers, Sequence):
+            raise TypeError(
+                f"Network expected layers as a sequence of Layer, got {layers!r}"[:200]
+            )
         if not layers:
-            raise ValueError("Network expected at least one layer")
+            raise ValueError("Network expected at least one layer, got none")
+        for i, layer in enumerate(layers, 1):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"Network expected layer {i} to be a Layer, got "
+                    f"{type(layer).__name__}"
+                )
+        if input_shape is None:
+            shape = layers[0].input_shape
+        else:
+            if not isinstance(input_shape, Sequence):
+                raise TypeError(
+                    "Network expected input_shape as a tuple of integers, got "
+                    f"{input_shape!r}"
+                )
+            shape = tuple(
+                validation.positive_int("input_shape", n, 0, "Network")
+                for n in input_shape
+            )
         object.__setattr__(self, "layers", tuple(layers))
+        object.__setattr__(self, "input_shape", shape)
+
+    @functools.cached_property
+    def param_shapes(self) -> tuple[Any, ...]:
+        r"""The shapes of :math:`(\theta_1, \dots, \theta_L)`, layer by layer."""
+        return tuple(layer.param_shapes for layer in self.layers)
+
+    def _x(self, x: Tree, who: str) -> Tree:
+        return validation.batch("x", x, self.input_shape, f"Network.{who}")
+
+    def _theta(self, theta: Params, who: str) -> Params:
+        checked: Params = validation.tree_like(
+            "theta", theta, self.param_shapes, f"Network.{who}"
+        )
+        return checked
 
     @property
     def L(self) -> int:
@@ -119,38 +178,49 @@ class Network:
         """Random initial parameters :math:`(\\theta_1, \\dots, \\theta_L)`."""
         return tuple(layer.init(rng) for layer in self.layers)
 
-    def _check(self, theta: Params) -> None:
-        if not isinstance(theta, tuple) or len(theta) != self.L:
-            raise ValueError(
-                f"Network expected a tuple of {self.L} layer parameters, got "
-                f"{type(theta).__name__}"
-                + (f" of length {len(theta)}" if isinstance(theta, tuple) else "")
-            )
-
     # -- maps --------------------------------------------------------------------------
 
     def __call__(self, x: Tree, theta: Params) -> Tree:
         r""":math:`F(x;\theta)` (equation 3.1)."""
-        self._check(theta)
+        return self._call(self._x(x, "__call__"), self._theta(theta, "__call__"))
+
+    def _call(self, x: Tree, theta: Params) -> Tree:
         for layer, th in zip(self.layers, theta, strict=True):
             x = layer(x, th)
         return x
 
     def head(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
         r"""The head map :math:`\alpha_i = f_i\circ\dots\circ f_1` (equation 3.2);
-        ``i = 0`` is the identity (returning a copy of its argument)."""
+        ``i = 0`` is the identity (returning a copy of its argument).
+
+        Raises
+        ------
+        ValueError
+            Unless :math:`0\le i\le L`, or for parameters of the wrong shapes.
+        """
+        i = _index(i, 0, self.L, "Network.head")
+        theta = self._theta(theta, "head")
         if i == 0:
             return _copy
-        first, th = Network(self.layers[:i]), theta[:i]
-        return lambda x: first(x, th)
+        first = Network(self.layers[:i], self.input_shape)
+        th = theta[:i]
+        return lambda x: first._call(first._x(x, "head"), th)
 
     def tail(self, i: int, theta: Params) -> Callable[[Tree], Tree]:
         r"""The tail map :math:`\omega_i = f_L\circ\dots\circ f_i` (equation 3.3);
-        ``i = L + 1`` is the identity (returning a copy of its argument)."""
+        ``i = L + 1`` is the identity (returning a copy of its argument).
+
+        Raises
+        ------
+        ValueError
+            Unless :math:`1\le i\le L+1`, or for parameters of the wrong shapes.
+        """
+        i = _index(i, 1, self.L + 1, "Network.tail")
+        theta = self._theta(theta, "tail")
         if i == self.L + 1:
             return _copy
         rest, th = Network(self.layers[i - 1 :]), theta[i - 1 :]
-        return lambda x: rest(x, th)
+        return lambda x: rest._call(rest._x(x, "tail"), th)
 
     # -- forward and backward propagation ----------------------------------------------
 
@@ -161,7 +231,9 @@ class Network:
         The first state :math:`x_1` is a copy of ``x``, so that no state is the caller's
         array (one pass over the input, cheap next to the first layer's own work).
         """
-        self._check(theta)
+        return self._forward(self._x(x, "forward"), self._theta(theta, "forward"))
+
+    def _forward(self, x: Tree, theta: Params) -> Forward:
         states, lins = [_copy(x)], []
         for layer, th in zip(self.layers, theta, strict=True):
             lin = layer.linearize(states[-1], th)
@@ -178,7 +250,13 @@ class Network:
         :math:`D^*\omega_i(x_i) = D^*f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`:
         :math:`e_L = e` and :math:`e_{i-1} = D^*f_i(x_i)\cdot e_i`; :math:`e_L` is a
         copy of ``e``.
+
+        ``e`` has the shape of the output :math:`F(x;\theta)`, after any leading axes
+        (tangent directions).
         """
+        return self._backpropagate(fwd, _cotangent("e", e, fwd, "backpropagate"))
+
+    def _backpropagate(self, fwd: Forward, e: Tree) -> list[Tree]:
         errors = [_copy(e)]
         for lin in reversed(fwd.lins[1:]):
             errors.append(lin.D.adj(errors[-1]))
@@ -186,7 +264,8 @@ class Network:
 
     def input_cotangent(self, fwd: Forward, e: Tree) -> Tree:
         r""":math:`D^*F(x;\theta)\cdot e = D^*\omega_1(x_1)\cdot e`."""
-        return fwd.lins[0].D.adj(self.backpropagate(fwd, e)[0])
+        e = _cotangent("e", e, fwd, "input_cotangent")
+        return fwd.lins[0].D.adj(self._backpropagate(fwd, e)[0])
 
     @implements("Lemma 3.2.1")
     def grad_adjoint(self, fwd: Forward, e: Tree) -> Params:
@@ -197,7 +276,10 @@ class Network:
         = \nabla^*_{\theta_i} f_i(x_i)\cdot D^*\omega_{i+1}(x_{i+1})`,
         applied to the back-propagated errors :math:`e_i`.
         """
-        errors = self.backpropagate(fwd, e)
+        return self._grad_adjoint(fwd, _cotangent("e", e, fwd, "grad_adjoint"))
+
+    def _grad_adjoint(self, fwd: Forward, e: Tree) -> Params:
+        errors = self._backpropagate(fwd, e)
         return tuple(
             lin.grad.adj(err) for lin, err in zip(fwd.lins, errors, strict=True)
         )
@@ -218,11 +300,30 @@ class Network:
         (Remark 3.2.3). With ``weight_decay`` :math:`\lambda>0` the objective gains
         :math:`\tfrac\lambda2\lVert\theta\rVert^2` and each gradient
         :math:`\lambda\theta_i` (Remark 3.2.6).
+
+        Raises
+        ------
+        ValueError
+            For inputs, targets or parameters of the wrong shapes or with non-finite
+            entries, or a negative ``weight_decay``.
+        TypeError
+            If ``loss`` is not a :class:`~adjnets.calculus.losses.Loss`, or for
+            arrays that are not real numbers.
         """
-        fwd = self.forward(x, theta)
+        who = "Network.loss_and_gradient"
+        x, theta = self._x(x, "loss_and_gradient"), self._theta(theta, who[8:])
+        weight_decay = validation.nonnegative("weight_decay", weight_decay, who)
+        return self._loss_and_gradient(
+            x, _targets(y, who), theta, _loss(loss, who), weight_decay
+        )
+
+    def _loss_and_gradient(
+        self, x: Tree, y: Tree, theta: Params, loss: Loss, weight_decay: float
+    ) -> tuple[float, Params]:
+        fwd = self._forward(x, theta)
         loss.check(fwd.output, y)
         value = loss.value(fwd.output, y)
-        grads = self.grad_adjoint(fwd, loss.error(fwd.output, y))
+        grads = self._grad_adjoint(fwd, loss.error(fwd.output, y))
         return _with_weight_decay(value, grads, theta, weight_decay)
 
     @implements("Algorithm 3.2.1")
@@ -241,7 +342,14 @@ class Network:
         All gradients are computed at the old parameters before any is updated (the
         thesis keeps a copy :math:`\tilde\theta_i` for the same purpose). Returns the
         new parameters and the loss at the old ones.
+
+        Raises
+        ------
+        ValueError
+            Unless ``eta`` is a finite number > 0; otherwise as
+            :meth:`loss_and_gradient`.
         """
+        eta = validation.positive("eta", eta, "Network.gradient_step")
         value, grads = self.loss_and_gradient(x, y, theta, loss, weight_decay)
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
 
@@ -254,8 +362,19 @@ class Network:
 
         ``v`` may carry one more leading axis than ``x`` (``K`` tangent directions per
         point). :math:`v_1` is a copy of ``v``.
+
+        Raises
+        ------
+        ValueError
+            If ``v`` is not shaped like ``x`` (with at most one more leading axis),
+            and as :meth:`forward`.
         """
-        fwd = self.forward(x, theta)
+        x, theta = self._x(x, "tangent_forward"), self._theta(theta, "tangent_forward")
+        v = _tangents(v, x, "Network.tangent_forward", exact=False)
+        return self._tangent_forward(x, v, theta)
+
+    def _tangent_forward(self, x: Tree, v: Tree, theta: Params) -> TangentForward:
+        fwd = self._forward(x, theta)
         tangents = [_copy(v)]
         for lin in fwd.lins:
             tangents.append(lin.D(tangents[-1]))
@@ -286,14 +405,19 @@ class Network:
         (Theorem 3.2.5) ride along in the same products, which
         :meth:`tangent_loss_and_gradient` uses. The lists hold copies of ``e`` and
         ``start``, never the arrays passed.
+
+        ``e`` and ``start`` have the shape of the output tangents
+        ``tfwd.tangents[-1]``; anything else, or a non-finite entry, is a ValueError.
         """
+        who = "tangent_backpropagate"
+        e, start = _tangent_errors(tfwd, e, start, who)
+        return self._tangent_backpropagate(tfwd, e, start)
+
+    def _tangent_backpropagate(
+        self, tfwd: TangentForward, e: Tree, start: Tree | None
+    ) -> tuple[list[Tree], list[Tree]]:
         lins, vs = tfwd.forward.lins, tfwd.tangents
         e_v = [_copy(e)]
-        if start is not None and np.shape(start) != np.shape(e):
-            raise ValueError(
-                f"tangent_backpropagate expected start shaped like e {np.shape(e)}, "
-                f"got {np.shape(start)}"
-            )
         e_t = [np.zeros_like(e) if start is None else _copy(start)]
         # thesis layer i = L, ..., 2 sends e_i to e_{i-1}
         for i in range(self.L, 1, -1):
@@ -320,8 +444,16 @@ class Network:
         With ``start`` :math:`= e^y_L` (see :meth:`tangent_backpropagate`) the result
         also contains the ordinary gradient
         :math:`\nabla^*_{\theta_i}f_i(x_i)\cdot e^y_i`.
+
+        ``e`` and ``start`` as in :meth:`tangent_backpropagate`.
         """
-        e_t, e_v = self.tangent_backpropagate(tfwd, e, start)
+        e, start = _tangent_errors(tfwd, e, start, "tangent_grad_adjoint")
+        return self._tangent_grad_adjoint(tfwd, e, start)
+
+    def _tangent_grad_adjoint(
+        self, tfwd: TangentForward, e: Tree, start: Tree | None
+    ) -> Params:
+        e_t, e_v = self._tangent_backpropagate(tfwd, e, start)
         return tuple(
             lin.tangent_grad_adjoint(v, et, ev)
             for lin, v, et, ev in zip(
@@ -335,10 +467,22 @@ class Network:
         (equation 3.14).
 
         ``v`` and ``beta`` have a leading axis of length :math:`K` in front of the batch
-        axis.
+        axis: ``v`` of shape ``(K, *x.shape)``, ``beta`` that of the output tangents,
+        ``(K, *F(x).shape)``.
+
+        Raises
+        ------
+        ValueError
+            For ``v`` or ``beta`` of other shapes or with non-finite entries, and as
+            :meth:`forward`.
         """
-        out = self.tangent_forward(x, v, theta).tangents[-1]
-        return 0.5 * float(np.sum((out - beta) ** 2)) / _n_tangents(v, x)
+        who = "Network.tangent_penalty"
+        x, theta = self._x(x, "tangent_penalty"), self._theta(theta, "tangent_penalty")
+        v = _tangents(v, x, who, exact=True)
+        beta = validation.as_float_array("beta", beta, who)
+        out = self._tangent_forward(x, v, theta).tangents[-1]
+        validation.point_shape("beta", beta.shape, out.shape, who, leading=0)
+        return 0.5 * float(np.sum((out - beta) ** 2)) / int(v.shape[0])
 
     @implements("Theorem 3.3.1")
     def tangent_loss_and_gradient(
@@ -369,11 +513,30 @@ class Network:
         :math:`e^y_i + \mu e^t_i` (the tangent error scaled by :math:`\mu`, started from
         :math:`e^y_L`): one adjoint per layer fewer, and one
         :math:`\nabla^*_{\theta_i}f_i` for both terms.
+
+        Raises
+        ------
+        ValueError
+            For arguments of the wrong shapes (``v`` and ``beta`` as in
+            :meth:`tangent_penalty`) or with non-finite entries, or a negative ``mu``
+            or ``weight_decay``.
+        TypeError
+            If ``loss`` is not a :class:`~adjnets.calculus.losses.Loss`.
         """
-        K = _n_tangents(v, x)
-        tfwd = self.tangent_forward(x, v, theta)
+        who = "Network.tangent_loss_and_gradient"
+        x, theta = self._x(x, who[8:]), self._theta(theta, who[8:])
+        v = _tangents(v, x, who, exact=True)
+        beta = validation.as_float_array("beta", beta, who)
+        y, loss = _targets(y, who), _loss(loss, who)
+        mu = validation.nonnegative("mu", mu, who)
+        weight_decay = validation.nonnegative("weight_decay", weight_decay, who)
+        K = int(v.shape[0])
+        tfwd = self._tangent_forward(x, v, theta)
         fwd = tfwd.forward
         loss.check(fwd.output, y)
+        validation.point_shape(
+            "beta", beta.shape, tfwd.tangents[-1].shape, who, leading=0
+        )
         tangent_error = (tfwd.tangents[-1] - beta) / K
         value = loss.value(fwd.output, y) + mu * 0.5 * K * float(
             np.sum(tangent_error**2)
@@ -381,7 +544,7 @@ class Network:
         # e^y_L, spread over the K tangent directions (the adjoints sum over that axis
         # again)
         start = np.broadcast_to(loss.error(fwd.output, y) / K, np.shape(tangent_error))
-        grads = self.tangent_grad_adjoint(tfwd, mu * tangent_error, start=start)
+        grads = self._tangent_grad_adjoint(tfwd, mu * tangent_error, start)
         return _with_weight_decay(value, grads, theta, weight_decay)
 
     @implements("Algorithm 3.3.1")
@@ -397,7 +560,15 @@ class Network:
         loss: Loss,
         weight_decay: float = 0.0,
     ) -> tuple[Params, float]:
-        r"""One step of gradient descent on :math:`J + \mu R` (Algorithm 3.3.1)."""
+        r"""One step of gradient descent on :math:`J + \mu R` (Algorithm 3.3.1).
+
+        Raises
+        ------
+        ValueError
+            Unless ``eta`` is a finite number > 0; otherwise as
+            :meth:`tangent_loss_and_gradient`.
+        """
+        eta = validation.positive("eta", eta, "Network.tangent_step")
         value, grads = self.tangent_loss_and_gradient(
             x, y, v, beta, theta, mu, loss, weight_decay
         )
@@ -422,15 +593,63 @@ def _with_weight_decay(
     )
 
 
-def _n_tangents(v: Tree, x: Tree) -> int:
-    """K, the length of the extra leading axis of the tangents."""
-    if np.ndim(v) != np.ndim(x) + 1 or np.shape(v)[1:] != np.shape(x):
-        raise ValueError(
-            f"expected tangents of shape (K, *{np.shape(x)}) for inputs of shape "
-            f"{np.shape(x)}, "
-            f"got {np.shape(v)}"
+def _index(i: object, low: int, high: int, who: str) -> int:
+    """``i`` as an int in ``[low, high]``."""
+    i = validation.positive_int("i", i, low, who)
+    if i > high:
+        raise ValueError(f"{who} expected i in [{low}, {high}], got {i}")
+    return i
+
+
+def _loss(loss: object, who: str) -> Loss:
+    if not isinstance(loss, Loss):
+        raise TypeError(f"{who} expected loss to be a Loss, got {type(loss).__name__}")
+    return loss
+
+
+def _targets(y: Tree, who: str) -> Tree:
+    """Finite float targets; their shape is compared with the output's later."""
+    return validation.as_float_array("targets y", y, who)
+
+
+def _tangents(v: Tree, x: Tree, who: str, *, exact: bool) -> Tree:
+    """``v`` shaped like ``x`` with one leading axis of K tangents in front (``exact``)
+    or at most one (else)."""
+    v = validation.as_float_array("v", v, who)
+    xs = np.shape(x)
+    if exact or np.ndim(v) != len(xs):
+        validation.point_shape("v", v.shape, xs, who, leading=1)
+    else:
+        validation.point_shape("v", v.shape, xs, who, leading=0)
+    return v
+
+
+def _cotangent(name: str, e: Tree, fwd: Forward, who: str) -> Tree:
+    """``e`` shaped like the output of ``fwd`` after any leading axes, finite."""
+    if not isinstance(fwd, Forward):
+        raise TypeError(
+            f"Network.{who} expected fwd to be a Forward (from Network.forward), got "
+            f"{type(fwd).__name__}"
         )
-    return int(np.shape(v)[0])
+    return validation.tree_like(
+        name, e, validation.shapes(fwd.output), f"Network.{who}", leading=None
+    )
+
+
+def _tangent_errors(
+    tfwd: TangentForward, e: Tree, start: Tree | None, who: str
+) -> tuple[Tree, Tree | None]:
+    """``e`` and ``start`` (if given) shaped like the output tangents, finite."""
+    if not isinstance(tfwd, TangentForward):
+        raise TypeError(
+            f"Network.{who} expected tfwd to be a TangentForward (from "
+            f"Network.tangent_forward), got {type(tfwd).__name__}"
+        )
+    like = validation.shapes(tfwd.tangents[-1])
+    e = validation.tree_like("e", e, like, f"Network.{who}")
+    if start is not None:
+        start = validation.tree_like("start", start, like, f"Network.{who}")
+    return e, start
 
 
 @dataclass(frozen=True)
@@ -451,17 +670,30 @@ class NetworkLayer(Layer):
 
     network: Network
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.network, Network):
+            raise TypeError(
+                "NetworkLayer expected network to be a Network, got "
+                f"{type(self.network).__name__}"
+            )
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """That of the network."""
+        return self.network.input_shape
+
     def init(self, rng: np.random.Generator) -> Params:
         """Random parameters of the wrapped network."""
         return self.network.init(rng)
 
     def __call__(self, x: Tree, theta: Params) -> Tree:
-        return self.network(x, theta)
+        return self.network._call(x, theta)
 
     def linearize(self, x: Tree, theta: Params) -> Linearization:
         r"""Value, :math:`DF` and :math:`\nabla_\theta F` with their adjoints at
         :math:`(x, \theta)`; no second derivatives."""
-        fwd = self.network.forward(x, theta)
+        net = self.network
+        fwd = net._forward(x, theta)
 
         def D(v: Tree) -> Tree:
             for lin in fwd.lins:
@@ -477,8 +709,10 @@ class NetworkLayer(Layer):
 
         return Linearization(
             output=fwd.output,
-            D=LinearMap(D, lambda w: self.network.input_cotangent(fwd, w), "DF(x)"),
-            grad=LinearMap(grad, lambda w: self.network.grad_adjoint(fwd, w), "∇F(x)"),
+            D=LinearMap(
+                D, lambda w: fwd.lins[0].D.adj(net._backpropagate(fwd, w)[0]), "DF(x)"
+            ),
+            grad=LinearMap(grad, lambda w: net._grad_adjoint(fwd, w), "∇F(x)"),
             D2=_not_assembled("D²F(x)"),
             D_grad=_not_assembled("D∇F(x)"),
         )

@@ -12,9 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.spaces import Array
-from adjnets.recurrent.rnn import RNN, RNNParams, backpropagate_chain
+from adjnets.recurrent.rnn import (
+    RNN,
+    RNNParams,
+    _chain_backward,
+    _loss,
+    _network,
+    _sequences,
+)
 
 
 def state_gradient_norms(
@@ -56,16 +64,22 @@ def state_gradient_norms(
     array (L + 1,) or (N, L + 1)
         ``norms[..., k]`` is :math:`\lVert D_{h_{L-k}}J_L\rVert`, for lags
         :math:`k = 0,\dots,L`.
+
+    Raises
+    ------
+    ValueError
+        For shapes that disagree, a length-0 sequence or a non-finite entry.
+    TypeError
+        For arguments of the wrong kind.
     """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 3:
-        raise ValueError(
-            "state_gradient_norms expected input sequences of shape (N, L, n_x), got "
-            f"{x.shape}"
-        )
+    who = "state_gradient_norms"
+    _network(rnn, who)
+    _loss(loss, who)
+    x = _sequences("x", x, rnn.cell.n_x, who)
+    params = RNNParams(*validation.tree_like("params", params, rnn.param_shapes, who))
     N, L = x.shape[:2]
-    y = np.asarray(y, dtype=float)
-    if y.ndim == 2:
+    y = validation.as_float_array("y", y, who)
+    if y.ndim == 2 and y.shape[0] == N:
         y_last = y
     elif y.ndim == 3 and y.shape[:2] == (N, L):
         y_last = y[:, -1]
@@ -74,12 +88,12 @@ def state_gradient_norms(
             "state_gradient_norms expected targets of shape (N, L, n_y) or (N, n_y) "
             f"with N = {N}, got {y.shape}"
         )
-    fwd = rnn.forward(x, params)
+    fwd = rnn._forward(x, params, np.zeros((N, rnn.cell.n_h)))
     readout = fwd.readouts[-1]
     loss.check(readout.output, y_last)
     injected = [np.zeros_like(fwd.states[0]) for _ in range(L - 1)]
     injected.append(readout.D.adj(loss.error(readout.output, y_last)))
-    eps = backpropagate_chain(fwd.cells, injected)  # eps_1 .. eps_L
+    eps = _chain_backward(fwd.cells, injected)  # eps_1 .. eps_L
     eps = [fwd.cells[0].D.adj(eps[0]), *eps]  # eps_0 .. eps_L
     E = np.stack(eps[::-1], axis=-2)  # (N, L + 1, n_h), lag k = L - i
     per: Array = np.sqrt(np.sum(E**2, axis=-1))

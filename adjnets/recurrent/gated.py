@@ -43,11 +43,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise, identity, sigmoid
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.maps import Layer, Linearization
 from adjnets.calculus.spaces import Array, Tree, sum_outer
-from adjnets.recurrent.rnn import Cell, CellLinearization
+from adjnets.recurrent.rnn import Cell, CellLinearization, _sizes
 
 __all__ = ["GRUCell", "GRUParams", "GateParams", "LSTMCell", "LSTMParams", "ReadH"]
 
@@ -70,17 +71,6 @@ def _gate_init(
     W = rng.standard_normal((n, n_in)) / np.sqrt(n_in)
     U = rng.standard_normal((n, n_x)) / np.sqrt(n_x)
     return GateParams(W, U, np.full(n, float(bias)))
-
-
-def _gate_check(
-    name: str, gate: str, p: GateParams, n: int, n_in: int, n_x: int
-) -> None:
-    expected = ((n, n_in), (n, n_x), (n,))
-    got = tuple(np.shape(a) for a in p)
-    if got != expected:
-        raise ValueError(
-            f"{name} expected gate {gate} with W, U, b of shapes {expected}, got {got}"
-        )
 
 
 def _affine(p: GateParams, h: Array, x: Array) -> Array:
@@ -107,25 +97,6 @@ def _affine_adjoint_each(delta: Array, h: Array, x: Array) -> GateParams:
         delta[..., :, None] * x[..., None, :],
         delta,
     )
-
-
-def _check_state(
-    name: str, h: Array, x: Array, n_state: int, n_x: int
-) -> tuple[Array, Array]:
-    h, x = np.asarray(h, dtype=float), np.asarray(x, dtype=float)
-    if (
-        h.ndim < 1
-        or x.ndim < 1
-        or h.shape[-1] != n_state
-        or x.shape[-1] != n_x
-        or h.shape[:-1] != x.shape[:-1]
-    ):
-        raise ValueError(
-            f"{name} expected states (..., {n_state}) and inputs (..., {n_x}) with the "
-            "same leading "
-            f"axes, got {h.shape} and {x.shape}"
-        )
-    return h, x
 
 
 # ---------------------------------------------------------------------------------- GRU
@@ -218,31 +189,30 @@ class GRUCell(Cell):
     n_h: int
     n_x: int
 
+    def __post_init__(self) -> None:
+        _sizes("GRUCell", n_h=self.n_h, n_x=self.n_x)
+
     def init(self, rng: np.random.Generator) -> GRUParams:
-        r"""Weights :math:`N(0, 1/n_{in})`, zero biases."""
+        r"""Weights :math:`N(0, 1/n_{in})`, zero biases.
+
+        Raises
+        ------
+        TypeError
+            If ``rng`` is neither a Generator nor an integer seed (``None`` included).
+        """
+        rng = validation.generator(rng, "GRUCell.init")
         n, m = self.n_h, self.n_x
         return GRUParams(
             _gate_init(rng, n, n, m), _gate_init(rng, n, n, m), _gate_init(rng, n, n, m)
         )
 
-    def _check(self, h: Array, x: Array, theta: GRUParams) -> tuple[Array, Array]:
-        if not isinstance(theta, tuple) or len(theta) != 3:
-            raise ValueError(
-                f"GRUCell expected GRUParams(r, u, c), got {type(theta).__name__}"
-            )
-        for name, p in zip("ruc", theta, strict=True):
-            _gate_check("GRUCell", name, p, self.n_h, self.n_h, self.n_x)
-        return _check_state("GRUCell", h, x, self.n_h, self.n_x)
-
     def __call__(self, h: Array, x: Array, theta: GRUParams) -> Array:
-        h, x = self._check(h, x, theta)
         r = sigmoid(_affine(theta.r, h, x))
         u = sigmoid(_affine(theta.u, h, x))
         c = np.tanh(_affine(theta.c, r * h, x))
         return h + u * (c - h)
 
     def linearize(self, h: Array, x: Array, theta: GRUParams) -> CellLinearization:
-        h, x = self._check(h, x, theta)
         Wr, Wu, Wc = theta.r.W, theta.u.W, theta.c.W
         r = sigmoid(_affine(theta.r, h, x))
         u = sigmoid(_affine(theta.u, h, x))
@@ -387,6 +357,9 @@ class LSTMCell(Cell):
     n_units: int
     n_x: int
 
+    def __post_init__(self) -> None:
+        _sizes("LSTMCell", n_units=self.n_units, n_x=self.n_x)
+
     @property
     def n_h(self) -> int:
         """The dimension :math:`2n` of the state :math:`[h; c]` the RNN carries."""
@@ -394,7 +367,15 @@ class LSTMCell(Cell):
 
     def init(self, rng: np.random.Generator, forget_bias: float = 1.0) -> LSTMParams:
         r"""Weights :math:`N(0, 1/n_{in})`; zero biases except :math:`b_f` =
-        ``forget_bias``."""
+        ``forget_bias``.
+
+        Raises
+        ------
+        TypeError
+            If ``rng`` is neither a Generator nor an integer seed (``None`` included).
+        """
+        rng = validation.generator(rng, "LSTMCell.init")
+        forget_bias = validation.real("forget_bias", forget_bias, "LSTMCell.init")
         n, m = self.n_units, self.n_x
         i, f = _gate_init(rng, n, n, m), _gate_init(rng, n, n, m, forget_bias)
         return LSTMParams(i, f, _gate_init(rng, n, n, m), _gate_init(rng, n, n, m))
@@ -405,15 +386,6 @@ class LSTMCell(Cell):
         from adjnets.networks.layers import Dense
 
         return ReadH(Dense(self.n_units, n_y, activation), self.n_units, self.n_h)
-
-    def _check(self, s: Array, x: Array, theta: LSTMParams) -> tuple[Array, Array]:
-        if not isinstance(theta, tuple) or len(theta) != 4:
-            raise ValueError(
-                f"LSTMCell expected LSTMParams(i, f, o, g), got {type(theta).__name__}"
-            )
-        for name, p in zip("ifog", theta, strict=True):
-            _gate_check("LSTMCell", name, p, self.n_units, self.n_units, self.n_x)
-        return _check_state("LSTMCell", s, x, self.n_h, self.n_x)
 
     def _forward(
         self, s: Array, x: Array, theta: LSTMParams
@@ -429,12 +401,10 @@ class LSTMCell(Cell):
         return h, c, i, f, o, g, c_new, t
 
     def __call__(self, s: Array, x: Array, theta: LSTMParams) -> Array:
-        s, x = self._check(s, x, theta)
         *_, o, _, c_new, t = self._forward(s, x, theta)
         return np.concatenate([o * t, c_new], axis=-1)
 
     def linearize(self, s: Array, x: Array, theta: LSTMParams) -> CellLinearization:
-        s, x = self._check(s, x, theta)
         n = self.n_units
         h, c, i, f, o, g, c_new, t = self._forward(s, x, theta)
         s_i, s_f, s_o, s_g = i * (1.0 - i), f * (1.0 - f), o * (1.0 - o), 1.0 - g * g
@@ -523,20 +493,33 @@ class ReadH(Layer):
     n_h: int
     n_state: int
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.layer, Layer):
+            raise TypeError(
+                f"ReadH expected layer to be a Layer, got {type(self.layer).__name__}"
+            )
+        _sizes("ReadH", n_h=self.n_h)
+        validation.positive_int("n_state", self.n_state, self.n_h, "ReadH")
+        shape = self.layer.input_shape
+        if shape is not None and tuple(shape) != (self.n_h,):
+            raise ValueError(
+                f"ReadH expected a layer on vectors of shape ({self.n_h},), got one on "
+                f"{tuple(shape)}"
+            )
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """``(n_state,)``: the whole state is read in, its first ``n_h`` entries
+        used."""
+        return (self.n_state,)
+
     def init(self, rng: np.random.Generator) -> Tree:
         return self.layer.init(rng)
 
     def _project(self, s: Array) -> Array:
-        s = np.asarray(s, dtype=float)
-        if s.ndim < 1 or s.shape[-1] != self.n_state:
-            raise ValueError(
-                f"ReadH expected states whose last axis has length {self.n_state}, got "
-                f"shape {s.shape}"
-            )
         return s[..., : self.n_h]
 
     def _embed(self, w: Array) -> Array:
-        w = np.asarray(w, dtype=float)
         return np.concatenate(
             [w, np.zeros((*w.shape[:-1], self.n_state - self.n_h))], axis=-1
         )

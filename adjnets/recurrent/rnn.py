@@ -27,15 +27,16 @@ prediction map is any :class:`adjnets.calculus.maps.Layer`.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from adjnets._args import binary_mask
+from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise, tanh
 from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.losses import Loss, squared
@@ -43,6 +44,7 @@ from adjnets.calculus.maps import Layer, Linearization
 from adjnets.calculus.spaces import Array, Tree, sum_outer, tree_map
 from adjnets.networks.layers import Dense, DenseParams
 from adjnets.pages.thesis import implements
+from adjnets.validation import binary_mask
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,14 @@ class CellLinearization:
 
 
 class Cell(ABC):
-    r"""A transition map :math:`f(h; x; \theta)` of a recurrent network."""
+    r"""A transition map :math:`f(h; x; \theta)` of a recurrent network.
+
+    Like a :class:`~adjnets.calculus.maps.Layer`, a cell checks its arguments at its
+    boundary: the ``__call__`` and ``linearize`` a subclass defines are wrapped (when
+    the class is created) so that :meth:`validate` runs first, and the unchecked
+    originals stay available as ``_step`` and ``_step_linearize`` for the recurrent
+    networks, which validate a whole sequence once and then call them at every step.
+    """
 
     n_x: int
 
@@ -81,6 +90,41 @@ class Cell(ABC):
 
         @property
         def n_h(self) -> int: ...
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, raw in (("__call__", "_step"), ("linearize", "_step_linearize")):
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_validated", False):
+                setattr(cls, raw, method)
+                setattr(cls, name, _validated_cell(method))
+
+    @functools.cached_property
+    def param_shapes(self) -> Any:
+        """The shapes of the transition parameters, a tree like :meth:`init`'s."""
+        return validation.shapes(self.init(np.random.default_rng(0)))
+
+    def validate(self, h: Array, x: Array, theta: Tree) -> tuple[Array, Array, Tree]:
+        """``h``, ``x`` and ``theta`` as finite float64 arrays (or a tree of them) of
+        the cell's shapes, ``h`` and ``x`` with the same leading axes; a ValueError or
+        TypeError naming the cell and the argument otherwise."""
+        who = type(self).__name__
+        h = validation.batch("h", h, (self.n_h,), who)
+        x = validation.batch("x", x, (self.n_x,), who)
+        if h.shape[:-1] != x.shape[:-1]:
+            raise ValueError(
+                f"{who} expected h and x with the same leading axes, got shapes "
+                f"{h.shape} and {x.shape}"
+            )
+        return h, x, validation.tree_like("theta", theta, self.param_shapes, who)
+
+    def _step(self, h: Array, x: Array, theta: Tree) -> Array:
+        """:meth:`__call__` without the checks (set for every subclass)."""
+        raise NotImplementedError
+
+    def _step_linearize(self, h: Array, x: Array, theta: Tree) -> CellLinearization:
+        """:meth:`linearize` without the checks (set for every subclass)."""
+        raise NotImplementedError
 
     @abstractmethod
     def init(self, rng: np.random.Generator) -> Tree:
@@ -109,6 +153,30 @@ class Cell(ABC):
     def from_joint(self, g: Tree) -> Tree:
         """Parameters (or a gradient) of :meth:`joint_layer` as the cell's own."""
         raise NotImplementedError(f"{type(self).__name__} has no joint layer")
+
+
+def _validated_cell(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def wrapped(self: Cell, h: Array, x: Array, theta: Tree) -> Any:
+        return method(self, *self.validate(h, x, theta))
+
+    wrapped._validated = True  # type: ignore[attr-defined]
+    return wrapped
+
+
+def _unchecked(layer: Layer, name: str) -> Callable[..., Any]:
+    """``layer``'s ``__call__`` or ``linearize`` without the boundary checks of
+    :class:`~adjnets.calculus.maps.Layer` (for per-step use after one validation of
+    the whole sequence)."""
+    method = getattr(type(layer), name)
+    return functools.partial(getattr(method, "__wrapped__", method), layer)
+
+
+def _sizes(who: str, **sizes: object) -> None:
+    """Each size a positive integer (TypeError for a float or bool, ValueError below
+    1)."""
+    for name, value in sizes.items():
+        validation.positive_int(name, value, who=who)
 
 
 class VanillaParams(NamedTuple):
@@ -142,33 +210,30 @@ class VanillaCell(Cell):
     n_x: int
     activation: Elementwise = tanh
 
+    def __post_init__(self) -> None:
+        _sizes("VanillaCell", n_h=self.n_h, n_x=self.n_x)
+        if not isinstance(self.activation, Elementwise):
+            raise TypeError(
+                "VanillaCell expected activation to be an Elementwise map, got "
+                f"{type(self.activation).__name__}"
+            )
+
     def init(self, rng: np.random.Generator, gain: float = 1.0) -> VanillaParams:
+        """Random parameters: :math:`W` of scale ``gain`` :math:`/\\sqrt{n_h}`,
+        :math:`U` of scale :math:`1/\\sqrt{n_x}`, :math:`b = 0`.
+
+        Raises
+        ------
+        TypeError
+            If ``rng`` is neither a Generator nor an integer seed (``None`` included).
+        """
+        rng = validation.generator(rng, "VanillaCell.init")
+        gain = validation.real("gain", gain, "VanillaCell.init")
         W = gain / np.sqrt(self.n_h) * rng.standard_normal((self.n_h, self.n_h))
         U = 1.0 / np.sqrt(self.n_x) * rng.standard_normal((self.n_h, self.n_x))
         return VanillaParams(W, U, np.zeros(self.n_h))
 
-    def _check(self, h: Array, x: Array, theta: VanillaParams) -> None:
-        W, U, b = theta
-        if (
-            np.shape(W) != (self.n_h, self.n_h)
-            or np.shape(U) != (self.n_h, self.n_x)
-            or np.shape(b) != (self.n_h,)
-        ):
-            raise ValueError(
-                f"VanillaCell({self.n_h}, {self.n_x}) expected W "
-                f"{(self.n_h, self.n_h)}, "
-                f"U {(self.n_h, self.n_x)}, b {(self.n_h,)}, got {np.shape(W)}, "
-                f"{np.shape(U)}, {np.shape(b)}"
-            )
-        if np.shape(h)[-1:] != (self.n_h,) or np.shape(x)[-1:] != (self.n_x,):
-            raise ValueError(
-                f"VanillaCell expected hidden states (..., {self.n_h}) and inputs "
-                f"(..., {self.n_x}), "
-                f"got {np.shape(h)} and {np.shape(x)}"
-            )
-
     def __call__(self, h: Array, x: Array, theta: VanillaParams) -> Array:
-        self._check(h, x, theta)
         W, U, b = theta
         return self.activation(h @ W.T + x @ U.T + b)
 
@@ -195,7 +260,6 @@ class VanillaCell(Cell):
 
     @implements("Theorem 5.2.1")
     def linearize(self, h: Array, x: Array, theta: VanillaParams) -> CellLinearization:
-        self._check(h, x, theta)
         W, U, b = theta
         z = h @ W.T + x @ U.T + b
         s = self.activation.derivative(z)
@@ -240,7 +304,7 @@ def sequence_loss(
     both from the same :math:`m`, so that the errors, and every gradient
     back-propagated from them, are derivatives of the value returned. The computation
     holds for any real weights; the mask is restricted to 0s and 1s by
-    ``adjnets._args.binary_mask`` (the package's shared argument checks).
+    :func:`adjnets.validation.binary_mask`.
 
     Parameters
     ----------
@@ -251,9 +315,50 @@ def sequence_loss(
         Steps where it is 0 carry no target: they add nothing to the loss and their
         error is zero (their target may be NaN). All ones if omitted. Any other entry
         is a ValueError.
+
+    Raises
+    ------
+    ValueError
+        For shapes that disagree, a mask entry not 0 or 1, or a non-finite output or
+        target where the mask is 1.
+    TypeError
+        For a non-real array or a ``loss`` that is not a :class:`Loss`.
     """
+    who = "sequence_loss"
+    _loss(loss, who)
+    out = validation.batch("out", out, None, who)
+    if out.ndim != 3:
+        raise ValueError(f"{who} expected out of shape (N, L, n_y), got {out.shape}")
+    m = binary_mask("mask", mask, out.shape[:2], who)
+    y = _targets(y, out.shape[:2], m, who)
     loss.check(out, y)
-    m = binary_mask("mask", mask, np.shape(out)[:2], "sequence_loss")
+    return _sequence_loss(out, y, loss, m)
+
+
+def _loss(loss: object, who: str) -> None:
+    if not isinstance(loss, Loss):
+        raise TypeError(
+            f"{who} expected loss to be a Loss (such as squared), got "
+            f"{type(loss).__name__}"
+        )
+
+
+def _targets(y: object, NL: tuple[int, ...], m: Array, who: str) -> Array:
+    """``y`` as a float64 array of shape ``(*NL, n_y)``, finite where the mask ``m``
+    (of shape ``NL``) is 1: a masked-out target is never read and may be NaN."""
+    a = validation.as_float_array("y", y, who, finite=False)
+    if a.ndim != len(NL) + 1 or a.shape[: len(NL)] != tuple(NL):
+        want = ", ".join(str(n) for n in NL)
+        raise ValueError(f"{who} expected y of shape ({want}, n_y), got {a.shape}")
+    validation.all_finite(
+        "y where the mask is 1", np.where(m[..., None] != 0, a, 0.0), who
+    )
+    return a
+
+
+def _sequence_loss(out: Array, y: Array, loss: Loss, m: Array) -> tuple[float, Array]:
+    """:func:`sequence_loss` on arguments already checked, ``m`` the mask array."""
+    loss.check(out, y)
     keep = m != 0  # steps of weight 0 are left out, so their targets may be NaN
     y_eff = np.where(keep[..., None], y, 0.0)
     value = 0.0
@@ -312,58 +417,115 @@ class RNN:
     cell: Cell
     readout: Layer
 
+    def __post_init__(self) -> None:
+        who = type(self).__name__
+        if not isinstance(self.cell, Cell):
+            raise TypeError(
+                f"{who} expected cell to be a Cell, got {type(self.cell).__name__}"
+            )
+        if not isinstance(self.readout, Layer):
+            raise TypeError(
+                f"{who} expected readout to be a Layer, got "
+                f"{type(self.readout).__name__}"
+            )
+        shape = self.readout.input_shape
+        if shape is not None and tuple(shape) != (self.cell.n_h,):
+            raise ValueError(
+                f"{who} expected a readout on states of shape ({self.cell.n_h},), got "
+                f"one on {tuple(shape)}"
+            )
+
     def init(self, rng: np.random.Generator) -> RNNParams:
-        """Random parameters of the cell and of the prediction layer."""
+        """Random parameters of the cell and of the prediction layer.
+
+        Raises
+        ------
+        TypeError
+            If ``rng`` is neither a Generator nor an integer seed (``None`` included).
+        """
+        rng = validation.generator(rng, f"{type(self).__name__}.init")
         return RNNParams(self.cell.init(rng), self.readout.init(rng))
 
-    def _check(self, x: Array, h0: Array | None) -> Array:
-        x = np.asarray(x, dtype=float)
-        if x.ndim != 3 or x.shape[2] != self.cell.n_x:
-            raise ValueError(
-                f"RNN expected input sequences of shape (N, L, {self.cell.n_x}), got "
-                f"{x.shape}"
-            )
-        if h0 is None:
-            return np.zeros((x.shape[0], self.cell.n_h))
-        h0 = np.asarray(h0, dtype=float)
-        if h0.shape != (x.shape[0], self.cell.n_h):
-            raise ValueError(
-                "RNN expected an initial state of shape "
-                f"{(x.shape[0], self.cell.n_h)}, got {h0.shape}"
-            )
-        return h0
+    @functools.cached_property
+    def param_shapes(self) -> Any:
+        """The shapes of the parameters, an :class:`RNNParams` of trees of shapes."""
+        return validation.shapes(self.init(np.random.default_rng(0)))
+
+    def _who(self, method: str) -> str:
+        return f"{type(self).__name__}.{method}"
+
+    def _inputs(
+        self, x: Array, params: RNNParams, h0: Array | None, method: str
+    ) -> tuple[Array, RNNParams, Array]:
+        """The sequences ``x`` (N, L >= 1, n_x), the parameters and the initial state
+        (zeros if ``h0`` is None), checked once for a whole pass."""
+        who = self._who(method)
+        x = _sequences("x", x, self.cell.n_x, who)
+        params = RNNParams(
+            *validation.tree_like("params", params, self.param_shapes, who)
+        )
+        return x, params, _initial_state(h0, x.shape[0], self.cell.n_h, who)
 
     def _mask(self, mask: Array | None, x: Array | RNNForward, method: str) -> Array:
-        """``mask`` checked by ``adjnets._args.binary_mask`` for the sequences ``x`` (or
-        those of a forward pass)."""
+        """``mask`` checked by :func:`adjnets.validation.binary_mask` for the sequences
+        ``x`` (or those of a forward pass)."""
         shape = (
             (x.states[0].shape[0], len(x.cells))
             if isinstance(x, RNNForward)
             else np.shape(x)[:2]
         )
-        return binary_mask("mask", mask, shape, f"{type(self).__name__}.{method}")
+        return binary_mask("mask", mask, shape, self._who(method))
+
+    def _loss_inputs(
+        self,
+        x: Array,
+        y: Array,
+        params: RNNParams,
+        loss: Loss,
+        mask: Array | None,
+        h0: Array | None,
+        method: str,
+    ) -> tuple[Array, Array, RNNParams, Array, Array]:
+        """:meth:`_inputs`, and the loss, the mask and the targets (finite where the
+        mask is 1)."""
+        x, params, h = self._inputs(x, params, h0, method)
+        _loss(loss, self._who(method))
+        m = self._mask(mask, x, method)
+        return x, _targets(y, x.shape[:2], m, self._who(method)), params, h, m
 
     def forward(
         self, x: Array, params: RNNParams, h0: Array | None = None
     ) -> RNNForward:
         r"""Forward propagation :math:`h_i = f_i(h_{i-1})`, :math:`\hat y_i = g(h_i)`
-        (equation 5.3)."""
-        h = self._check(x, h0)
+        (equation 5.3).
+
+        Raises
+        ------
+        ValueError
+            Unless ``x`` has shape ``(N, L, n_x)`` with :math:`N, L\ge 1`, ``h0`` shape
+            ``(N, n_h)`` and ``params`` the shapes of :meth:`init`'s, all finite.
+        """
+        x, params, h = self._inputs(x, params, h0, "forward")
+        return self._forward(x, params, h)
+
+    def _forward(self, x: Array, params: RNNParams, h: Array) -> RNNForward:
+        step, read = self.cell._step_linearize, _unchecked(self.readout, "linearize")
         states, cells, readouts = [h], [], []
         for i in range(x.shape[1]):
-            lin = self.cell.linearize(states[-1], x[:, i], params.theta)
+            lin = step(states[-1], x[:, i], params.theta)
             cells.append(lin)
             states.append(lin.output)
-            readouts.append(self.readout.linearize(lin.output, params.zeta))
+            readouts.append(read(lin.output, params.zeta))
         return RNNForward(states, cells, readouts)
 
     def __call__(self, x: Array, params: RNNParams, h0: Array | None = None) -> Array:
-        """The predictions, shape ``(N, L, n_y)``."""
-        h = self._check(x, h0)
+        """The predictions, shape ``(N, L, n_y)``; arguments as for :meth:`forward`."""
+        x, params, h = self._inputs(x, params, h0, "__call__")
+        read = _unchecked(self.readout, "__call__")
         out = []
         for i in range(x.shape[1]):
-            h = self.cell(h, x[:, i], params.theta)
-            out.append(self.readout(h, params.zeta))
+            h = self.cell._step(h, x[:, i], params.theta)
+            out.append(read(h, params.zeta))
         return np.stack(out, axis=1)
 
     def errors(
@@ -371,13 +533,27 @@ class RNN:
     ) -> tuple[float, list[Array]]:
         r"""The loss (5.4) and the prediction errors :math:`e_i` (5.9), zero where
         ``mask`` is 0: both from :func:`sequence_loss`'s one weighted loss."""
-        value, E = sequence_loss(fwd.outputs, y, loss, mask)
+        who = self._who("errors")
+        _forward_pass(fwd, who)
+        _loss(loss, who)
+        m = self._mask(mask, fwd, "errors")
+        return self._errors(fwd, _targets(y, m.shape, m, who), loss, m)
+
+    def _errors(
+        self, fwd: RNNForward, y: Array, loss: Loss, m: Array
+    ) -> tuple[float, list[Array]]:
+        value, E = _sequence_loss(fwd.outputs, y, loss, m)
         return value, [E[:, i] for i in range(E.shape[1])]
 
     @implements("Theorem 5.1.1")
     def readout_gradient(self, fwd: RNNForward, errs: list[Array]) -> Tree:
         r""":math:`\nabla_\zeta\mathcal J = \sum_i \nabla^*_\zeta g(h_i)\cdot e_i`
         (Theorem 5.1.1, equation 5.7)."""
+        return self._readout_gradient(
+            fwd, _errors_of(fwd, errs, self._who("readout_gradient"))
+        )
+
+    def _readout_gradient(self, fwd: RNNForward, errs: list[Array]) -> Tree:
         parts = [r.grad.adj(e) for r, e in zip(fwd.readouts, errs, strict=True)]
         total = parts[0]
         for p in parts[1:]:
@@ -395,8 +571,12 @@ class RNN:
         + D^*g(h_i)\cdot e_i`.
         Returns :math:`[\varepsilon_1, \dots, \varepsilon_L]`.
         """
+        errs = _errors_of(fwd, errs, self._who("backpropagate_through_time"))
+        return self._backpropagate(fwd, errs)
+
+    def _backpropagate(self, fwd: RNNForward, errs: list[Array]) -> list[Array]:
         injected = [r.D.adj(e) for r, e in zip(fwd.readouts, errs, strict=True)]
-        return backpropagate_chain(fwd.cells, injected)
+        return _chain_backward(fwd.cells, injected)
 
     @implements("Theorem 5.1.7", "Algorithm 5.1.2")
     def loss_and_gradient_bptt(
@@ -415,12 +595,14 @@ class RNN:
         = \sum_i\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i`
         (5.22), with :math:`\varepsilon_i` from :meth:`backpropagate_through_time`.
         """
-        fwd = self.forward(x, params, h0)
-        m = self._mask(mask, fwd, "loss_and_gradient_bptt")
-        value, errs = self.errors(fwd, y, loss, m)
-        eps = self.backpropagate_through_time(fwd, errs)
+        x, y, params, h, m = self._loss_inputs(
+            x, y, params, loss, mask, h0, "loss_and_gradient_bptt"
+        )
+        fwd = self._forward(x, params, h)
+        value, errs = self._errors(fwd, y, loss, m)
+        eps = self._backpropagate(fwd, errs)
         return value, RNNParams(
-            chain_parameter_gradient(fwd.cells, eps), self.readout_gradient(fwd, errs)
+            _chain_gradient(fwd.cells, eps), self._readout_gradient(fwd, errs)
         )
 
     @implements("Lemma 5.1.2", "Theorem 5.1.3", "Algorithm 5.1.1")
@@ -455,19 +637,17 @@ class RNN:
         pass; the price is the :math:`n_h\times\dim H_T` numbers per sequence carried
         forward.
         """
-        h = self._check(x, h0)
-        m = self._mask(mask, x, "loss_and_gradient_rtrl")
-        state, value, total = rtrl_start(self, x.shape[0], h), 0.0, None
+        x, y, params, h, m = self._loss_inputs(
+            x, y, params, loss, mask, h0, "loss_and_gradient_rtrl"
+        )
+        state, value, total = RTRLState(h, None), 0.0, None
         for i in range(x.shape[1]):
-            v, g, state = rtrl_step(
+            v, g, state = _rtrl_step(
                 self, params, state, x[:, i], y[:, i], loss, m[:, i]
             )
             value += v
             total = g if total is None else tree_map(np.add, total, g)
-        if total is None:
-            raise ValueError(
-                "loss_and_gradient_rtrl expected sequences of at least one step"
-            )
+        assert total is not None  # x has at least one step
         return value, total
 
     def tangent_loss_and_gradient(
@@ -527,23 +707,26 @@ class RNN:
         (as :class:`VanillaCell` does); ``v`` has shape ``(K, N, L, n_x)`` and ``beta``
         ``(K, N, L, n_y)``.
         """
-        h = self._check(x, None)
-        v, beta = np.asarray(v, dtype=float), np.asarray(beta, dtype=float)
+        method = "tangent_loss_and_gradient"
+        who = self._who(method)
+        x, y, params, h, m = self._loss_inputs(x, y, params, loss, mask, None, method)
+        v = validation.batch("v", v, x.shape, who, leading=1)
+        beta = validation.as_float_array("beta", beta, who, finite=False)
+        mu = validation.nonnegative("mu", mu, who)
         K, N, L = v.shape[0], x.shape[0], x.shape[1]
-        if v.shape[1:] != x.shape:
-            raise ValueError(
-                f"tangent_loss_and_gradient expected v of shape (K, *{x.shape}), got "
-                f"{v.shape}"
-            )
         layer, th = self.cell.joint_layer(), self.cell.to_joint(params.theta)
         n_h = self.cell.n_h
         lins, ros, ts = [], [], []
         t = np.zeros((K, N, n_h))
+        step, read = (
+            _unchecked(layer, "linearize"),
+            _unchecked(self.readout, "linearize"),
+        )
         for i in range(L):
-            lin = layer.linearize(np.concatenate([h, x[:, i]], axis=-1), th)
+            lin = step(np.concatenate([h, x[:, i]], axis=-1), th)
             t = lin.D(np.concatenate([t, v[:, :, i]], axis=-1))
             h = lin.output
-            ro = self.readout.linearize(h, params.zeta)
+            ro = read(h, params.zeta)
             lins.append(lin)
             ros.append(ro)
             ts.append(t)
@@ -554,10 +737,13 @@ class RNN:
                 f"tangent_loss_and_gradient expected beta of shape {tau.shape}, got "
                 f"{beta.shape}"
             )
-        m = self._mask(mask, x, "tangent_loss_and_gradient")
-        value, errs = self.errors(RNNForward([], [], ros), y, loss, m)
+        # a tangent target where the mask is 0 is never read, so it may be NaN
+        validation.all_finite(
+            "beta where the mask is 1", np.where(m[..., None] != 0, beta, 0.0), who
+        )
+        value, errs = self._errors(RNNForward([], [], ros), y, loss, m)
         # R and its errors r_i from one weighted squared loss, with the same mask
-        R, r = sequence_loss(
+        R, r = _sequence_loss(
             tau.reshape(K * N, L, -1),
             beta.reshape(K * N, L, -1),
             squared,
@@ -616,12 +802,14 @@ class RNN:
         :math:`\ell - m` steps of each window reach no transition at all: only their
         prediction gradient counts.
         """
-        if every < 1 or back < 1:
-            raise ValueError(
-                f"truncated_bptt expected every >= 1 and back >= 1, got {every}, {back}"
-            )
-        fwd = self.forward(x, params, h0)
-        value, errs = self.errors(fwd, y, loss, self._mask(mask, fwd, "truncated_bptt"))
+        who = self._who("truncated_bptt")
+        every = validation.positive_int("every", every, who=who)
+        back = validation.positive_int("back", back, who=who)
+        x, y, params, h, m = self._loss_inputs(
+            x, y, params, loss, mask, h0, "truncated_bptt"
+        )
+        fwd = self._forward(x, params, h)
+        value, errs = self._errors(fwd, y, loss, m)
         L = len(fwd.cells)
         g_theta = tree_map(np.zeros_like, params.theta)
         ends = sorted(set(range(every, L + 1, every)) | {L})
@@ -635,7 +823,70 @@ class RNN:
                     eps = eps + fwd.readouts[i - 1].D.adj(errs[i - 1])
                 g_theta = tree_map(np.add, g_theta, fwd.cells[i - 1].grad.adj(eps))
             start = t
-        return value, RNNParams(g_theta, self.readout_gradient(fwd, errs))
+        return value, RNNParams(g_theta, self._readout_gradient(fwd, errs))
+
+
+def _sequences(name: str, x: object, n_x: int, who: str) -> Array:
+    """``x`` as finite float64 sequences of shape ``(N, L, n_x)``, ``N, L >= 1``: a
+    sequence of no steps has no loss and no gradient, so it is refused."""
+    a = validation.as_float_array(name, x, who)
+    if a.ndim != 3 or a.shape[2] != n_x or a.shape[0] == 0 or a.shape[1] == 0:
+        raise ValueError(
+            f"{who} expected {name} of shape (N, L, {n_x}) with at least one sequence "
+            f"(N >= 1) and at least one step (L >= 1), got shape {a.shape}"
+        )
+    return a
+
+
+def _initial_state(h0: object, N: int, n_h: int, who: str) -> Array:
+    """Zeros of shape ``(N, n_h)`` for ``None``, else ``h0`` checked to that shape."""
+    if h0 is None:
+        return np.zeros((N, n_h))
+    h = validation.batch("h0", h0, (n_h,), who, leading=1)
+    if h.shape[0] != N:
+        raise ValueError(f"{who} expected h0 of shape ({N}, {n_h}), got {h.shape}")
+    return h.copy() if h is h0 else h  # a forward pass's states[0] is no view of h0
+
+
+def _network(rnn: object, who: str) -> None:
+    if not isinstance(rnn, RNN):
+        raise TypeError(f"{who} expected rnn to be an RNN, got {type(rnn).__name__}")
+
+
+def _forward_pass(fwd: object, who: str) -> None:
+    if not isinstance(fwd, RNNForward):
+        raise TypeError(
+            f"{who} expected fwd to be an RNNForward (from RNN.forward), got "
+            f"{type(fwd).__name__}"
+        )
+
+
+def _errors_of(fwd: RNNForward, errs: object, who: str) -> list[Array]:
+    """The errors ``errs`` checked against a forward pass: one finite array of the
+    shape of each prediction."""
+    _forward_pass(fwd, who)
+    if not isinstance(errs, list | tuple) or len(errs) != len(fwd.readouts):
+        raise ValueError(
+            f"{who} expected errs as a list of {len(fwd.readouts)} arrays (one per "
+            f"step), got {validation.describe(errs)}"
+        )
+    return [
+        validation.batch(f"errs[{i}]", e, np.shape(r.output), who, leading=0)
+        for i, (e, r) in enumerate(zip(errs, fwd.readouts, strict=True))
+    ]
+
+
+def _cells_of(cells: object, who: str) -> list[CellLinearization]:
+    if (
+        not isinstance(cells, list | tuple)
+        or not cells
+        or not all(isinstance(c, CellLinearization) for c in cells)
+    ):
+        raise ValueError(
+            f"{who} expected cells as a non-empty list of CellLinearization, got "
+            f"{validation.describe(cells)}"
+        )
+    return list(cells)
 
 
 class RTRLState(NamedTuple):
@@ -659,18 +910,19 @@ class RTRLState(NamedTuple):
 
 def rtrl_start(rnn: RNN, n_streams: int, h0: Array | None = None) -> RTRLState:
     r"""The state of RTRL before the first step: :math:`h_0` and
-    :math:`\nabla^*_\theta\alpha_0 = 0`."""
-    if isinstance(n_streams, bool) or not isinstance(n_streams, int) or n_streams < 1:
-        raise ValueError(
-            "rtrl_start expected a positive integer number of streams, got "
-            f"{n_streams!r}"
-        )
-    h = np.zeros((n_streams, rnn.cell.n_h)) if h0 is None else np.array(h0, dtype=float)
-    if h.shape != (n_streams, rnn.cell.n_h):
-        raise ValueError(
-            f"rtrl_start expected h0 of shape {(n_streams, rnn.cell.n_h)}, got "
-            f"{h.shape}"
-        )
+    :math:`\nabla^*_\theta\alpha_0 = 0`.
+
+    Raises
+    ------
+    TypeError
+        If ``rnn`` is not an :class:`RNN` or ``n_streams`` not an integer.
+    ValueError
+        If ``n_streams < 1`` or ``h0`` is not a finite ``(n_streams, n_h)`` array.
+    """
+    who = "rtrl_start"
+    _network(rnn, who)
+    n_streams = validation.positive_int("n_streams", n_streams, who=who)
+    h = _initial_state(h0, n_streams, rnn.cell.n_h, who)
     return RTRLState(h, None)
 
 
@@ -713,12 +965,49 @@ def rtrl_step(
         1 where the step has a target, 0 where it has none (booleans allowed; any
         other entry is a ValueError). The value and the gradient are those of
         :func:`sequence_loss` with this mask.
+
+    Raises
+    ------
+    ValueError
+        For shapes that disagree with ``rnn`` and ``state``, a mask entry not 0 or 1,
+        or a non-finite input, state, parameter, or target where the mask is 1.
+    TypeError
+        For arguments of the wrong kind (``state`` not an :class:`RTRLState`, ...).
     """
+    who = "rtrl_step"
+    _network(rnn, who)
+    _loss(loss, who)
+    params = RNNParams(*validation.tree_like("params", params, rnn.param_shapes, who))
+    if not isinstance(state, RTRLState):
+        raise TypeError(
+            f"{who} expected state to be an RTRLState, got {type(state).__name__}"
+        )
+    h = validation.batch("state.h", state.h, (rnn.cell.n_h,), who, leading=1)
+    N = h.shape[0]
+    x_i = validation.batch("x_i", x_i, (rnn.cell.n_x,), who, leading=1)
+    if x_i.shape[0] != N:
+        raise ValueError(
+            f"{who} expected x_i of shape ({N}, {rnn.cell.n_x}), got {x_i.shape}"
+        )
+    m = binary_mask("mask_i", mask_i, (N,), who)
+    y_i = _targets(y_i, (N,), m, who)
+    return _rtrl_step(rnn, params, RTRLState(h, state.A), x_i, y_i, loss, m)
+
+
+def _rtrl_step(
+    rnn: RNN,
+    params: RNNParams,
+    state: RTRLState,
+    x_i: Array,
+    y_i: Array,
+    loss: Loss,
+    m: Array,
+) -> tuple[float, RNNParams, RTRLState]:
+    """:func:`rtrl_step` on checked arguments, ``m`` the mask array."""
     n_h = rnn.cell.n_h
     h = state.h
     N = h.shape[0]
-    m = binary_mask("mask_i", mask_i, (N,), "rtrl_step")
-    lin = rnn.cell.linearize(h, np.asarray(x_i, dtype=float), params.theta)
+    lin = rnn.cell._step_linearize(h, x_i, params.theta)
     basis = np.broadcast_to(np.eye(n_h)[:, None, :], (n_h, N, n_h))  # basis[j, s] = e_j
     # (N, n_h, ...)
     own = tree_map(lambda a: np.moveaxis(a, 0, 1), lin.grad_adjoint_each(basis))
@@ -735,10 +1024,8 @@ def rtrl_step(
 
         A = tree_map(update, state.A, own)
     h_new = lin.output
-    r = rnn.readout.linearize(h_new, params.zeta)
-    value, E = sequence_loss(
-        r.output[:, None], np.asarray(y_i, dtype=float)[:, None], loss, m[:, None]
-    )
+    r = _unchecked(rnn.readout, "linearize")(h_new, params.zeta)
+    value, E = _sequence_loss(r.output[:, None], y_i[:, None], loss, m[:, None])
     e = E[:, 0]
     c = r.D.adj(e)  # D*g(h_i) e_i, (N, n_h)
     g_theta = tree_map(lambda a: _pair_rows(c, a), A)
@@ -755,7 +1042,30 @@ def backpropagate_chain(
     :math:`\varepsilon_i = D^*f_{i+1}(h_i)\cdot\varepsilon_{i+1} + c_i`: the recursion
     of Theorem 5.1.5 with :math:`c_i = D^*g(h_i)\cdot e_i`, shared by every recurrent
     network here (a bidirectional network runs it once per direction).
+
+    Raises
+    ------
+    ValueError
+        Unless there are as many cotangents as cells (at least one), each finite and of
+        the shape of its cell's output.
     """
+    who = "backpropagate_chain"
+    cells = _cells_of(cells, who)
+    if not isinstance(injected, list | tuple) or len(injected) != len(cells):
+        raise ValueError(
+            f"{who} expected injected as a list of {len(cells)} arrays (one per cell), "
+            f"got {validation.describe(injected)}"
+        )
+    injected = [
+        validation.batch(f"injected[{i}]", c, cell.output.shape, who, leading=0)
+        for i, (c, cell) in enumerate(zip(injected, cells, strict=True))
+    ]
+    return _chain_backward(cells, injected)
+
+
+def _chain_backward(
+    cells: list[CellLinearization], injected: list[Array]
+) -> list[Array]:
     eps = [injected[-1]]
     for i in range(len(cells) - 1, 0, -1):  # thesis step i = L-1, ..., 1
         eps.append(cells[i].D.adj(eps[-1]) + injected[i - 1])
@@ -763,7 +1073,29 @@ def backpropagate_chain(
 
 
 def chain_parameter_gradient(cells: list[CellLinearization], eps: list[Array]) -> Tree:
-    r""":math:`\sum_i\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i` (equation 5.22)."""
+    r""":math:`\sum_i\nabla^*_\theta f_i(h_{i-1})\cdot\varepsilon_i` (equation 5.22).
+
+    Raises
+    ------
+    ValueError
+        Unless there are as many errors as cells (at least one), each finite and of the
+        shape of its cell's output.
+    """
+    who = "chain_parameter_gradient"
+    cells = _cells_of(cells, who)
+    if not isinstance(eps, list | tuple) or len(eps) != len(cells):
+        raise ValueError(
+            f"{who} expected eps as a list of {len(cells)} arrays (one per cell), got "
+            f"{validation.describe(eps)}"
+        )
+    eps = [
+        validation.batch(f"eps[{i}]", e, cell.output.shape, who, leading=0)
+        for i, (e, cell) in enumerate(zip(eps, cells, strict=True))
+    ]
+    return _chain_gradient(cells, eps)
+
+
+def _chain_gradient(cells: list[CellLinearization], eps: list[Array]) -> Tree:
     total = cells[0].grad.adj(eps[0])
     for c, e in zip(cells[1:], eps[1:], strict=True):
         total = tree_map(np.add, total, c.grad.adj(e))
@@ -771,19 +1103,18 @@ def chain_parameter_gradient(cells: list[CellLinearization], eps: list[Array]) -
 
 
 def _chain_indices(fwd: RNNForward, who: str, *pairs: tuple[str, object, int]) -> None:
-    """ValueError unless each ``(name, value, minimum)`` is an integer in
-    ``[minimum, L]``, ``L`` the length of the forward pass."""
+    """TypeError unless each ``(name, value, minimum)`` is an integer, ValueError
+    unless it is in ``[minimum, L]``, ``L`` the length of the forward pass."""
+    _forward_pass(fwd, who)
     L = len(fwd.cells)
     for name, value, minimum in pairs:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Integral)
-            or not minimum <= int(value) <= L
+        want = f"{who} expected {name} to be an integer in [{minimum}, {L}], got"
+        if isinstance(value, bool | np.bool_) or not isinstance(
+            value, numbers.Integral
         ):
-            raise ValueError(
-                f"{who} expected {name} to be an integer in [{minimum}, {L}], got "
-                f"{value!r}"
-            )
+            raise TypeError(f"{want} {validation.describe(value)}")
+        if not minimum <= int(value) <= L:
+            raise ValueError(f"{want} {value!r}")
 
 
 @implements("Lemma 5.1.4")
@@ -936,12 +1267,12 @@ class VanillaRNN(RNN):
     cell: VanillaCell
 
     def __init__(self, n_x: int, n_h: int, n_y: int, activation: Elementwise = tanh):
+        _sizes("VanillaRNN", n_x=n_x, n_h=n_h, n_y=n_y)
         super().__init__(VanillaCell(n_h, n_x, activation), Dense(n_h, n_y))
 
     def _forward_arrays(
-        self, x: Array, params: RNNParams, h0: Array | None
+        self, x: Array, params: RNNParams, h: Array
     ) -> tuple[list[Array], list[Array], Array, Array]:
-        h = self._check(x, h0)
         (W, U, b), (V, c) = params
         L = x.shape[1]
         xu = x @ U.T + b  # (N, L, n_h): the input terms of every step at once
@@ -980,8 +1311,9 @@ class VanillaRNN(RNN):
         of :math:`z` in the first term: the thesis prints :math:`D\Psi(z_i)` in (5.39)
         where its own Algorithm 5.2.1 (line 17) has :math:`z_{i+1}`.
         """
-        hs, slopes, H, out = self._forward_arrays(x, params, h0)
-        value, E = sequence_loss(out, y, loss, self._mask(mask, x, "bptt"))
+        x, y, params, h, m = self._loss_inputs(x, y, params, loss, mask, h0, "bptt")
+        hs, slopes, H, out = self._forward_arrays(x, params, h)
+        value, E = _sequence_loss(out, y, loss, m)
         (W, _U, _b), (V, _c) = params
         L = x.shape[1]
         back = E @ V  # V^T e_i for every step, (N, L, n_h)
@@ -1028,8 +1360,7 @@ class VanillaRNN(RNN):
         row :math:`j`. Each step adds
         :math:`\sum_j\langle\bar e_j, V^Te_i\rangle A^\theta_{i,j}` (5.46).
         """
-        h = self._check(x, h0)
-        m = self._mask(mask, x, "rtrl")
+        x, y, params, h, m = self._loss_inputs(x, y, params, loss, mask, h0, "rtrl")
         (W, U, b), (V, c) = params
         N, L = x.shape[0], x.shape[1]
         n_h, n_x = self.cell.n_h, self.cell.n_x
@@ -1054,7 +1385,7 @@ class VanillaRNN(RNN):
             Ab = _apply_rows(a, Ab) + s[:, :, None] * eye
             h = h_new
             out = h @ V.T + c
-            v, e = sequence_loss(out[:, None], y[:, i : i + 1], loss, m[:, i : i + 1])
+            v, e = _sequence_loss(out[:, None], y[:, i : i + 1], loss, m[:, i : i + 1])
             value += v
             vt = e[:, 0] @ V  # <e_j, V^T e_i> for every j, (N, n_h)
             gW += _pair_rows(vt, AW)

@@ -15,12 +15,13 @@ Both are trained by BPTT (:func:`adjnets.recurrent.rnn.backpropagate_chain`, The
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from adjnets._args import binary_mask
+from adjnets import validation
 from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.maps import Layer, Linearization
@@ -29,10 +30,16 @@ from adjnets.networks.network import Network, NetworkLayer, Params
 from adjnets.recurrent.rnn import (
     Cell,
     CellLinearization,
-    backpropagate_chain,
-    chain_parameter_gradient,
-    sequence_loss,
+    _chain_backward,
+    _chain_gradient,
+    _loss,
+    _sequence_loss,
+    _sequences,
+    _sizes,
+    _targets,
+    _unchecked,
 )
+from adjnets.validation import binary_mask
 
 
 @dataclass(frozen=True)
@@ -51,29 +58,28 @@ class NetworkCell(Cell):
     n_h: int
     n_x: int
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.network, Network):
+            raise TypeError(
+                "NetworkCell expected network to be a Network, got "
+                f"{type(self.network).__name__}"
+            )
+        _sizes("NetworkCell", n_h=self.n_h, n_x=self.n_x)
+
     def init(self, rng: np.random.Generator) -> Params:
-        return self.network.init(rng)
+        return self.network.init(validation.generator(rng, "NetworkCell.init"))
 
     def _joint(self, h: Array, x: Array) -> Array:
-        h, x = np.asarray(h, dtype=float), np.asarray(x, dtype=float)
-        if (
-            h.shape[-1] != self.n_h
-            or x.shape[-1] != self.n_x
-            or h.shape[:-1] != x.shape[:-1]
-        ):
-            raise ValueError(
-                f"NetworkCell expected hidden states (N, {self.n_h}) and inputs (N, "
-                f"{self.n_x}), "
-                f"got {h.shape} and {x.shape}"
-            )
         return np.concatenate([h, x], axis=-1)
 
     def __call__(self, h: Array, x: Array, theta: Params) -> Array:
-        h_new: Array = self.network(self._joint(h, x), theta)
+        layer = NetworkLayer(self.network)
+        h_new: Array = _unchecked(layer, "__call__")(self._joint(h, x), theta)
         return h_new
 
     def linearize(self, h: Array, x: Array, theta: Params) -> CellLinearization:
-        lin = NetworkLayer(self.network).linearize(self._joint(h, x), theta)
+        layer = NetworkLayer(self.network)
+        lin = _unchecked(layer, "linearize")(self._joint(h, x), theta)
         n_h, n_x = self.n_h, self.n_x
 
         def each(w: Array) -> Tree:
@@ -124,50 +130,91 @@ class BidirectionalRNN:
     backward_cell: Cell
     readout: Layer
 
+    def __post_init__(self) -> None:
+        for name in ("forward_cell", "backward_cell"):
+            if not isinstance(getattr(self, name), Cell):
+                raise TypeError(
+                    f"BidirectionalRNN expected {name} to be a Cell, got "
+                    f"{type(getattr(self, name)).__name__}"
+                )
+        if not isinstance(self.readout, Layer):
+            raise TypeError(
+                "BidirectionalRNN expected readout to be a Layer, got "
+                f"{type(self.readout).__name__}"
+            )
+        if self.forward_cell.n_x != self.backward_cell.n_x:
+            raise ValueError(
+                "BidirectionalRNN expected two cells of the same n_x, got "
+                f"{self.forward_cell.n_x} and {self.backward_cell.n_x}"
+            )
+        n = self.forward_cell.n_h + self.backward_cell.n_h
+        shape = self.readout.input_shape
+        if shape is not None and tuple(shape) != (n,):
+            raise ValueError(
+                f"BidirectionalRNN expected a readout on states of shape ({n},), got "
+                f"one on {tuple(shape)}"
+            )
+
+    @functools.cached_property
+    def param_shapes(self) -> Any:
+        """The shapes of the parameters, a :class:`BiParams` of trees of shapes."""
+        return validation.shapes(self.init(np.random.default_rng(0)))
+
     def init(self, rng: np.random.Generator) -> BiParams:
-        """Random parameters of the two cells and of the prediction layer."""
+        """Random parameters of the two cells and of the prediction layer.
+
+        Raises
+        ------
+        TypeError
+            If ``rng`` is neither a Generator nor an integer seed (``None`` included).
+        """
+        rng = validation.generator(rng, "BidirectionalRNN.init")
         return BiParams(
             self.forward_cell.init(rng),
             self.backward_cell.init(rng),
             self.readout.init(rng),
         )
 
+    def _inputs(self, x: Array, params: BiParams, who: str) -> tuple[Array, BiParams]:
+        x = _sequences("x", x, self.forward_cell.n_x, who)
+        return x, BiParams(
+            *validation.tree_like("params", params, self.param_shapes, who)
+        )
+
     def _run(
         self, x: Array, params: BiParams
     ) -> tuple[list[CellLinearization], list[CellLinearization], list[Linearization]]:
-        x = np.asarray(x, dtype=float)
-        if (
-            x.ndim != 3
-            or x.shape[2] != self.forward_cell.n_x
-            or x.shape[2] != self.backward_cell.n_x
-        ):
-            raise ValueError(
-                "BidirectionalRNN expected sequences of shape (N, L, "
-                f"{self.forward_cell.n_x}), got {x.shape}"
-            )
         N, L = x.shape[:2]
+        fstep, bstep = (
+            self.forward_cell._step_linearize,
+            self.backward_cell._step_linearize,
+        )
+        read = _unchecked(self.readout, "linearize")
         hf, hb = (
             np.zeros((N, self.forward_cell.n_h)),
             np.zeros((N, self.backward_cell.n_h)),
         )
         fcells, bcells, fstates, bstates = [], [], [], []
         for i in range(L):
-            lin = self.forward_cell.linearize(hf, x[:, i], params.forward)
+            lin = fstep(hf, x[:, i], params.forward)
             fcells.append(lin)
             hf = lin.output
             fstates.append(hf)
         for i in range(L - 1, -1, -1):  # the backward chain reads x_L, ..., x_1
-            lin = self.backward_cell.linearize(hb, x[:, i], params.backward)
+            lin = bstep(hb, x[:, i], params.backward)
             bcells.append(lin)
             hb = lin.output
             bstates.append(hb)
         ros = [
-            self.readout.linearize(np.concatenate([f, b], axis=-1), params.zeta)
+            read(np.concatenate([f, b], axis=-1), params.zeta)
             for f, b in zip(fstates, bstates[::-1], strict=True)
         ]
         return fcells, bcells, ros
 
     def __call__(self, x: Array, params: BiParams) -> Array:
+        """The predictions, shape ``(N, L, n_y)``, of sequences ``x`` of shape
+        ``(N, L, n_x)``, :math:`N, L\\ge 1`."""
+        x, params = self._inputs(x, params, "BidirectionalRNN.__call__")
         return np.stack([r.output for r in self._run(x, params)[2]], axis=1)
 
     def loss_and_gradient(
@@ -184,21 +231,29 @@ class BidirectionalRNN:
         ``mask`` is as for :func:`~adjnets.recurrent.rnn.sequence_loss` (0s and 1s or
         booleans, shape ``(N, L)``), whose one weighted loss gives both the value and
         the errors that are back-propagated.
+
+        Raises
+        ------
+        ValueError
+            For shapes that disagree, a length-0 sequence, a mask entry not 0 or 1, or
+            a non-finite input, parameter, or target where the mask is 1.
         """
+        who = "BidirectionalRNN.loss_and_gradient"
+        x, params = self._inputs(x, params, who)
+        _loss(loss, who)
+        m = binary_mask("mask", mask, x.shape[:2], who)
+        y = _targets(y, x.shape[:2], m, who)
         fcells, bcells, ros = self._run(x, params)
-        m = binary_mask(
-            "mask", mask, np.shape(x)[:2], "BidirectionalRNN.loss_and_gradient"
-        )
-        value, E = sequence_loss(np.stack([r.output for r in ros], axis=1), y, loss, m)
+        value, E = _sequence_loss(np.stack([r.output for r in ros], axis=1), y, loss, m)
         L, n_f = len(ros), self.forward_cell.n_h
         c = [r.D.adj(E[:, i]) for i, r in enumerate(ros)]
-        eps_f = backpropagate_chain(fcells, [ci[..., :n_f] for ci in c])
-        eps_b = backpropagate_chain(bcells, [c[L - 1 - j][..., n_f:] for j in range(L)])
+        eps_f = _chain_backward(fcells, [ci[..., :n_f] for ci in c])
+        eps_b = _chain_backward(bcells, [c[L - 1 - j][..., n_f:] for j in range(L)])
         g_zeta = ros[0].grad.adj(E[:, 0])
         for i in range(1, L):
             g_zeta = tree_map(np.add, g_zeta, ros[i].grad.adj(E[:, i]))
         return value, BiParams(
-            chain_parameter_gradient(fcells, eps_f),
-            chain_parameter_gradient(bcells, eps_b),
+            _chain_gradient(fcells, eps_f),
+            _chain_gradient(bcells, eps_b),
             g_zeta,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.elementwise import identity, relu
 from adjnets.calculus.spaces import Array
 from adjnets.networks.layers import Dense, DenseParams
@@ -36,17 +37,41 @@ def hat_slopes(knots: Array, values: Array) -> Array:
     Returns
     -------
     ndarray, shape (n + 1,)
+
+    Raises
+    ------
+    ValueError
+        For knots and values of different shapes, fewer than two knots, knots not
+        strictly increasing, or a non-finite entry.
+    TypeError
+        For arrays that are not real numbers.
     """
-    t = np.asarray(knots, dtype=float)
-    y = np.asarray(values, dtype=float)
-    if t.ndim != 1 or t.shape != y.shape or t.size < 2:
+    t, y = _knots(knots, values, "hat_slopes")
+    return _slopes(t, y)
+
+
+def _knots(knots: Array, values: Array, who: str) -> tuple[Array, Array]:
+    t = validation.as_float_array("knots", knots, who)
+    y = validation.as_float_array("values", values, who)
+    if t.ndim != 1 or t.size < 2:
         raise ValueError(
-            "hat_slopes expected knots and values of the same shape (n + 1,) with n "
-            ">= 1, "
-            f"got {t.shape} and {y.shape}"
+            f"{who} expected knots of shape (n + 1,) with n >= 1, got shape {t.shape}"
         )
-    if not np.all(np.diff(t) > 0):
-        raise ValueError("hat_slopes expected strictly increasing knots")
+    if y.shape != t.shape:
+        raise ValueError(
+            f"{who} expected values of the knots' shape {t.shape}, got {y.shape}"
+        )
+    steps = np.diff(t)
+    if not np.all(steps > 0):
+        k = int(np.argmin(steps > 0))
+        raise ValueError(
+            f"{who} expected strictly increasing knots, got t[{k}] = {t[k]:g} >= "
+            f"t[{k + 1}] = {t[k + 1]:g}"
+        )
+    return t, y
+
+
+def _slopes(t: Array, y: Array) -> Array:
     s = np.diff(y) / np.diff(t)
     return np.diff(np.concatenate([[0.0], s, [0.0]]))
 
@@ -92,10 +117,14 @@ def hat_network(
         ``(N, 1)``.
     params : tuple of DenseParams
         :math:`((W_1, b_1), (W_2, b_2))` as above.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`hat_slopes`.
     """
-    t = np.asarray(knots, dtype=float)
-    y = np.asarray(values, dtype=float)
-    c = hat_slopes(t, y)
+    t, y = _knots(knots, values, "hat_network")
+    c = _slopes(t, y)
     m = t.size
     network = Network([Dense(1, m, relu), Dense(m, 1, identity)])
     params = (

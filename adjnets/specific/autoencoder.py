@@ -47,12 +47,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise, identity, sigmoid
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.losses import Loss, squared
 from adjnets.calculus.maps import Layer, Linearization
 from adjnets.calculus.spaces import Array, inner, tree_map
-from adjnets.networks.layers import Dense, DenseParams
+from adjnets.networks.layers import Dense, DenseParams, _check_widths
 from adjnets.networks.network import Forward, Network
 from adjnets.pages.thesis import implements
 
@@ -68,6 +69,13 @@ __all__ = [
 
 
 # -- the weight-sharing map tau --------------------------------------------------------
+
+
+def _linear_map(name: str, tau: object, who: str) -> None:
+    if not isinstance(tau, LinearMap):
+        raise TypeError(
+            f"{who} expected {name} to be a LinearMap, got {type(tau).__name__}"
+        )
 
 
 def _swap(U: Array) -> Array:
@@ -110,10 +118,18 @@ def masked_transpose(mask: Array, scale: float = 1.0) -> LinearMap:
     mask : array of shape (m, n)
         The shape of :math:`\tau(U)`, for :math:`U` of shape ``(n, m)``.
     scale : float
+
+    Raises
+    ------
+    ValueError
+        For a mask that is not 2-d or has a non-finite entry, or a non-finite scale.
+    TypeError
+        For a mask that is not real numbers, or a scale that is not a real number.
     """
-    M = np.asarray(mask, dtype=float)
+    M = validation.as_float_array("mask", mask, "masked_transpose")
     if M.ndim != 2:
         raise ValueError(f"masked_transpose expected a 2-d mask, got shape {M.shape}")
+    scale = validation.real("scale", scale, "masked_transpose")
     return LinearMap(
         lambda U: scale * (_swap(U) * M), lambda V: scale * _swap(V * M), "τ_M"
     )
@@ -144,7 +160,18 @@ def reparametrize(lin: Linearization, tau: LinearMap) -> Linearization:
         Of :math:`h` at :math:`(x, \tau(\theta))`.
     tau : LinearMap
         :math:`\tau\in\mathcal L(H_1; H_2)`, with its adjoint.
+
+    Raises
+    ------
+    TypeError
+        If ``lin`` is not a Linearization or ``tau`` not a LinearMap.
     """
+    if not isinstance(lin, Linearization):
+        raise TypeError(
+            "reparametrize expected lin to be a Linearization, got "
+            f"{type(lin).__name__}"
+        )
+    _linear_map("tau", tau, "reparametrize")
     B = lin.D_grad
     D_grad = BilinearMap(
         lambda v, u: B(v, tau(u)),
@@ -207,12 +234,31 @@ class TiedDense(Layer):
     tau : LinearMap
         :math:`\tau`, taking ``(n_in, n_out)`` matrices to ``(n_out, n_in)``; the
         transpose by default.
+
+    Raises
+    ------
+    TypeError
+        For a width that is not an integer, or an activation or ``tau`` of the wrong
+        kind.
+    ValueError
+        For a width below 1; ``__call__`` and ``linearize`` refuse inputs whose last
+        axis is not ``n_in``, parameters of other shapes (``W`` is ``(n_in, n_out)``),
+        non-finite values and a ``tau`` whose image is not ``(n_out, n_in)``.
     """
 
     n_in: int
     n_out: int
     activation: Elementwise = identity
     tau: LinearMap = field(default_factory=transpose_map)
+
+    def __post_init__(self) -> None:
+        _check_widths(self, "TiedDense")
+        _linear_map("tau", self.tau, "TiedDense")
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """``(n_in,)``."""
+        return (self.n_in,)
 
     @property
     def dense(self) -> Dense:
@@ -232,13 +278,7 @@ class TiedDense(Layer):
 
     def _untied(self, theta: DenseParams) -> DenseParams:
         W, b = theta
-        if np.shape(W) != (self.n_in, self.n_out):
-            raise ValueError(
-                f"TiedDense({self.n_in}, {self.n_out}) expected W of shape "
-                f"{(self.n_in, self.n_out)}, "
-                f"got {np.shape(W)}"
-            )
-        K = self.tau(np.asarray(W, dtype=float))
+        K = self.tau(W)
         if np.shape(K) != (self.n_out, self.n_in):
             raise ValueError(
                 f"TiedDense({self.n_in}, {self.n_out}) expected tau(W) of shape "
@@ -367,17 +407,18 @@ class TiedAutoencoder:
         activations: Elementwise | Sequence[Elementwise] = sigmoid,
         tau: LinearMap | Sequence[LinearMap] | None = None,
     ):
-        sizes = tuple(sizes)
-        if len(sizes) < 2 or any(
-            isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1
-            for n in sizes
-        ):
-            raise ValueError(
-                "TiedAutoencoder expected the encoder's widths (n_1, ..., n_(L+1)): "
-                "at least two "
-                f"positive integers, got {sizes}"
+        who = "TiedAutoencoder"
+        if not isinstance(sizes, Sequence):
+            raise TypeError(
+                f"{who} expected sizes as a sequence of widths, got {sizes!r}"[:200]
             )
-        sizes = tuple(int(n) for n in sizes)
+        sizes = tuple(sizes)
+        if len(sizes) < 2:
+            raise ValueError(
+                f"{who} expected the encoder's widths (n_1, ..., n_(L+1)): at least "
+                f"two positive integers, got {sizes}"
+            )
+        sizes = tuple(validation.positive_int("widths", n, who=who) for n in sizes)
         L = len(sizes) - 1
         if isinstance(activations, Elementwise):
             activations = (activations,) * (2 * L)
@@ -436,8 +477,12 @@ class TiedAutoencoder:
     def xi(self, i: int) -> int:
         r""":math:`\xi(i) = 2L + 1 - i` (equation 4.34): the layer that shares layer
         :math:`i`'s weights."""
-        if not 1 <= i <= 2 * self.L:
-            raise ValueError(f"xi is defined on [2L] = 1..{2 * self.L}, got {i}")
+        i = validation.positive_int("i", i, who="TiedAutoencoder.xi")
+        if i > 2 * self.L:
+            raise ValueError(
+                f"TiedAutoencoder.xi expected i in [2L] = 1..{2 * self.L} (xi is "
+                f"defined there), got {i}"
+            )
         return 2 * self.L + 1 - i
 
     def init(self, rng: np.random.Generator) -> TiedParams:
@@ -446,29 +491,26 @@ class TiedAutoencoder:
         Ws = tuple(layer.init(rng).W for layer in self.network.layers[: self.L])
         return TiedParams(Ws, tuple(np.zeros(n) for n in self.widths[1:]))
 
-    def _check(self, theta: TiedParams) -> None:
+    def _check(self, theta: TiedParams, who: str) -> TiedParams:
+        """``theta`` with the DAE's structure and shapes, as finite float64 arrays."""
         n, L = self.widths, self.L
         ok = isinstance(theta, tuple) and len(theta) == 2
         ok = ok and isinstance(theta[0], tuple) and len(theta[0]) == L
         ok = ok and isinstance(theta[1], tuple) and len(theta[1]) == 2 * L
         if not ok:
-            raise ValueError(
-                f"TiedAutoencoder expected parameters TiedParams(W, b) with {L} "
-                "weights and "
-                f"{2 * L} biases, got {type(theta).__name__}"
+            raise TypeError(
+                f"{who} expected parameters TiedParams(W, b) with {L} weights and "
+                f"{2 * L} biases, got {validation.describe(theta)}"
             )
-        for i, W in enumerate(theta[0], 1):
-            if np.shape(W) != (n[i], n[i - 1]):
-                raise ValueError(
-                    f"TiedAutoencoder expected W_{i} of shape {(n[i], n[i - 1])}, got "
-                    f"{np.shape(W)}"
-                )
-        for i, b in enumerate(theta[1], 1):
-            if np.shape(b) != (n[i],):
-                raise ValueError(
-                    f"TiedAutoencoder expected b_{i} of shape {(n[i],)}, got "
-                    f"{np.shape(b)}"
-                )
+        Ws = tuple(
+            validation.batch(f"W_{i}", W, (n[i], n[i - 1]), who, leading=0)
+            for i, W in enumerate(theta[0], 1)
+        )
+        bs = tuple(
+            validation.batch(f"b_{i}", b, (n[i],), who, leading=0)
+            for i, b in enumerate(theta[1], 1)
+        )
+        return TiedParams(Ws, bs)
 
     # -- the sharing map S and its adjoint ---------------------------------------------
 
@@ -484,7 +526,9 @@ class TiedAutoencoder:
         it, sharing its memory), which is the weight sharing itself and saves copying
         every parameter on each forward pass. Treat the result as read-only.
         """
-        self._check(theta)
+        return self._share(self._check(theta, "TiedAutoencoder.share"))
+
+    def _share(self, theta: TiedParams) -> tuple[DenseParams, ...]:
         Ws, bs = theta
         return tuple(
             DenseParams(Ws[min(i, self.xi(i)) - 1], bs[i - 1])
@@ -513,10 +557,20 @@ class TiedAutoencoder:
             :math:`i`'s weight parameter (``W_i`` for :math:`i\le L`, ``W_ξ(i)`` for
             :math:`i > L`).
         """
-        if len(full) != 2 * self.L:
+        who = "TiedAutoencoder.free_gradient"
+        if not isinstance(full, tuple | list) or len(full) != 2 * self.L:
             raise ValueError(
-                f"free_gradient expected {2 * self.L} layer gradients, got {len(full)}"
+                f"{who} expected {2 * self.L} layer gradients, got "
+                + (
+                    f"{len(full)}"
+                    if isinstance(full, tuple | list)
+                    else validation.describe(full)
+                )
             )
+        full = validation.tree_like("full", tuple(full), self.network.param_shapes, who)
+        return self._free_gradient(full)
+
+    def _free_gradient(self, full: Sequence[DenseParams]) -> TiedParams:
         Ws = tuple(
             full[i - 1][0] + full[self.xi(i) - 1][0] for i in range(1, self.L + 1)
         )
@@ -638,8 +692,11 @@ class TiedAutoencoder:
         value : float
         grads : TiedParams
         """
-        value, full = self.network.loss_and_gradient(x, x, self.share(theta), loss)
-        return self._decay(value, self.free_gradient(full), theta, weight_decay)
+        who = "TiedAutoencoder.loss_and_gradient"
+        theta = self._check(theta, who)
+        weight_decay = validation.nonnegative("weight_decay", weight_decay, who)
+        value, full = self.network.loss_and_gradient(x, x, self._share(theta), loss)
+        return self._decay(value, self._free_gradient(full), theta, weight_decay)
 
     @implements("Algorithm 4.3.1")
     def gradient_step(
@@ -658,7 +715,14 @@ class TiedAutoencoder:
         because line 16 uses the matrices :math:`K_{i+1}` stored by the forward pass,
         not the updated :math:`W_{i+1}`.) Returns the new parameters and the loss at the
         old ones.
+
+        Raises
+        ------
+        ValueError
+            Unless ``eta`` is a finite number > 0; otherwise as
+            :meth:`loss_and_gradient`.
         """
+        eta = validation.positive("eta", eta, "TiedAutoencoder.gradient_step")
         value, grads = self.loss_and_gradient(x, theta, loss, weight_decay)
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
 
@@ -698,10 +762,13 @@ class TiedAutoencoder:
             :math:`K` tangent directions at each point and their target images under
             :math:`DF(x;\theta)`.
         """
+        who = "TiedAutoencoder.tangent_loss_and_gradient"
+        theta = self._check(theta, who)
+        weight_decay = validation.nonnegative("weight_decay", weight_decay, who)
         value, full = self.network.tangent_loss_and_gradient(
-            x, x, v, beta, self.share(theta), mu, loss
+            x, x, v, beta, self._share(theta), mu, loss
         )
-        return self._decay(value, self.free_gradient(full), theta, weight_decay)
+        return self._decay(value, self._free_gradient(full), theta, weight_decay)
 
     def tangent_step(
         self,
@@ -715,7 +782,15 @@ class TiedAutoencoder:
         weight_decay: float = 0.0,
     ) -> tuple[TiedParams, float]:
         r"""One step of gradient descent on :math:`J + \mu R` (Algorithm 3.3.1 for the
-        DAE); returns new parameters and old objective."""
+        DAE); returns new parameters and old objective.
+
+        Raises
+        ------
+        ValueError
+            Unless ``eta`` is a finite number > 0; otherwise as
+            :meth:`tangent_loss_and_gradient`.
+        """
+        eta = validation.positive("eta", eta, "TiedAutoencoder.tangent_step")
         value, grads = self.tangent_loss_and_gradient(
             x, v, beta, theta, mu, loss, weight_decay
         )

@@ -12,10 +12,13 @@ generic network and against JAX.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise, identity, relu, sigmoid, tanh
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.spaces import Array, inner, tree_map
@@ -55,6 +58,15 @@ class MLP:
         :math:`\Psi_L`; the identity for regression and for classification (where the
         loss applies the softmax).
 
+    Raises
+    ------
+    ValueError
+        For fewer than two sizes or a size below 1; the methods refuse inputs, targets
+        and parameters of the wrong shapes, non-finite entries and step sizes out of
+        range.
+    TypeError
+        For a size that is not an integer or an activation that is not Elementwise.
+
     Examples
     --------
     A classifier :math:`\mathbb R^4\to\mathbb R^3`; the fused gradient of
@@ -79,10 +91,32 @@ class MLP:
     output: Elementwise = identity
 
     def __post_init__(self) -> None:
-        if len(self.sizes) < 2 or any(int(n) != n or n < 1 for n in self.sizes):
+        if not isinstance(self.sizes, tuple | list):
+            raise TypeError(
+                f"MLP expected sizes as a tuple of integers, got {self.sizes!r}"[:200]
+            )
+        if len(self.sizes) < 2:
             raise ValueError(
                 f"MLP expected at least two positive integer sizes, got {self.sizes}"
             )
+        sizes = tuple(
+            validation.positive_int("sizes", n, who="MLP") for n in self.sizes
+        )
+        object.__setattr__(self, "sizes", sizes)
+        for name in ("activation", "output"):
+            if not isinstance(getattr(self, name), Elementwise):
+                raise TypeError(
+                    f"MLP expected {name} to be an Elementwise, got "
+                    f"{type(getattr(self, name)).__name__}"
+                )
+
+    @functools.cached_property
+    def param_shapes(self) -> tuple[Any, ...]:
+        r"""The shapes of :math:`((W_1, b_1), \dots, (W_L, b_L))`."""
+        return tuple(
+            DenseParams((m, n), (m,))  # type: ignore[arg-type]
+            for n, m in zip(self.sizes[:-1], self.sizes[1:], strict=True)
+        )
 
     @property
     def L(self) -> int:
@@ -118,8 +152,12 @@ class MLP:
 
     def forward(self, x: Array, theta: Params) -> tuple[list[Array], list[Array]]:
         r"""States :math:`x_1,\dots,x_{L+1}` and pre-activations
-        :math:`z_i = W_ix_i + b_i`; :math:`x_1` is a copy of ``x``."""
-        self._check(x, theta)
+        :math:`z_i = W_ix_i + b_i`; :math:`x_1` is a copy of ``x``, a batch
+        ``(N, n_1)``."""
+        x, theta = self._check(x, theta, "MLP.forward")
+        return self._forward(x, theta)
+
+    def _forward(self, x: Array, theta: Params) -> tuple[list[Array], list[Array]]:
         states, pre = [np.array(x, dtype=float)], []
         for (W, b), layer in zip(theta, self.layers, strict=True):
             z = states[-1] @ W.T
@@ -146,7 +184,27 @@ class MLP:
         :math:`[\delta_1, \dots, \delta_L]`. With the ``states`` of :meth:`forward`,
         :math:`x_{i+1} = \Psi_i(z_i)`, tanh and the sigmoid take :math:`\Psi_i'` from
         them.
+
+        ``e`` has the shape of ``pre[-1]``; ``pre`` (and ``states``) are those of
+        :meth:`forward`.
         """
+        who = "MLP.backpropagate"
+        theta = validation.tree_like("theta", theta, self.param_shapes, who)
+        if not isinstance(pre, list) or len(pre) != self.L:
+            raise TypeError(
+                f"{who} expected pre as a list of {self.L} arrays (from MLP.forward), "
+                f"got {type(pre).__name__}"
+            )
+        e = validation.batch("e", e, np.shape(pre[-1]), who, leading=0)
+        return self._backpropagate(pre, theta, e, states)
+
+    def _backpropagate(
+        self,
+        pre: list[Array],
+        theta: Params,
+        e: Array,
+        states: list[Array] | None = None,
+    ) -> list[Array]:
         layers = self.layers
         # Psi_i(z_i), if at hand
         values = [None] * self.L if states is None else states[1:]
@@ -171,10 +229,27 @@ class MLP:
         with :math:`e = F - y` (squared loss) or :math:`\sigma(F) - y` (cross-entropy),
         equation (4.11); for a batch, :math:`\delta_i x_i^T` sums over the batch
         (one matrix product), as does :math:`\nabla_{b_i}J`.
+
+        Raises
+        ------
+        ValueError
+            For a batch ``x`` not of shape ``(N, n_1)``, targets not of the output's
+            shape, parameters of other shapes, a non-finite entry, or a negative
+            ``weight_decay``.
+        TypeError
+            If ``loss`` is not a Loss, or for arrays that are not real numbers.
         """
-        states, pre = self.forward(x, theta)
+        who = "MLP.loss_and_gradient"
+        x, theta = self._check(x, theta, who)
+        y = validation.as_float_array("targets y", y, who)
+        if not isinstance(loss, Loss):
+            raise TypeError(
+                f"{who} expected loss to be a Loss, got {type(loss).__name__}"
+            )
+        weight_decay = validation.nonnegative("weight_decay", weight_decay, who)
+        states, pre = self._forward(x, theta)
         loss.check(states[-1], y)
-        deltas = self.backpropagate(pre, theta, loss.error(states[-1], y), states)
+        deltas = self._backpropagate(pre, theta, loss.error(states[-1], y), states)
         grads = tuple(
             DenseParams(d.T @ xi, d.sum(axis=0))
             for d, xi in zip(deltas, states[:-1], strict=True)
@@ -196,25 +271,20 @@ class MLP:
         weight_decay: float = 0.0,
     ) -> tuple[Params, float]:
         r"""One gradient-descent step for the MLP (Algorithm 4.1.1); returns new
-        parameters and old loss."""
+        parameters and old loss.
+
+        Raises
+        ------
+        ValueError
+            Unless ``eta`` is a finite number > 0; otherwise as
+            :meth:`loss_and_gradient`.
+        """
+        eta = validation.positive("eta", eta, "MLP.gradient_step")
         value, grads = self.loss_and_gradient(x, y, theta, loss, weight_decay)
         return tree_map(lambda th, g: th - eta * g, theta, grads), value
 
-    def _check(self, x: Array, theta: Params) -> None:
-        if len(theta) != self.L:
-            raise ValueError(
-                f"MLP expected {self.L} layer parameters, got {len(theta)}"
-            )
-        for i, ((W, b), n, m) in enumerate(
-            zip(theta, self.sizes[:-1], self.sizes[1:], strict=True), 1
-        ):
-            if np.shape(W) != (m, n) or np.shape(b) != (m,):
-                raise ValueError(
-                    f"MLP layer {i} expected W of shape {(m, n)} and b of shape "
-                    f"{(m,)}, "
-                    f"got {np.shape(W)} and {np.shape(b)}"
-                )
-        if np.ndim(x) != 2 or np.shape(x)[1] != self.sizes[0]:
-            raise ValueError(
-                f"MLP expected a batch of shape (N, {self.sizes[0]}), got {np.shape(x)}"
-            )
+    def _check(self, x: Array, theta: Params, who: str) -> tuple[Array, Params]:
+        """A batch ``(N, n_1)`` and parameters of the MLP's shapes, finite."""
+        checked = validation.tree_like("theta", theta, self.param_shapes, who)
+        theta = tuple(DenseParams(*t) for t in checked)
+        return validation.batch("x", x, (self.sizes[0],), who, leading=1), theta

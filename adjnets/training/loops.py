@@ -23,11 +23,11 @@ tangents the mean loss is that of :math:`\mathcal J_H = J + \mu R` (equations 3.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Protocol
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.spaces import Array
 from adjnets.networks.network import Network, Params
@@ -50,26 +50,6 @@ class _Steps(Protocol):
         weight_decay: float = 0.0,
         /,
     ) -> tuple[Any, float]: ...
-
-
-def _positive(name: str, value: object, integer: bool = False) -> None:
-    kind = numbers.Integral if integer else numbers.Real
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, kind)
-        or not 0 < float(value) < np.inf
-    ):
-        what = "a positive integer" if integer else "a positive number"
-        raise ValueError(f"train expected {name} to be {what}, got {value!r}")
-
-
-def _nonnegative(name: str, value: object) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0 <= float(value) < np.inf
-    ):
-        raise ValueError(f"train expected {name} >= 0, got {value!r}")
 
 
 def train(
@@ -150,10 +130,16 @@ def train(
     Raises
     ------
     ValueError
-        If a size or rate is out of range, ``x``, ``y``, ``v`` and ``beta`` disagree on
-        :math:`N`, or ``beta``/``mu`` are given without ``v``.
+        If a size or rate is out of range (or NaN), ``x``, ``y``, ``v`` and ``beta``
+        disagree on :math:`N` or have a non-finite entry, or ``beta``/``mu`` are given
+        without ``v``.
     TypeError
-        If tangents ``v`` are given and ``network`` is not a ``Network``.
+        If an argument is of the wrong kind (``rng=None``, a float ``epochs``, a
+        boolean array), or tangents ``v`` are given and ``network`` is not a
+        ``Network``.
+    adjnets.validation.NonFiniteLossError
+        If the loss of a step is not finite: the message names the step and the last
+        finite loss.
 
     Examples
     --------
@@ -172,9 +158,16 @@ def train(
     >>> history.shape, bool(history[-1] < history[0] / 10)  # the mean loss per epoch
     ((50,), True)
     """
-    _positive("lr", lr)
-    _positive("epochs", epochs, integer=True)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    who = "train"
+    lr = validation.positive("lr", lr, who)
+    epochs = validation.positive_int("epochs", epochs, who=who)
+    rng = validation.generator(rng, who)
+    if not isinstance(loss, Loss):
+        raise TypeError(f"{who} expected loss to be a Loss, got {type(loss).__name__}")
+    x, y = (
+        validation.as_float_array("x", x, who),
+        validation.as_float_array("y", y, who),
+    )
     if x.ndim < 1 or y.ndim < 1 or len(x) != len(y) or len(x) == 0:
         raise ValueError(
             "train expected inputs and targets with the same number N >= 1 of points "
@@ -184,10 +177,10 @@ def train(
     n = len(x)
     if batch_size is None:
         batch_size = n
-    _positive("batch_size", batch_size, integer=True)
+    batch_size = validation.positive_int("batch_size", batch_size, who=who)
     if batch_size > n:
         raise ValueError(f"train expected batch_size <= N = {n}, got {batch_size}")
-    _nonnegative("weight_decay", weight_decay)
+    weight_decay = validation.nonnegative("weight_decay", weight_decay, who)
     if v is None:
         if beta is not None or mu != 0:
             raise ValueError(
@@ -199,23 +192,23 @@ def train(
                 "train expected a Network for training with tangents v, got "
                 f"{type(network).__name__} (an MLP's network is mlp.network)"
             )
-        v = np.asarray(v, dtype=float)
+        v = validation.as_float_array("v", v, who)
         if v.ndim != x.ndim + 1 or v.shape[1:] != x.shape:
             raise ValueError(
                 f"train expected tangents v of shape (K, *{x.shape}), got {v.shape}"
             )
-        _nonnegative("mu", mu)
+        mu = validation.nonnegative("mu", mu, who)
         if beta is None:
             out_shape = np.shape(network(x[:1], theta))[1:]
             beta = np.zeros((len(v), n, *out_shape))
-        beta = np.asarray(beta, dtype=float)
+        beta = validation.as_float_array("beta", beta, who)
         if beta.ndim < 2 or beta.shape[:2] != (len(v), n):
             raise ValueError(
                 f"train expected beta of shape ({len(v)}, {n}, ...), got {beta.shape}"
             )
 
-    rng = np.random.default_rng(rng)
     history = np.empty(epochs)
+    step, last = 0, None
     for epoch in range(epochs):
         order = rng.permutation(n) if batch_size < n else np.arange(n)
         total = 0.0
@@ -231,6 +224,8 @@ def train(
                 theta, value = network.tangent_step(
                     x[idx], y[idx], v[:, idx], beta[:, idx], theta, eta, mu, loss, decay
                 )
+            last = validation.finite_loss(float(value), step, last, who)
+            step += 1
             total += value
         history[epoch] = total / n
     return theta, history

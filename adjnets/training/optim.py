@@ -27,53 +27,14 @@ of the *mean* loss of each minibatch (the package's losses are sums over the bat
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.spaces import Array, Tree, tree_map
-
-
-def _lr(owner: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0 < float(value) < np.inf
-    ):
-        raise ValueError(f"{owner} expected a learning rate lr > 0, got {value!r}")
-    return float(value)
-
-
-def _beta(owner: str, name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0 <= float(value) < 1
-    ):
-        raise ValueError(f"{owner} expected {name} in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _eps(owner: str, name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not 0 <= float(value) < np.inf
-    ):
-        raise ValueError(f"{owner} expected {name} >= 0, got {value!r}")
-    return float(value)
-
-
-def _is_count(value: object, minimum: int) -> bool:
-    """Whether ``value`` is an integer (not a bool) ``>= minimum``."""
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Integral)
-        and not value < minimum
-    )
 
 
 def _divided(tree: Tree, n: float) -> Tree:
@@ -84,8 +45,54 @@ def _zeros(theta: Tree) -> Tree:
     return tree_map(lambda a: np.zeros(np.shape(a), dtype=np.float64), theta)
 
 
-def _float(theta: Tree) -> Tree:
-    return tree_map(lambda a: np.asarray(a, dtype=np.float64), theta)
+def _parameters(theta: Tree, who: str) -> Tree:
+    """``theta`` as a tree of finite float64 arrays (its own shapes)."""
+    return validation.tree_like("theta", theta, validation.shapes(theta), who)
+
+
+class _Optimizer:
+    """What every optimiser shares: the checks of :meth:`step` at the boundary, once,
+    before the update of the subclass (``_update``), which loops call directly."""
+
+    def _update(self, theta: Tree, grad: Tree, state: Any) -> tuple[Tree, Any]:
+        raise NotImplementedError
+
+    def step(self, theta: Tree, grad: Tree, state: Any) -> tuple[Tree, Any]:
+        r"""One step from the parameters ``theta`` with the gradient ``grad`` (a tree
+        of the shapes of ``theta``) and the state from :meth:`init` or the last step;
+        returns the new parameters and state (see the class for the update).
+
+        Raises
+        ------
+        ValueError
+            If ``grad`` or ``state`` does not have the shapes of ``theta``, or
+            ``theta`` or ``grad`` has a non-finite entry.
+        TypeError
+            If their tree structures differ.
+        """
+        who = f"{type(self).__name__}.step"
+        theta = _parameters(theta, who)
+        like = validation.shapes(theta)
+        grad = validation.tree_like("grad", grad, like, who)
+        _check_state(state, self.init(theta), who)
+        return self._update(theta, grad, state)
+
+    def init(self, theta: Tree) -> Any:
+        raise NotImplementedError
+
+
+def _check_state(state: Any, fresh: Any, who: str) -> None:
+    """The shapes of ``state`` against those of a fresh state for the same
+    parameters (a stateless optimiser's ``()`` has nothing to check)."""
+    if fresh == ():
+        if not (isinstance(state, tuple) and len(state) == 0):
+            raise TypeError(
+                f"{who} expected state (), got {validation.describe(state)}"
+            )
+        return
+    validation.check_tree_shapes(
+        "state", state, validation.shapes(fresh), who, leading=0
+    )
 
 
 class Velocity(NamedTuple):
@@ -110,7 +117,7 @@ class AdamState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class GradientDescent:
+class GradientDescent(_Optimizer):
     r"""Plain gradient descent: :math:`\theta^{t+1} = \theta^t - \eta\, g^t`.
 
     With :math:`g^t = \nabla h(\theta^t)` this is the gradient step of Algorithm 3.2.1
@@ -128,15 +135,18 @@ class GradientDescent:
     lr: float
 
     def __post_init__(self) -> None:
-        _lr(type(self).__name__, self.lr)
+        validation.positive("lr", self.lr, type(self).__name__)
 
     def init(self, theta: Tree) -> tuple[()]:
         """No state: an empty tuple."""
+        _parameters(theta, f"{type(self).__name__}.init")
         return ()
 
-    def step(self, theta: Tree, grad: Tree, state: tuple[()]) -> tuple[Tree, tuple[()]]:
+    def _update(
+        self, theta: Tree, grad: Tree, state: tuple[()]
+    ) -> tuple[Tree, tuple[()]]:
         r"""Return :math:`(\theta - \eta g, ())`."""
-        return tree_map(lambda th, g: th - self.lr * g, _float(theta), grad), state
+        return tree_map(lambda th, g: th - self.lr * g, theta, grad), state
 
 
 SGD = GradientDescent
@@ -144,7 +154,7 @@ SGD = GradientDescent
 
 
 @dataclass(frozen=True)
-class HeavyBall:
+class HeavyBall(_Optimizer):
     r"""Polyak's heavy-ball method (gradient descent with momentum).
 
     .. math::
@@ -170,21 +180,23 @@ class HeavyBall:
     beta: float = 0.9
 
     def __post_init__(self) -> None:
-        _lr(type(self).__name__, self.lr)
-        _beta(type(self).__name__, "beta", self.beta)
+        validation.positive("lr", self.lr, type(self).__name__)
+        validation.fraction("beta", self.beta, type(self).__name__)
 
     def init(self, theta: Tree) -> Velocity:
         """Zero velocity: the first step is a gradient step."""
-        return Velocity(_zeros(theta))
+        return Velocity(_zeros(_parameters(theta, f"{type(self).__name__}.init")))
 
-    def step(self, theta: Tree, grad: Tree, state: Velocity) -> tuple[Tree, Velocity]:
+    def _update(
+        self, theta: Tree, grad: Tree, state: Velocity
+    ) -> tuple[Tree, Velocity]:
         r"""Return :math:`(\theta + v',\ v')` with :math:`v' = \beta v - \eta g`."""
         v = tree_map(lambda v, g: self.beta * v - self.lr * g, state.velocity, grad)
-        return tree_map(np.add, _float(theta), v), Velocity(v)
+        return tree_map(np.add, theta, v), Velocity(v)
 
 
 @dataclass(frozen=True)
-class Nesterov:
+class Nesterov(_Optimizer):
     r"""Nesterov's accelerated gradient.
 
     The method extrapolates, then takes a gradient step from the extrapolated point
@@ -221,29 +233,31 @@ class Nesterov:
     beta: float = 0.9
 
     def __post_init__(self) -> None:
-        _lr(type(self).__name__, self.lr)
-        _beta(type(self).__name__, "beta", self.beta)
+        validation.positive("lr", self.lr, type(self).__name__)
+        validation.fraction("beta", self.beta, type(self).__name__)
 
     def init(self, theta: Tree) -> Velocity:
         r"""Zero velocity: :math:`\chi^1 = \theta^0`."""
-        return Velocity(_zeros(theta))
+        return Velocity(_zeros(_parameters(theta, f"{type(self).__name__}.init")))
 
-    def step(self, theta: Tree, grad: Tree, state: Velocity) -> tuple[Tree, Velocity]:
+    def _update(
+        self, theta: Tree, grad: Tree, state: Velocity
+    ) -> tuple[Tree, Velocity]:
         r"""From :math:`(\chi^{t+1}, \nabla h(\chi^{t+1}), v^t)` return
         :math:`(\chi^{t+2}, v^{t+1})`."""
         v = tree_map(lambda v, g: self.beta * v - self.lr * g, state.velocity, grad)
-        chi = tree_map(
-            lambda c, v, g: c + self.beta * v - self.lr * g, _float(theta), v, grad
-        )
+        chi = tree_map(lambda c, v, g: c + self.beta * v - self.lr * g, theta, v, grad)
         return chi, Velocity(v)
 
     def position(self, theta: Tree, state: Velocity) -> Tree:
         r"""The gradient-step iterate :math:`\theta^t = \chi^{t+1} - \beta v^t`."""
-        return tree_map(lambda c, v: c - self.beta * v, _float(theta), state.velocity)
+        theta = _parameters(theta, "Nesterov.position")
+        _check_state(state, self.init(theta), "Nesterov.position")
+        return tree_map(lambda c, v: c - self.beta * v, theta, state.velocity)
 
 
 @dataclass(frozen=True)
-class AdaGrad:
+class AdaGrad(_Optimizer):
     r"""AdaGrad: a step size per coordinate, shrinking with the gradients seen so far.
 
     .. math::
@@ -267,14 +281,14 @@ class AdaGrad:
     delta: float = 1e-8
 
     def __post_init__(self) -> None:
-        _lr(type(self).__name__, self.lr)
-        _eps(type(self).__name__, "delta", self.delta)
+        validation.positive("lr", self.lr, type(self).__name__)
+        validation.nonnegative("delta", self.delta, type(self).__name__)
 
     def init(self, theta: Tree) -> SquaredSum:
         r""":math:`\gamma = 0`."""
-        return SquaredSum(_zeros(theta))
+        return SquaredSum(_zeros(_parameters(theta, f"{type(self).__name__}.init")))
 
-    def step(
+    def _update(
         self, theta: Tree, grad: Tree, state: SquaredSum
     ) -> tuple[Tree, SquaredSum]:
         r"""Return :math:`(\theta - \eta g/(\sqrt{\gamma'}+\delta),\ \gamma')`,
@@ -282,7 +296,7 @@ class AdaGrad:
         gamma = tree_map(lambda s, g: s + g * g, state.sum_sq, grad)
         new = tree_map(
             lambda th, g, s: th - self.lr * g / (np.sqrt(s) + self.delta),
-            _float(theta),
+            theta,
             grad,
             gamma,
         )
@@ -290,7 +304,7 @@ class AdaGrad:
 
 
 @dataclass(frozen=True)
-class Adam:
+class Adam(_Optimizer):
     r"""Adam (adaptive moment estimation; Kingma and Ba, 2014).
 
     .. math::
@@ -339,16 +353,24 @@ class Adam:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        _lr(owner, self.lr)
-        _beta(owner, "beta1", self.beta1)
-        _beta(owner, "beta2", self.beta2)
-        _eps(owner, "eps", self.eps)
+        validation.positive("lr", self.lr, owner)
+        validation.fraction("beta1", self.beta1, owner)
+        validation.fraction("beta2", self.beta2, owner)
+        validation.nonnegative("eps", self.eps, owner)
+        if not isinstance(self.bias_correction, bool):
+            raise TypeError(
+                f"{owner} expected bias_correction to be a bool, got "
+                f"{self.bias_correction!r}"
+            )
 
     def init(self, theta: Tree) -> AdamState:
         """No steps taken, both averages zero."""
+        theta = _parameters(theta, f"{type(self).__name__}.init")
         return AdamState(0, _zeros(theta), _zeros(theta))
 
-    def step(self, theta: Tree, grad: Tree, state: AdamState) -> tuple[Tree, AdamState]:
+    def _update(
+        self, theta: Tree, grad: Tree, state: AdamState
+    ) -> tuple[Tree, AdamState]:
         r"""One Adam step; returns the new parameters and :math:`(t, m^t, v^t)`."""
         b1, b2 = self.beta1, self.beta2
         t = state.steps + 1
@@ -357,7 +379,7 @@ class Adam:
         c1, c2 = (1 - b1**t, 1 - b2**t) if self.bias_correction else (1.0, 1.0)
         new = tree_map(
             lambda th, m, v: th - self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps),
-            _float(theta),
+            theta,
             m,
             v,
         )
@@ -375,15 +397,68 @@ def iterate(
 
     Returns :math:`[\theta^0, \theta^1, \dots, \theta^{\text{steps}}]`, the parameters
     the optimiser holds (for :class:`Nesterov`, the extrapolated points :math:`\chi`).
+
+    Raises
+    ------
+    TypeError
+        If ``optimizer`` is not an optimiser of this module, ``grad_fn`` not callable
+        or ``steps`` not an integer.
+    ValueError
+        If ``steps < 0``, ``theta`` has a non-finite entry or a gradient has the wrong
+        shapes.
+    adjnets.validation.NonFiniteLossError
+        If a gradient is not finite (the step size is too large, usually): the message
+        names the step.
     """
-    if not _is_count(steps, 0):
-        raise ValueError(f"iterate expected a number of steps >= 0, got {steps!r}")
-    theta = _float(theta)
+    who = "iterate"
+    _optimizer(optimizer, who)
+    _callable("grad_fn", grad_fn, who)
+    steps = validation.positive_int("steps", steps, 0, who)
+    theta = _parameters(theta, who)
+    like = validation.shapes(theta)
     state, out = optimizer.init(theta), [theta]
-    for _ in range(steps):
-        theta, state = optimizer.step(theta, grad_fn(theta), state)
+    last: float | None = None
+    for k in range(steps):
+        grad = grad_fn(theta)
+        validation.check_tree_shapes("gradient", grad, like, who, leading=0)
+        size = _sum_of_squares(grad)
+        if not np.isfinite(size):
+            before = "none was" if last is None else f"the last one had norm {last:.6g}"
+            raise validation.NonFiniteLossError(
+                f"{who} stopped: it expected finite gradients, got a non-finite one at "
+                f"step {k} ({before}); the step size is probably too large"
+            )
+        last = float(np.sqrt(size))
+        theta, state = optimizer._update(theta, grad, state)
         out.append(theta)
     return out
+
+
+def _sum_of_squares(tree: Tree) -> float:
+    """The squared norm over every leaf (NaN or inf if any entry is)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(sum(np.sum(np.square(a)) for a in _args_leaves(tree)))
+
+
+def _args_leaves(tree: Tree) -> list[Array]:
+    if isinstance(tree, tuple):
+        return [leaf for t in tree for leaf in _args_leaves(t)]
+    return [np.asarray(tree, dtype=np.float64)]
+
+
+def _optimizer(optimizer: object, who: str) -> None:
+    if not isinstance(optimizer, _Optimizer):
+        raise TypeError(
+            f"{who} expected optimizer to be one of GradientDescent, HeavyBall, "
+            f"Nesterov, AdaGrad, Adam, got {type(optimizer).__name__}"
+        )
+
+
+def _callable(name: str, fn: object, who: str) -> None:
+    if not callable(fn):
+        raise TypeError(
+            f"{who} expected {name} to be callable, got {validation.describe(fn)}"
+        )
 
 
 def fit(
@@ -434,23 +509,49 @@ def fit(
     ... )
     >>> history.shape, bool(history[-1] < history[0] / 5)
     ((4,), True)
+
+    Raises
+    ------
+    TypeError
+        For an argument of the wrong kind (``rng=None``, a float ``epochs``, ...).
+    ValueError
+        For sizes out of range (``batch_size`` larger than :math:`N`), ``x`` and ``y``
+        of different lengths, non-finite data or parameters, or gradients of the wrong
+        shapes.
+    adjnets.validation.NonFiniteLossError
+        If a minibatch's loss is not finite: the message names the step and the last
+        finite loss.
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not _is_count(value, 1):
-            raise ValueError(
-                f"fit expected {name} to be a positive integer, got {value!r}"
-            )
-    rng = np.random.default_rng(rng)
+    who = "fit"
+    _optimizer(optimizer, who)
+    _callable("loss_and_gradient", loss_and_gradient, who)
+    epochs = validation.positive_int("epochs", epochs, who=who)
+    batch_size = validation.positive_int("batch_size", batch_size, who=who)
+    rng = validation.generator(rng, who)
+    x = validation.as_float_array("x", x, who)
+    y = validation.as_float_array("y", y, who)
+    if x.ndim < 1 or y.ndim < 1 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"{who} expected x and y with the same number N >= 1 of points along the "
+            f"leading axis, got shapes {x.shape} and {y.shape}"
+        )
     n = len(x)
-    theta = _float(theta)
+    if batch_size > n:
+        raise ValueError(f"{who} expected batch_size <= N = {n}, got {batch_size}")
+    theta = _parameters(theta, who)
+    like = validation.shapes(theta)
     state = optimizer.init(theta)
     history = [loss_and_gradient(x, y, theta)[0] / n]
+    step, last = 0, None
     for _ in range(epochs):
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
-            _, grad = loss_and_gradient(x[idx], y[idx], theta)
+            value, grad = loss_and_gradient(x[idx], y[idx], theta)
+            last = validation.finite_loss(float(value), step, last, who)
+            validation.check_tree_shapes("gradient", grad, like, who, leading=0)
             grad = _divided(grad, len(idx))
-            theta, state = optimizer.step(theta, grad, state)
+            theta, state = optimizer._update(theta, grad, state)
+            step += 1
         history.append(loss_and_gradient(x, y, theta)[0] / n)
     return theta, np.asarray(history, dtype=np.float64)

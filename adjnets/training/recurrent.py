@@ -14,24 +14,25 @@ The data sets they are trained on are in :mod:`adjnets.data.sequences`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from adjnets._args import binary_mask, generator, positive_int
+from adjnets import validation
 from adjnets.calculus.losses import Loss
 from adjnets.calculus.spaces import Array, Tree, norm, tree_map
-from adjnets.recurrent.rnn import RNN, RNNParams, rtrl_start, rtrl_step
+from adjnets.recurrent.rnn import (
+    RNN,
+    RNNParams,
+    RTRLState,
+    _initial_state,
+    _loss,
+    _network,
+    _rtrl_step,
+    _sequences,
+    _targets,
+)
+from adjnets.validation import binary_mask, generator, positive_int
 
 __all__ = ["train_online_rtrl", "train_rnn"]
-
-
-def _is_rate(value: object, zero_ok: bool = False) -> bool:
-    """Whether ``value`` is a finite real number > 0 (>= 0 with ``zero_ok``)."""
-    if not isinstance(value, numbers.Real):
-        return False
-    rate = float(value)
-    return (rate >= 0 if zero_ok else rate > 0) and rate < np.inf
 
 
 def _divided(tree: Tree, n: float) -> Tree:
@@ -79,6 +80,19 @@ def train_rnn(
     entry is a ValueError) is that of :func:`~adjnets.recurrent.rnn.sequence_loss`, so
     each step follows the gradient of the loss it records.
 
+    Raises
+    ------
+    TypeError
+        For an argument of the wrong kind (``rng=None``, a float ``epochs``, a
+        boolean array, ``rnn`` not an RNN).
+    ValueError
+        For sizes or rates out of range (a negative ``clip``, ``batch_size`` above
+        :math:`N`), shapes that disagree, a length-0 sequence, a mask entry not 0 or 1,
+        or a non-finite input, parameter, or target where the mask is 1.
+    adjnets.validation.NonFiniteLossError
+        If a minibatch's loss is not finite: the message names the step and the last
+        finite loss.
+
     Returns
     -------
     params : RNNParams
@@ -87,20 +101,28 @@ def train_rnn(
         The mean loss per target step of each epoch, averaged over its minibatches as
         they were met (before each step).
     """
-    if not _is_rate(lr):
-        raise ValueError(f"train_rnn expected a positive learning rate, got {lr!r}")
-    epochs, batch_size = (
-        positive_int("epochs", epochs),
-        positive_int("batch_size", batch_size),
-    )
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    m = binary_mask("mask", mask, x.shape[:2], "train_rnn")
+    who = "train_rnn"
+    _network(rnn, who)
+    _loss(loss, who)
+    lr = validation.positive("lr", lr, who)
+    epochs = positive_int("epochs", epochs, who=who)
+    batch_size = positive_int("batch_size", batch_size, who=who)
+    clip = None if clip is None else validation.positive("clip", clip, who)
+    rng = generator(rng, who)
+    x = _sequences("x", x, rnn.cell.n_x, who)
+    N = x.shape[0]
+    if batch_size > N:
+        raise ValueError(f"{who} expected batch_size <= N = {N}, got {batch_size}")
+    m = binary_mask("mask", mask, x.shape[:2], who)
     if not m.any():
-        raise ValueError("train_rnn expected a mask with at least one target (a 1)")
-    rng = generator(rng)
+        raise ValueError(
+            f"{who} expected a mask with at least one target (a 1), got 0s"
+        )
+    y = _targets(y, x.shape[:2], m, who)
+    params = RNNParams(*validation.tree_like("params", params, rnn.param_shapes, who))
     grad_fn = getattr(rnn, "bptt", rnn.loss_and_gradient_bptt)
     history = np.empty(epochs)
-    N = x.shape[0]
+    step, last = 0, None
     for epoch in range(epochs):
         order = rng.permutation(N)
         total, count = 0.0, 0.0
@@ -110,6 +132,8 @@ def train_rnn(
             if n_targets == 0:
                 continue
             value, g = grad_fn(x[idx], y[idx], params, loss, m[idx])
+            last = validation.finite_loss(value, step, last, who)
+            step += 1
             g = _clipped(_divided(g, n_targets), clip)
             params = tree_map(lambda p, d: p - lr * d, params, g)
             total, count = total + value, count + n_targets
@@ -145,6 +169,14 @@ def train_online_rtrl(
     ``(N, T)``, 0s and 1s or booleans; any other entry is a ValueError) marks the steps
     with a target, as for :func:`~adjnets.recurrent.rnn.sequence_loss`.
 
+    Raises
+    ------
+    TypeError, ValueError
+        For arguments of the wrong kind or value (see :func:`train_rnn`).
+    adjnets.validation.NonFiniteLossError
+        If a step's loss is not finite: the message names the step and the last
+        finite loss.
+
     Returns
     -------
     params : RNNParams
@@ -153,22 +185,26 @@ def train_online_rtrl(
         The loss of each step (summed over the streams), each computed with the
         parameters of that moment, before the step's own update.
     """
-    if not _is_rate(lr, zero_ok=True):
-        raise ValueError(f"train_online_rtrl expected a learning rate >= 0, got {lr!r}")
-    every = positive_int("every", every)
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.ndim != 3 or y.ndim != 3 or x.shape[:2] != y.shape[:2]:
-        raise ValueError(
-            "train_online_rtrl expected streams (N, T, n_x) and (N, T, n_y), got "
-            f"{x.shape} and {y.shape}"
-        )
+    who = "train_online_rtrl"
+    _network(rnn, who)
+    _loss(loss, who)
+    lr = validation.nonnegative("lr", lr, who)
+    every = positive_int("every", every, who=who)
+    clip = None if clip is None else validation.positive("clip", clip, who)
+    x = _sequences("x", x, rnn.cell.n_x, who)
     N, T = x.shape[:2]
-    m = binary_mask("mask", mask, (N, T), "train_online_rtrl")
-    state = rtrl_start(rnn, N, h0)
+    m = binary_mask("mask", mask, (N, T), who)
+    y = _targets(y, (N, T), m, who)
+    params = RNNParams(*validation.tree_like("params", params, rnn.param_shapes, who))
+    state = RTRLState(_initial_state(h0, N, rnn.cell.n_h, who), None)
     losses = np.empty(T)
     acc, n_acc = None, 0.0
+    last = None
     for i in range(T):
-        value, g, state = rtrl_step(rnn, params, state, x[:, i], y[:, i], loss, m[:, i])
+        value, g, state = _rtrl_step(
+            rnn, params, state, x[:, i], y[:, i], loss, m[:, i]
+        )
+        last = validation.finite_loss(value, i, last, who)
         losses[i] = value
         acc = g if acc is None else tree_map(np.add, acc, g)
         n_acc += float(m[:, i].sum())

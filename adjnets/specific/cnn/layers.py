@@ -36,6 +36,7 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise, identity, tanh
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.maps import Layer, Linearization, StateLinearization, StateMap
@@ -64,13 +65,34 @@ __all__ = [
 # -- vectorised cropping and convolution -----------------------------------------------
 
 
-def _pair(value: int | Sequence[int], what: str, minimum: int) -> tuple[int, int]:
-    pair = tuple(value) if isinstance(value, Sequence | np.ndarray) else (value, value)
-    if len(pair) != 2 or any(int(v) != v or v < minimum for v in pair):
-        raise ValueError(
-            f"{what} expected an integer >= {minimum} or a pair of them, got {value!r}"
+def _pair(
+    value: int | Sequence[int], name: str, minimum: int, who: str
+) -> tuple[int, int]:
+    """An integer >= ``minimum`` or a pair of them, as a pair (TypeError for floats,
+    bools and None, ValueError below ``minimum`` or for another length)."""
+    if isinstance(value, Sequence | np.ndarray):
+        pair = tuple(value)
+        if len(pair) != 2:
+            raise ValueError(
+                f"{who} expected {name} as an integer >= {minimum} or a pair of them, "
+                f"got {value!r}"
+            )
+    else:
+        pair = (value, value)
+    a, b = (validation.positive_int(name, v, minimum, who) for v in pair)
+    return a, b
+
+
+def _ints(
+    value: object, name: str, length: int, minimum: int, who: str
+) -> tuple[int, ...]:
+    """A tuple of ``length`` integers >= ``minimum`` (a shape or a size)."""
+    if not isinstance(value, Sequence | np.ndarray) or len(value) != length:
+        raise TypeError(
+            f"{who} expected {name} as a tuple of {length} integers, got "
+            f"{validation.describe(value)}"
         )
-    return int(pair[0]), int(pair[1])
+    return tuple(validation.positive_int(name, v, minimum, who) for v in value)
 
 
 def conv_output_size(n: int, p: int, stride: int = 1, pad: int = 0) -> int:
@@ -80,13 +102,24 @@ def conv_output_size(n: int, p: int, stride: int = 1, pad: int = 0) -> int:
     Raises
     ------
     ValueError
-        If the (padded) axis is shorter than the window, so that no window fits.
+        If the (padded) axis is shorter than the window, so that no window fits, or a
+        size is out of range (``n, p, stride >= 1``, ``pad >= 0``).
+    TypeError
+        If a size is not an integer.
     """
+    who = "conv_output_size"
+    n = validation.positive_int("n", n, 1, who)
+    p = validation.positive_int("p", p, 1, who)
+    stride = validation.positive_int("stride", stride, 1, who)
+    pad = validation.positive_int("pad", pad, 0, who)
+    return _output_size(n, p, stride, pad)
+
+
+def _output_size(n: int, p: int, stride: int, pad: int) -> int:
     if n + 2 * pad < p:
         raise ValueError(
-            f"a window of size {p} does not fit an axis of length {n} with padding "
-            f"{pad} "
-            f"(expected n + 2 pad >= p)"
+            f"a window does not fit: expected an axis of length n with n + 2 pad >= p, "
+            f"got n = {n}, pad = {pad}, p = {p}"
         )
     return (n + 2 * pad - p) // stride + 1
 
@@ -122,17 +155,29 @@ def crops(x: Array, kernel: int | tuple[int, int], stride: int = 1) -> Array:
     Returns
     -------
     array, shape (..., n_hat, l_hat, p, q, m)
+
+    Raises
+    ------
+    ValueError
+        For images that are not ``(..., n, l, m)`` or smaller than the window, a
+        kernel or stride below 1, or a non-finite entry.
+    TypeError
+        For a kernel or stride that is not an integer, or ``x`` not real numbers.
     """
-    x = np.asarray(x, dtype=float)
-    p, q = _pair(kernel, "crops: kernel", 1)
-    if int(stride) != stride or stride < 1:
-        raise ValueError(f"crops expected a stride >= 1, got {stride!r}")
+    x = validation.as_float_array("x", x, "crops")
+    p, q = _pair(kernel, "kernel", 1, "crops")
+    stride = validation.positive_int("stride", stride, 1, "crops")
+    return _crops(x, (p, q), stride, "crops")
+
+
+def _crops(x: Array, kernel: tuple[int, int], stride: int, who: str) -> Array:
+    p, q = kernel
     if x.ndim < 3:
         raise ValueError(
-            f"crops expected images of shape (..., n, l, m), got shape {x.shape}"
+            f"{who} expected images of shape (..., n, l, m), got shape {x.shape}"
         )
-    conv_output_size(x.shape[-3], p, stride)  # raises if no window fits
-    conv_output_size(x.shape[-2], q, stride)
+    _output_size(x.shape[-3], p, stride, 0)  # raises if no window fits
+    _output_size(x.shape[-2], q, stride, 0)
     # (..., n-p+1, l-q+1, m, p, q)
     windows = np.lib.stride_tricks.sliding_window_view(x, (p, q), axis=(-3, -2))
     return np.moveaxis(windows[..., ::stride, ::stride, :, :, :], -3, -1)
@@ -166,8 +211,24 @@ def convolve(
     array, shape (..., n_hat, l_hat, m2)
         :math:`\hat n = \lfloor(n + 2\,\mathrm{pad} - p)/\Delta\rfloor + 1`, and the
         same for :math:`\hat\ell`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For arrays of the wrong shapes or with non-finite entries, a stride below 1,
+        a negative pad, or windows that do not fit (as :func:`crops`).
     """
-    W, x = np.asarray(W, dtype=float), np.asarray(x, dtype=float)
+    who = "convolve"
+    W, x = (
+        validation.as_float_array("W", W, who),
+        validation.as_float_array("x", x, who),
+    )
+    stride = validation.positive_int("stride", stride, 1, who)
+    pad2 = _pair(pad, "pad", 0, who)
+    return _convolve(W, x, stride, pad2)
+
+
+def _convolve(W: Array, x: Array, stride: int, pad: tuple[int, int]) -> Array:
     if W.ndim != 4 or x.ndim < 3 or x.shape[-1] != W.shape[2]:
         raise ValueError(
             "convolve expected filters (p, q, m1, m2) and images (..., n, l, m1) with "
@@ -179,9 +240,9 @@ def convolve(
 
 def _windows(
     x: Array,
-    kernel: int | tuple[int, int],
+    kernel: tuple[int, int],
     stride: int,
-    pad: int | tuple[int, int],
+    pad: tuple[int, int],
     who: str,
 ) -> Array:
     r"""Every window of the zero-padded image(s), copied once into one contiguous array.
@@ -191,9 +252,7 @@ def _windows(
     are each one matrix product with it, so a layer that needs both at the same
     :math:`x` builds it once (:meth:`Conv2d.linearize`).
     """
-    return np.ascontiguousarray(
-        crops(_pad_spatial(x, _pair(pad, f"{who}: pad", 0)), kernel, stride)
-    )
+    return np.ascontiguousarray(_crops(_pad_spatial(x, pad), kernel, stride, who))
 
 
 @implements("Theorem 4.2.3")
@@ -230,11 +289,33 @@ def conv_input_adjoint(
     Returns
     -------
     array, shape (..., n, l, m1)
+
+    Raises
+    ------
+    ValueError, TypeError
+        For arrays of the wrong shapes or with non-finite entries, or sizes, a
+        stride or a pad out of range or not integers.
     """
-    W, z = np.asarray(W, dtype=float), np.asarray(z, dtype=float)
+    who = "conv_input_adjoint"
+    W, z = (
+        validation.as_float_array("W", W, who),
+        validation.as_float_array("z", z, who),
+    )
+    if W.ndim != 4:
+        raise ValueError(
+            f"{who} expected W of shape (p, q, m1, m2), got shape {W.shape}"
+        )
+    n, ell = _ints(in_size, "in_size", 2, 1, who)
+    stride = validation.positive_int("stride", stride, 1, who)
+    return _input_adjoint(W, z, (n, ell), stride, _pair(pad, "pad", 0, who))
+
+
+def _input_adjoint(
+    W: Array, z: Array, in_size: tuple[int, ...], stride: int, pad: tuple[int, int]
+) -> Array:
     p, q, m1, m2 = W.shape
-    (n, ell), (ph, pw) = in_size, _pair(pad, "conv_input_adjoint: pad", 0)
-    nh, lh = conv_output_size(n, p, stride, ph), conv_output_size(ell, q, stride, pw)
+    (n, ell), (ph, pw) = in_size, pad
+    nh, lh = _output_size(n, p, stride, ph), _output_size(ell, q, stride, pw)
     if z.ndim < 3 or z.shape[-3:] != (nh, lh, m2):
         raise ValueError(
             f"conv_input_adjoint expected z of shape (..., {nh}, {lh}, {m2}), got "
@@ -280,17 +361,27 @@ def conv_filter_adjoint(
     Returns
     -------
     array, shape (p, q, m1, m2)
+
+    Raises
+    ------
+    ValueError, TypeError
+        For arrays of the wrong shapes or with non-finite entries, or a kernel, a
+        stride or a pad out of range or not integers.
     """
-    x = np.asarray(x, dtype=float)
-    return _filter_adjoint_of_windows(
-        _windows(x, kernel, stride, pad, "conv_filter_adjoint"), z
+    who = "conv_filter_adjoint"
+    x, z = (
+        validation.as_float_array("x", x, who),
+        validation.as_float_array("z", z, who),
     )
+    kernel2 = _pair(kernel, "kernel", 1, who)
+    stride = validation.positive_int("stride", stride, 1, who)
+    X = _windows(x, kernel2, stride, _pair(pad, "pad", 0, who), who)
+    return _filter_adjoint_of_windows(X, z)
 
 
 def _filter_adjoint_of_windows(X: Array, z: Array) -> Array:
     r""":func:`conv_filter_adjoint` from the windows ``X`` of :math:`x`
     (:func:`_windows`)."""
-    z = np.asarray(z, dtype=float)
     if z.ndim < 3 or z.shape[-3:-1] != X.shape[-5:-3]:
         raise ValueError(
             f"conv_filter_adjoint expected z of shape (..., {X.shape[-5]}, "
@@ -338,12 +429,36 @@ def convolution(
     kernel : int or (p, q)
     stride, pad
         As in :func:`convolve`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For sizes, a kernel, a stride or a pad out of range or not integers (checked
+        here, once; the maps check the shapes of what they are given).
     """
-    kernel = _pair(kernel, "convolution: kernel", 1)
+    who = "convolution"
+    size = _ints(in_size, "in_size", 2, 1, who)
+    kernel2 = _pair(kernel, "kernel", 1, who)
+    stride = validation.positive_int("stride", stride, 1, who)
+    pad2 = _pair(pad, "pad", 0, who)
+    return _convolution(size, kernel2, stride, pad2)
+
+
+def _convolution(
+    in_size: tuple[int, ...],
+    kernel: tuple[int, int],
+    stride: int,
+    pad: tuple[int, int],
+) -> BilinearMap:
     return BilinearMap(
-        lambda W, x: convolve(W, x, stride, pad),
-        lambda W, z: conv_input_adjoint(W, z, in_size, stride, pad),
-        lambda x, z: conv_filter_adjoint(x, z, kernel, stride, pad),
+        lambda W, x: _convolve(W, np.asarray(x, dtype=float), stride, pad),
+        lambda W, z: _input_adjoint(
+            W, np.asarray(z, dtype=float), in_size, stride, pad
+        ),
+        lambda x, z: _filter_adjoint_of_windows(
+            _windows(np.asarray(x, dtype=float), kernel, stride, pad, "convolution"),
+            np.asarray(z, dtype=float),
+        ),
         "C",
     )
 
@@ -372,8 +487,15 @@ def thesis_filter(W: Array, m_in: int) -> Array:
     Returns
     -------
     array, shape (p, q, m_in, m2)
+
+    Raises
+    ------
+    ValueError, TypeError
+        For filters not of shape ``(p, q, m2)`` or not finite real numbers, or an
+        ``m_in`` that is not an integer >= 1.
     """
-    W = np.asarray(W, dtype=float)
+    W = validation.as_float_array("W", W, "thesis_filter")
+    m_in = validation.positive_int("m_in", m_in, 1, "thesis_filter")
     if W.ndim != 3:
         raise ValueError(
             "thesis_filter expected the thesis's filters (p, q, m2), got shape "
@@ -508,15 +630,11 @@ class Conv2d(Layer):
         pad: int | tuple[int, int] = 0,
     ) -> None:
         for name, value in (("m_in", m_in), ("m_out", m_out), ("stride", stride)):
-            if int(value) != value or value < 1:
-                raise ValueError(
-                    f"Conv2d expected {name} to be a positive integer, got {value!r}"
-                )
-        object.__setattr__(self, "m_in", m_in)
-        object.__setattr__(self, "m_out", m_out)
-        object.__setattr__(self, "kernel", _pair(kernel, "Conv2d: kernel", 1))
-        object.__setattr__(self, "stride", stride)
-        object.__setattr__(self, "pad", _pair(pad, "Conv2d: pad", 0))
+            object.__setattr__(
+                self, name, validation.positive_int(name, value, 1, "Conv2d")
+            )
+        object.__setattr__(self, "kernel", _pair(kernel, "kernel", 1, "Conv2d"))
+        object.__setattr__(self, "pad", _pair(pad, "pad", 0, "Conv2d"))
 
     @property
     def filter_shape(self) -> tuple[int, int, int, int]:
@@ -525,13 +643,13 @@ class Conv2d(Layer):
 
     def output_shape(self, in_shape: tuple[int, int, int]) -> tuple[int, int, int]:
         r"""``(n_hat, l_hat, m_out)`` for one input of shape ``(n, l, m_in)``."""
-        n, ell, m = in_shape
+        n, ell, m = _ints(in_shape, "in_shape", 3, 1, f"{self!r}.output_shape")
         if m != self.m_in:
             raise ValueError(f"{self!r} expected {self.m_in} input channels, got {m}")
         (p, q), (ph, pw) = self.kernel, self.pad
         return (
-            conv_output_size(n, p, self.stride, ph),
-            conv_output_size(ell, q, self.stride, pw),
+            _output_size(n, p, self.stride, ph),
+            _output_size(ell, q, self.stride, pw),
             self.m_out,
         )
 
@@ -541,14 +659,10 @@ class Conv2d(Layer):
         W = gain / np.sqrt(p * q * self.m_in) * rng.standard_normal(self.filter_shape)
         return ConvParams(W, np.zeros(self.m_out))
 
-    def _check(self, x: Array, theta: ConvParams) -> tuple[int, int, int]:
-        W, b = theta
-        if np.shape(W) != self.filter_shape or np.shape(b) != (self.m_out,):
-            raise ValueError(
-                f"{self!r} expected W of shape {self.filter_shape} and b of shape "
-                f"{(self.m_out,)}, "
-                f"got {np.shape(W)} and {np.shape(b)}"
-            )
+    def _check(self, x: Array) -> tuple[int, int, int]:
+        """The output shape of one image: the geometry of ``x`` (its channels, and
+        whether a window fits); :class:`~adjnets.calculus.maps.Layer` checked the rest.
+        """
         if np.ndim(x) < 3 or np.shape(x)[-1] != self.m_in:
             raise ValueError(
                 f"{self!r} expected images of shape (..., n, l, {self.m_in}), got "
@@ -557,21 +671,19 @@ class Conv2d(Layer):
         return self.output_shape(np.shape(x)[-3:])
 
     def __call__(self, x: Array, theta: ConvParams) -> Array:
-        self._check(x, theta)
-        return convolve(theta.W, x, self.stride, self.pad) + theta.b
+        self._check(x)
+        return _convolve(theta.W, x, self.stride, self.pad) + theta.b
 
     def linearize(self, x: Array, theta: ConvParams) -> Linearization:
-        out_core = self._check(x, theta)
-        x = np.asarray(x, dtype=float)
+        out_core = self._check(x)
         W, b = theta
         in_core = x.shape[-3:]
-        C = convolution(in_core[:2], self.kernel, self.stride, self.pad)
+        C = _convolution(in_core[:2], self.kernel, self.stride, self.pad)
         # shared by C(W, x) and its adjoint
         X = _windows(x, self.kernel, self.stride, self.pad, repr(self))
         output = np.tensordot(X, W, axes=3) + b
 
         def grad_adjoint(z: Array) -> ConvParams:
-            z = np.asarray(z, dtype=float)
             return ConvParams(
                 _filter_adjoint_of_windows(X, z), z.reshape(-1, self.m_out).sum(axis=0)
             )
@@ -657,10 +769,9 @@ class MaxPool2d(StateMap):
     r: int
 
     def __post_init__(self) -> None:
-        if int(self.r) != self.r or self.r < 1:
-            raise ValueError(
-                f"MaxPool2d expected a positive integer window size, got {self.r!r}"
-            )
+        object.__setattr__(
+            self, "r", validation.positive_int("r", self.r, 1, "MaxPool2d")
+        )
 
     def _windows(self, z: Array) -> Array:
         """The disjoint windows, flattened row-major: shape (..., n // r, l // r, m, r *
@@ -671,7 +782,10 @@ class MaxPool2d(StateMap):
                 f"{self.r}, "
                 f"got shape {np.shape(z)}"
             )
-        w = np.moveaxis(crops(z, self.r, self.r), -1, -3)  # (..., n2, l2, m, r, r)
+        r = self.r
+        w = np.moveaxis(
+            _crops(np.asarray(z, dtype=float), (r, r), r, repr(self)), -1, -3
+        )  # (..., n2, l2, m, r, r)
         return w.reshape((*w.shape[:-2], self.r * self.r))
 
     def __call__(self, z: Array) -> Array:
@@ -682,7 +796,6 @@ class MaxPool2d(StateMap):
     def linearize(self, z: Array) -> StateLinearization:
         r"""Value, :math:`D\Phi(z)` (4.24), :math:`D^*\Phi(z)` (4.26-4.27) and
         :math:`D^2\Phi(z) = 0`."""
-        z = np.asarray(z, dtype=float)
         r, in_core = self.r, z.shape[-3:]
         windows = self._windows(z)
         # the first maximiser in row-major order
@@ -700,7 +813,6 @@ class MaxPool2d(StateMap):
             return picked
 
         def adjoint(w: Array) -> Array:
-            w = np.asarray(w, dtype=float)
             # (..., n2, l2, m, r, r)
             routed: Array = (selector * w[..., None]).reshape((*w.shape, r, r))
             routed = np.moveaxis(routed, (-2, -1), (-4, -2)).reshape(
@@ -739,7 +851,6 @@ class Flatten(StateMap):
     """
 
     def __call__(self, z: Array) -> Array:
-        z = np.asarray(z, dtype=float)
         if z.ndim < 3:
             raise ValueError(
                 f"Flatten expected images of shape (..., n, l, m), got shape {z.shape}"
@@ -752,12 +863,6 @@ class Flatten(StateMap):
         size = out.shape[-1]
 
         def adjoint(w: Array) -> Array:
-            w = np.asarray(w, dtype=float)
-            if w.shape[-1:] != (size,):
-                raise ValueError(
-                    f"Flatten's adjoint expected a last axis of length {size}, got "
-                    f"shape {w.shape}"
-                )
             return w.reshape(w.shape[:-1] + in_core).copy()
 
         return StateLinearization(
@@ -818,6 +923,12 @@ def conv_layer(
     pool : int
         :math:`r`, the max-pooling window.
 
+    Raises
+    ------
+    ValueError, TypeError
+        For sizes out of range or not integers, or an activation that is not an
+        Elementwise.
+
     Examples
     --------
     >>> import numpy as np
@@ -829,6 +940,12 @@ def conv_layer(
     >>> layer(x, theta).shape  # 8 x 8 -> 6 x 6 (convolution) -> 3 x 3 (pooling)
     (2, 3, 3, 4)
     """
+    pool = validation.positive_int("pool", pool, 1, "conv_layer")
+    if not isinstance(activation, Elementwise):
+        raise TypeError(
+            "conv_layer expected activation to be an Elementwise, got "
+            f"{type(activation).__name__}"
+        )
     maps: tuple[StateMap, ...] = (
         (activation,) if pool == 1 else (activation, MaxPool2d(pool))
     )
@@ -911,11 +1028,26 @@ def cnn(
     >>> after, _ = net.loss_and_gradient(x, y, theta, cross_entropy)
     >>> print(after < before)
     True
+
+    Raises
+    ------
+    ValueError, TypeError
+        For sizes, channels, kernels, pools, strides or pads out of range or not
+        integers, lists of the wrong lengths, or windows that do not fit. The
+        network refuses inputs of any other shape than ``in_shape``.
     """
+    who = "cnn"
+    in_shape = _ints(in_shape, "in_shape", 3, 1, who)  # type: ignore[assignment]
     n, ell, m = in_shape
-    channels = list(channels)
+    if not isinstance(channels, Sequence):
+        raise TypeError(
+            "cnn expected channels as a sequence of integers, got "
+            f"{validation.describe(channels)}"
+        )
+    channels = [validation.positive_int("channels", c, 1, who) for c in channels]
+    n_out = validation.positive_int("n_out", n_out, 1, who)
     if not channels:
-        raise ValueError("cnn expected at least one convolution layer")
+        raise ValueError("cnn expected at least one convolution layer, got none")
     L = len(channels)
     kernels, pools = _per_layer(kernels, L, "kernels"), _per_layer(pools, L, "pools")
     strides, pads = _per_layer(strides, L, "strides"), _per_layer(pads, L, "pads")
@@ -937,4 +1069,4 @@ def cnn(
             layer = Then(layer.first, (*layer.maps, Flatten()))
         layers.append(layer)
     layers.append(Dense(n * ell * m, n_out, output))
-    return Network(layers)
+    return Network(layers, input_shape=in_shape)

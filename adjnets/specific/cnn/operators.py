@@ -21,9 +21,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from adjnets import validation
 from adjnets.calculus.spaces import Array
 from adjnets.pages.thesis import implements
-from adjnets.specific.cnn.layers import conv_output_size
+from adjnets.specific.cnn.layers import _ints, conv_output_size
 
 __all__ = [
     "crop",
@@ -45,6 +46,18 @@ __all__ = [
 
 
 # -- literal renderings of the thesis's definitions (1-based indices, small inputs) ----
+
+
+def _sizes(who: str, **sizes: object) -> tuple[int, ...]:
+    """Each keyword argument as an int >= 1 (1-based indices and sizes)."""
+    return tuple(validation.positive_int(k, v, 1, who) for k, v in sizes.items())
+
+
+def _matrix(name: str, value: object, who: str) -> Array:
+    a = validation.as_float_array(name, value, who)
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(f"{who} expected {name} as a nonempty matrix, got {a.shape}")
+    return a
 
 
 def _basis(shape: tuple[int, int], i: int, j: int) -> Array:
@@ -87,9 +100,10 @@ def kappa(x_j: Array, k: int, l: int, p: int, q: int) -> Array:
     p, q : int
         The window's size.
     """
-    x_j = np.asarray(x_j, dtype=float)
+    x_j = validation.as_float_array("x_j", x_j, "kappa")
     if x_j.ndim != 2:
         raise ValueError(f"kappa expected a matrix (n, l), got shape {x_j.shape}")
+    k, l, p, q = _sizes("kappa", k=k, l=l, p=p, q=q)
     _check_window(x_j.shape, (p, q), k, l)
     out = np.zeros((p, q))
     for s in range(1, p + 1):
@@ -119,11 +133,12 @@ def crop(x: Array, k: int, l: int, p: int, q: int) -> Array:
     x : array, shape (n1, l1, m1)
         One multi-channel image.
     """
-    x = np.asarray(x, dtype=float)
+    x = validation.as_float_array("x", x, "crop")
     if x.ndim != 3:
         raise ValueError(
             f"crop expected one image of shape (n, l, m), got shape {x.shape}"
         )
+    k, l, p, q = _sizes("crop", k=k, l=l, p=p, q=q)
     return sum(
         (kappa(x[..., j], k, l, p, q) for j in range(x.shape[-1])),
         start=np.zeros((p, q)),
@@ -143,9 +158,10 @@ def embed(y: Array, k: int, l: int, n: int, ell: int) -> Array:
     with its top-left entry at :math:`(k, l)`; it is :math:`\kappa_{k,l}^*` (proof of
     Lemma 4.2.1).
     """
-    y = np.asarray(y, dtype=float)
+    y = validation.as_float_array("y", y, "embed")
     if y.ndim != 2:
         raise ValueError(f"embed expected a matrix (p, q), got shape {y.shape}")
+    k, l, n, ell = _sizes("embed", k=k, l=l, n=n, ell=ell)
     p, q = y.shape
     _check_window((n, ell), (p, q), k, l)
     out = np.zeros((n, ell))
@@ -178,7 +194,7 @@ def crop_adjoint(y: Array, k: int, l: int, in_shape: tuple[int, int, int]) -> Ar
     -------
     array, shape (n1, l1, m1)
     """
-    n, ell, m = in_shape
+    n, ell, m = _ints(in_shape, "in_shape", 3, 1, "crop_adjoint")
     em = embed(y, k, l, n, ell)
     return sum(
         (np.multiply.outer(em, np.eye(m)[j]) for j in range(m)),
@@ -193,6 +209,7 @@ def gamma(k: int, l: int, delta: int) -> tuple[int, int]:
     The top-left entry of the :math:`(k, l)`-th window of a convolution (or pooling)
     with stride :math:`\Delta`.
     """
+    k, l, delta = _sizes("gamma", k=k, l=l, delta=delta)
     return 1 + (k - 1) * delta, 1 + (l - 1) * delta
 
 
@@ -213,10 +230,17 @@ def gamma_prime(k: int, l: int, k_: int, l_: int, r: int) -> tuple[int, int]:
     the position in the feature map that max-pooling uses to route its derivative
     (Theorem 4.2.7).
     """
+    k, l, k_, l_, r = _sizes("gamma_prime", k=k, l=l, k_=k_, l_=l_, r=r)
+    if k_ > r or l_ > r:
+        raise ValueError(
+            f"gamma_prime expected (k_, l_) in [r] x [r] = [{r}] x [{r}], got "
+            f"({k_}, {l_})"
+        )
     return k_ + (k - 1) * r, l_ + (l - 1) * r
 
 
 def _check_thesis_conv(W: Array, x: Array, stride: int) -> tuple[int, int]:
+    validation.positive_int("stride", stride, 1, "the thesis's convolution")
     if W.ndim != 3 or x.ndim != 3:
         raise ValueError(
             "the thesis's convolution expected filters (p, q, m2) and an image (n1, "
@@ -256,7 +280,10 @@ def thesis_convolve(W: Array, x: Array, stride: int = 1) -> Array:
     -------
     array, shape (n_hat, l_hat, m2)
     """
-    W, x = np.asarray(W, dtype=float), np.asarray(x, dtype=float)
+    W, x = (
+        validation.as_float_array("W", W, "thesis_convolve"),
+        validation.as_float_array("x", x, "thesis_convolve"),
+    )
     nh, lh = _check_thesis_conv(W, x, stride)
     p, q, m2 = W.shape
     out = np.zeros((nh, lh, m2))
@@ -295,8 +322,12 @@ def thesis_filter_adjoint(
     -------
     array, shape (p, q, m2)
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    p, q = kernel
+    who = "thesis_filter_adjoint"
+    x, y = (
+        validation.as_float_array("x", x, who),
+        validation.as_float_array("y", y, who),
+    )
+    p, q = _ints(kernel, "kernel", 2, 1, who)
     nh, lh = _check_thesis_conv(np.zeros((p, q, 1)), x, stride)
     if y.ndim != 3 or y.shape[:2] != (nh, lh):
         raise ValueError(
@@ -337,7 +368,12 @@ def thesis_input_adjoint(
     -------
     array, shape (n1, l1, m1)
     """
-    W, z = np.asarray(W, dtype=float), np.asarray(z, dtype=float)
+    who = "thesis_input_adjoint"
+    W, z = (
+        validation.as_float_array("W", W, who),
+        validation.as_float_array("z", z, who),
+    )
+    in_shape = _ints(in_shape, "in_shape", 3, 1, who)  # type: ignore[assignment]
     nh, lh = _check_thesis_conv(W, np.zeros(in_shape), stride)
     if z.ndim != 3 or z.shape != (nh, lh, W.shape[-1]):
         raise ValueError(
@@ -358,7 +394,7 @@ def thesis_input_adjoint(
 def thesis_max(z: Array) -> float:
     r""":math:`\max(z) = \max_{(k,l)\in[r]\times[r]}\langle z, \check E_{k,l}\rangle`
     (equation 4.20)."""
-    z = np.asarray(z, dtype=float)
+    z = _matrix("z", z, "thesis_max")
     return max(
         float(np.vdot(z, _basis(z.shape, k, l)))
         for k in range(1, z.shape[0] + 1)
@@ -379,7 +415,7 @@ def window_argmax(z: Array) -> tuple[int, int]:
     does not depend on the rule; only its derivative on a tie does (where the max is not
     differentiable). Returns 1-based indices.
     """
-    z = np.asarray(z, dtype=float)
+    z = _matrix("z", z, "window_argmax")
     best, where = -np.inf, None
     for k in range(1, z.shape[0] + 1):
         for l in range(1, z.shape[1] + 1):
@@ -398,14 +434,28 @@ def max_derivative(z: Array, v: Array) -> float:
     equation 4.21).
 
     :math:`(k^*, l^*)` is the maximiser of :math:`z` (:func:`window_argmax`; first in
-    row-major order on ties, Remark 4.2.5). Where the maximiser is unique this is the
-    derivative; on a tie the max has no derivative, and this is the one-sided derivative
-    along the chosen entry.
+    row-major order on ties, Remark 4.2.5), and the value returned is always
+    :math:`v_{k^*,l^*}`, the entry of :math:`v` at that maximiser. Where the maximiser
+    is unique this is the derivative. On a tie the max has no derivative: along
+    :math:`v` its slope is :math:`\max_T v` to the right of :math:`t = 0` and
+    :math:`\min_T v` to the left, :math:`T` the set of maximisers. The value returned
+    lies between them, :math:`\min_T v\le v_{k^*,l^*}\le\max_T v`, but is in
+    general neither: it is a one-sided slope only when the chosen entry happens to
+    hold the largest (right) or the smallest (left) entry of :math:`v` over :math:`T`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unless ``z`` and ``v`` are nonempty matrices of one shape of finite real
+        numbers.
     """
-    return float(np.vdot(v, _basis(np.shape(z), *window_argmax(z))))
+    z = _matrix("z", z, "max_derivative")
+    v = validation.batch("v", v, z.shape, "max_derivative", leading=0)
+    return float(np.vdot(v, _basis(z.shape, *window_argmax(z))))
 
 
 def _pool_sizes(y_j: Array, r: int) -> tuple[int, int]:
+    r = validation.positive_int("r", r, 1, "the thesis's pooling")
     if np.ndim(y_j) != 2:
         raise ValueError(
             "the thesis's pooling expected a matrix (n_hat, l_hat), got shape "
@@ -434,7 +484,7 @@ def thesis_pool(y_j: Array, r: int) -> Array:
     :math:`\ell_2 = \lfloor\hat\ell_1/r\rfloor`: rows and columns that do not fill a
     window are dropped. :math:`\Phi` (4.18) applies :math:`\phi` to each channel.
     """
-    y_j = np.asarray(y_j, dtype=float)
+    y_j = validation.as_float_array("y_j", y_j, "thesis_pool")
     n2, l2 = _pool_sizes(y_j, r)
     out = np.zeros((n2, l2))
     for k in range(1, n2 + 1):
@@ -466,7 +516,9 @@ def thesis_pool_derivative(y_j: Array, v_j: Array, r: int) -> Array:
     :math:`\langle y_j, \widehat E_{\gamma'(k,l,k',l',r)}\rangle` over
     :math:`(k', l')\in[r]\times[r]` (it depends on the window :math:`(k, l)`).
     """
-    y_j, v_j = np.asarray(y_j, dtype=float), np.asarray(v_j, dtype=float)
+    who = "thesis_pool_derivative"
+    y_j = validation.as_float_array("y_j", y_j, who)
+    v_j = validation.batch("v_j", v_j, y_j.shape, who, leading=0)
     shape = _pool_sizes(y_j, r)
     out = np.zeros(shape)
     for k, l, route in _pool_routes(y_j, r):
@@ -484,8 +536,10 @@ def thesis_pool_adjoint(y_j: Array, z_j: Array, r: int) -> Array:
     each window's cotangent goes to its maximiser; every other entry (and every dropped
     row or column) gets zero.
     """
-    y_j, z_j = np.asarray(y_j, dtype=float), np.asarray(z_j, dtype=float)
+    who = "thesis_pool_adjoint"
+    y_j = validation.as_float_array("y_j", y_j, who)
     shape = _pool_sizes(y_j, r)
+    z_j = validation.batch("z_j", z_j, shape, who, leading=0)
     out = np.zeros(y_j.shape)
     for k, l, route in _pool_routes(y_j, r):
         out += np.vdot(z_j, _basis(shape, k, l)) * _basis(y_j.shape, *route)

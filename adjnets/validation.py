@@ -1,4 +1,4 @@
-r"""The package's validation layer: every check of an argument at the public boundary.
+r"""The validation layer: the checks of every argument at the package's public boundary.
 
 Every public function and method of :mod:`adjnets` checks its arguments with these
 functions, once, where they come in; nothing deeper re-checks them. A refusal is a
@@ -50,7 +50,7 @@ def _prefix(who: str) -> str:
     return f"{who} expected" if who else "expected"
 
 
-def _kind(value: object) -> str:
+def describe(value: object) -> str:
     """A short description of what came, for messages."""
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
@@ -89,7 +89,8 @@ def as_float_array(
         if a.dtype.kind not in "iuf":
             what = "complex numbers" if a.dtype.kind == "c" else f"dtype {a.dtype}"
             raise TypeError(
-                f"{_prefix(who)} {name} of real numbers (floating or integer), got {what}"
+                f"{_prefix(who)} {name} of real numbers (floating or integer), "
+                f"got {what}"
             )
         a = a.astype(np.float64, copy=False)
     if finite:
@@ -173,7 +174,10 @@ def point_shape(
         elif leading == 0:
             want = str(tuple(point))
         else:
-            want = f"({', '.join(['N'] * leading)}{', ' if dims else ''}{dims})"
+            axes = (
+                "N" if leading == 1 else ", ".join(f"N{i + 1}" for i in range(leading))
+            )
+            want = f"({axes}{', ' if dims else ''}{dims})"
         raise ValueError(
             f"{_prefix(who)} {name} of shape {want}, got shape {tuple(shape)}"
         )
@@ -203,7 +207,7 @@ def tree_like(
         what = (
             f"a {type(like).__name__}{fields}" if fields else f"a tuple of {len(like)}"
         )
-        raise TypeError(f"{_prefix(who)} {name} as {what}, got {_kind(value)}")
+        raise TypeError(f"{_prefix(who)} {name} as {what}, got {describe(value)}")
     fields = getattr(like, "_fields", None) or [str(i) for i in range(len(like))]
     children = [
         tree_like(f"{name}.{f}", v, sub, who, finite=finite, leading=leading)
@@ -229,7 +233,7 @@ def check_tree_shapes(
         return
     if not isinstance(value, tuple) or len(value) != len(like):
         raise TypeError(
-            f"{_prefix(who)} {name} as a tuple of {len(like)}, got {_kind(value)}"
+            f"{_prefix(who)} {name} as a tuple of {len(like)}, got {describe(value)}"
         )
     fields = getattr(like, "_fields", None) or [str(i) for i in range(len(like))]
     for f, v, sub in zip(fields, value, like, strict=True):
@@ -269,7 +273,7 @@ def real(
     """
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise TypeError(
-            f"{_prefix(who)} {name} to be a real number, got {_kind(value)}"
+            f"{_prefix(who)} {name} to be a real number, got {describe(value)}"
         )
     x = float(value)
     parts = []
@@ -315,7 +319,8 @@ def positive_int(name: str, value: object, minimum: int = 1, who: str = "") -> i
     float such as ``3.0``), ValueError unless it is ``>= minimum``."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"{_prefix(who)} {name} to be an integer >= {minimum}, got {_kind(value)}"
+            f"{_prefix(who)} {name} to be an integer >= {minimum}, "
+            f"got {describe(value)}"
         )
     if value < minimum:
         raise ValueError(
@@ -335,14 +340,15 @@ def generator(rng: object, who: str = "", name: str = "rng") -> np.random.Genera
     if isinstance(rng, bool | np.bool_) or not isinstance(rng, numbers.Integral):
         raise TypeError(
             f"{_prefix(who)} {name} to be a numpy.random.Generator or an integer "
-            f"seed (for results that do not change from run to run), got {_kind(rng)}"
+            "seed (for results that do not change from run to run), "
+            f"got {describe(rng)}"
         )
     if rng < 0:
         raise ValueError(f"{_prefix(who)} {name} seed to be >= 0, got {rng!r}")
     return np.random.default_rng(int(rng))
 
 
-# -- labels and masks -------------------------------------------------------------------
+# -- labels and masks ------------------------------------------------------------------
 
 
 def labels(
@@ -384,17 +390,17 @@ def binary_mask(
         return np.ones(shape)
     m = np.asarray(value)
     if m.shape != shape:
-        raise ValueError(f"{who} expected {name} of shape {shape}, got {m.shape}")
+        raise ValueError(f"{_prefix(who)} {name} of shape {shape}, got shape {m.shape}")
     if not any(np.issubdtype(m.dtype, t) for t in (np.bool_, np.integer, np.floating)):
-        raise ValueError(
-            f"{who} expected {name} of 0s and 1s (or booleans), got dtype {m.dtype}"
+        raise TypeError(
+            f"{_prefix(who)} {name} of 0s and 1s (or booleans), got dtype {m.dtype}"
         )
     bad = np.flatnonzero((m != 0) & (m != 1))  # NaN is neither
     if bad.size:
         first = m.flat[bad[0]].item()
         where = tuple(int(i) for i in np.unravel_index(bad[0], shape))
         raise ValueError(
-            f"{who} expected {name} with entries in {{0, 1}} (or booleans), got "
+            f"{_prefix(who)} {name} with entries in {{0, 1}} (or booleans), got "
             f"{first!r} at index {where} ({bad.size} entries not 0 or 1)"
         )
     return m.astype(float)
@@ -412,6 +418,27 @@ def finite_loss(value: float, step: int, last: float | None, who: str) -> float:
         "no step was finite" if last is None else f"the last finite loss was {last:.6g}"
     )
     raise NonFiniteLossError(
-        f"{who} stopped: the loss became {value} at step {step} ({before}); the step "
-        "size is probably too large for this problem"
+        f"{who} expected a finite loss, got {value} at step {step} ({before}); it "
+        "stopped there: the step size is probably too large for this problem"
     )
+
+
+# -- objects ---------------------------------------------------------------------------
+
+
+def instance(name: str, value: object, kind: type | tuple[type, ...], who: str) -> None:
+    """TypeError unless ``value`` is an instance of ``kind`` (a linear map where one is
+    meant, say)."""
+    if not isinstance(value, kind):
+        names = (
+            " or ".join(k.__name__ for k in kind)
+            if isinstance(kind, tuple)
+            else kind.__name__
+        )
+        raise TypeError(f"{_prefix(who)} {name} to be a {names}, got {describe(value)}")
+
+
+def function(name: str, value: object, who: str) -> None:
+    """TypeError unless ``value`` is callable."""
+    if not callable(value):
+        raise TypeError(f"{_prefix(who)} {name} to be callable, got {describe(value)}")

@@ -101,12 +101,8 @@ def as_float_array(
 def all_finite(name: str, a: Array, who: str = "") -> None:
     """ValueError unless every entry of ``a`` is finite; the message counts the
     non-finite entries and gives the first one and its index."""
-    # The sum is finite when every entry is (one pass, no temporary array); only when
-    # it is not are the entries looked at one by one (an overflowing sum of finite
-    # entries passes there).
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(a)):
-            return
+    if np.isfinite(a).all():  # one pass; faster than a sum under np.errstate
+        return
     bad = np.flatnonzero(~np.isfinite(a))
     if bad.size:
         where = tuple(int(i) for i in np.unravel_index(bad[0], a.shape))

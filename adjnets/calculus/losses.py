@@ -16,7 +16,7 @@ gradient of the loss with respect to the network output :math:`\hat y = F(x;\the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -68,10 +68,19 @@ class Loss:
     value: Callable[[Array, Array], float]
     error: Callable[[Array, Array], Array]
     predict: Callable[[Array], Array]
+    # value and error as given, without the checks: for callers that checked already
+    _value: Callable[[Array, Array], float] = field(
+        init=False, repr=False, compare=False
+    )
+    _error: Callable[[Array, Array], Array] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         # value and error check their arguments at the boundary (see adjnets.validation)
         value, error = self.value, self.error
+        object.__setattr__(self, "_value", value)
+        object.__setattr__(self, "_error", error)
 
         def checked_value(y_hat: Array, y: Array) -> float:
             return value(*self.validate(y_hat, y))

@@ -115,6 +115,19 @@ def _checked_map(
     )
 
 
+def _unvalidated(obj: Layer | StateMap, name: str) -> Callable[..., Any]:
+    """``obj``'s ``__call__`` or ``linearize`` as its class wrote it, without the
+    boundary checks: for a caller that has validated the arguments once already (a
+    network over its layers, a recurrent network over its time steps)."""
+    method = getattr(type(obj), name)
+    return functools.partial(getattr(method, "__wrapped__", method), obj)
+
+
+@functools.lru_cache(maxsize=1024)
+def _param_shapes(layer: Layer) -> Any:
+    return validation.shapes(layer.init(np.random.default_rng(0)))
+
+
 def _validated_linearize(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def linearize(self: Layer, x: Tree, theta: Tree) -> Linearization:
@@ -163,11 +176,18 @@ class Layer(ABC):
         any (a convolution takes images of any size)."""
         return None
 
-    @functools.cached_property
+    @property
     def param_shapes(self) -> Any:
-        """The shapes of the parameter :math:`\\theta`, a tree like :meth:`init`'s
-        (read once from a draw of it)."""
-        return validation.shapes(self.init(np.random.default_rng(0)))
+        """The shapes of the parameter :math:`\\theta`, a tree like :meth:`init`'s.
+
+        Read from a draw of :meth:`init`, once per distinct layer: layers are frozen
+        dataclasses, equal when their fields are, so the shapes are kept by value (a
+        network that builds its layers anew on each call does not draw again).
+        """
+        try:
+            return _param_shapes(self)
+        except TypeError:  # a layer that cannot be hashed: draw every time
+            return validation.shapes(self.init(np.random.default_rng(0)))
 
     def _who(self) -> str:
         return repr(self)

@@ -34,7 +34,13 @@ from adjnets import validation
 from adjnets.calculus.derivatives import composite_second_derivative
 from adjnets.calculus.elementwise import Elementwise, identity
 from adjnets.calculus.linear import BilinearMap, LinearMap
-from adjnets.calculus.maps import Layer, Linearization, StateLinearization, StateMap
+from adjnets.calculus.maps import (
+    Layer,
+    Linearization,
+    StateLinearization,
+    StateMap,
+    _unvalidated,
+)
 from adjnets.calculus.spaces import Array, Tree, sum_extra_leading, sum_outer
 from adjnets.pages.thesis import implements
 
@@ -276,15 +282,15 @@ class Then(Layer, Generic[H]):
         return self.first.init(rng)
 
     def __call__(self, x: Tree, theta: Tree) -> Tree:
-        y = self.first(x, theta)
+        y = _unvalidated(self.first, "__call__")(x, theta)  # validated by Then
         for g in self.maps:
-            y = g(y)
+            y = _unvalidated(g, "__call__")(y)
         return y
 
     def linearize(self, x: Tree, theta: Tree) -> Linearization:
-        lin = self.first.linearize(x, theta)
+        lin: Linearization = _unvalidated(self.first, "linearize")(x, theta)  # checked
         for g in self.maps:
-            s = g.linearize(lin.output)
+            s = _unvalidated(g, "linearize")(lin.output)
             lin = Linearization(
                 output=s.output,
                 D=s.D @ lin.D,

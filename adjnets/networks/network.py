@@ -26,6 +26,7 @@ import numpy as np
 from adjnets import validation
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.losses import Loss
+from adjnets.calculus.maps import _unvalidated
 from adjnets.calculus.spaces import Tree, inner, tree_map
 from adjnets.networks.layers import Layer, Linearization
 from adjnets.pages.thesis import implements
@@ -236,7 +237,12 @@ class Network:
     def _forward(self, x: Tree, theta: Params) -> Forward:
         states, lins = [_copy(x)], []
         for layer, th in zip(self.layers, theta, strict=True):
-            lin = layer.linearize(states[-1], th)
+            # x and theta were validated once, above: the layers are not asked again,
+            # but the maps of their linearizations still check what they are given
+            x_i = states[-1]
+            lin = _unvalidated(layer, "linearize")(x_i, th).checked(
+                x_i, th, layer._who()
+            )
             lins.append(lin)
             states.append(lin.output)
         return Forward(states, lins)
@@ -322,8 +328,8 @@ class Network:
     ) -> tuple[float, Params]:
         fwd = self._forward(x, theta)
         loss.check(fwd.output, y)
-        value = loss.value(fwd.output, y)
-        grads = self._grad_adjoint(fwd, loss.error(fwd.output, y))
+        value = loss._value(fwd.output, y)
+        grads = self._grad_adjoint(fwd, loss._error(fwd.output, y))
         return _with_weight_decay(value, grads, theta, weight_decay)
 
     @implements("Algorithm 3.2.1")
@@ -538,12 +544,12 @@ class Network:
             "beta", beta.shape, tfwd.tangents[-1].shape, who, leading=0
         )
         tangent_error = (tfwd.tangents[-1] - beta) / K
-        value = loss.value(fwd.output, y) + mu * 0.5 * K * float(
+        value = loss._value(fwd.output, y) + mu * 0.5 * K * float(
             np.sum(tangent_error**2)
         )
         # e^y_L, spread over the K tangent directions (the adjoints sum over that axis
         # again)
-        start = np.broadcast_to(loss.error(fwd.output, y) / K, np.shape(tangent_error))
+        start = np.broadcast_to(loss._error(fwd.output, y) / K, np.shape(tangent_error))
         grads = self._tangent_grad_adjoint(tfwd, mu * tangent_error, start)
         return _with_weight_decay(value, grads, theta, weight_decay)
 

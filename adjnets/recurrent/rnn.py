@@ -40,7 +40,7 @@ from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise, tanh
 from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.losses import Loss, squared
-from adjnets.calculus.maps import Layer, Linearization
+from adjnets.calculus.maps import Layer, Linearization, _unvalidated
 from adjnets.calculus.spaces import Array, Tree, sum_outer, tree_map
 from adjnets.networks.layers import Dense, DenseParams
 from adjnets.pages.thesis import implements
@@ -162,14 +162,6 @@ def _validated_cell(method: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapped._validated = True  # type: ignore[attr-defined]
     return wrapped
-
-
-def _unchecked(layer: Layer, name: str) -> Callable[..., Any]:
-    """``layer``'s ``__call__`` or ``linearize`` without the boundary checks of
-    :class:`~adjnets.calculus.maps.Layer` (for per-step use after one validation of
-    the whole sequence)."""
-    method = getattr(type(layer), name)
-    return functools.partial(getattr(method, "__wrapped__", method), layer)
 
 
 def _sizes(who: str, **sizes: object) -> None:
@@ -360,11 +352,13 @@ def _sequence_loss(out: Array, y: Array, loss: Loss, m: Array) -> tuple[float, A
     """:func:`sequence_loss` on arguments already checked, ``m`` the mask array."""
     loss.check(out, y)
     keep = m != 0  # steps of weight 0 are left out, so their targets may be NaN
+    if keep.all():  # no step left out: m J = J and m e = e
+        return loss._value(out, y), loss._error(out, y)
     y_eff = np.where(keep[..., None], y, 0.0)
     value = 0.0
     for w in np.unique(m[keep]):  # sum of m J: one term per weight, for a mask only 1
-        value += float(w) * loss.value(out[m == w], y_eff[m == w])
-    return value, m[..., None] * loss.error(out, y_eff)
+        value += float(w) * loss._value(out[m == w], y_eff[m == w])
+    return value, m[..., None] * loss._error(out, y_eff)
 
 
 @dataclass(frozen=True)
@@ -509,7 +503,7 @@ class RNN:
         return self._forward(x, params, h)
 
     def _forward(self, x: Array, params: RNNParams, h: Array) -> RNNForward:
-        step, read = self.cell._step_linearize, _unchecked(self.readout, "linearize")
+        step, read = self.cell._step_linearize, _unvalidated(self.readout, "linearize")
         states, cells, readouts = [h], [], []
         for i in range(x.shape[1]):
             lin = step(states[-1], x[:, i], params.theta)
@@ -521,7 +515,7 @@ class RNN:
     def __call__(self, x: Array, params: RNNParams, h0: Array | None = None) -> Array:
         """The predictions, shape ``(N, L, n_y)``; arguments as for :meth:`forward`."""
         x, params, h = self._inputs(x, params, h0, "__call__")
-        read = _unchecked(self.readout, "__call__")
+        read = _unvalidated(self.readout, "__call__")
         out = []
         for i in range(x.shape[1]):
             h = self.cell._step(h, x[:, i], params.theta)
@@ -719,8 +713,8 @@ class RNN:
         lins, ros, ts = [], [], []
         t = np.zeros((K, N, n_h))
         step, read = (
-            _unchecked(layer, "linearize"),
-            _unchecked(self.readout, "linearize"),
+            _unvalidated(layer, "linearize"),
+            _unvalidated(self.readout, "linearize"),
         )
         for i in range(L):
             lin = step(np.concatenate([h, x[:, i]], axis=-1), th)
@@ -1024,7 +1018,7 @@ def _rtrl_step(
 
         A = tree_map(update, state.A, own)
     h_new = lin.output
-    r = _unchecked(rnn.readout, "linearize")(h_new, params.zeta)
+    r = _unvalidated(rnn.readout, "linearize")(h_new, params.zeta)
     value, E = _sequence_loss(r.output[:, None], y_i[:, None], loss, m[:, None])
     e = E[:, 0]
     c = r.D.adj(e)  # D*g(h_i) e_i, (N, n_h)

@@ -24,7 +24,7 @@ import numpy as np
 from adjnets import validation
 from adjnets.calculus.linear import LinearMap
 from adjnets.calculus.losses import Loss
-from adjnets.calculus.maps import Layer, Linearization
+from adjnets.calculus.maps import Layer, Linearization, _unvalidated
 from adjnets.calculus.spaces import Array, Tree, tree_map
 from adjnets.networks.network import Network, NetworkLayer, Params
 from adjnets.recurrent.rnn import (
@@ -37,7 +37,6 @@ from adjnets.recurrent.rnn import (
     _sequences,
     _sizes,
     _targets,
-    _unchecked,
 )
 from adjnets.validation import binary_mask
 
@@ -74,12 +73,12 @@ class NetworkCell(Cell):
 
     def __call__(self, h: Array, x: Array, theta: Params) -> Array:
         layer = NetworkLayer(self.network)
-        h_new: Array = _unchecked(layer, "__call__")(self._joint(h, x), theta)
+        h_new: Array = _unvalidated(layer, "__call__")(self._joint(h, x), theta)
         return h_new
 
     def linearize(self, h: Array, x: Array, theta: Params) -> CellLinearization:
         layer = NetworkLayer(self.network)
-        lin = _unchecked(layer, "linearize")(self._joint(h, x), theta)
+        lin = _unvalidated(layer, "linearize")(self._joint(h, x), theta)
         n_h, n_x = self.n_h, self.n_x
 
         def each(w: Array) -> Tree:
@@ -189,7 +188,7 @@ class BidirectionalRNN:
             self.forward_cell._step_linearize,
             self.backward_cell._step_linearize,
         )
-        read = _unchecked(self.readout, "linearize")
+        read = _unvalidated(self.readout, "linearize")
         hf, hb = (
             np.zeros((N, self.forward_cell.n_h)),
             np.zeros((N, self.backward_cell.n_h)),

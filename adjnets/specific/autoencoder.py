@@ -51,7 +51,7 @@ from adjnets import validation
 from adjnets.calculus.elementwise import Elementwise, identity, sigmoid
 from adjnets.calculus.linear import BilinearMap, LinearMap
 from adjnets.calculus.losses import Loss, squared
-from adjnets.calculus.maps import Layer, Linearization
+from adjnets.calculus.maps import Layer, Linearization, _unvalidated
 from adjnets.calculus.spaces import Array, inner, tree_map
 from adjnets.networks.layers import Dense, DenseParams, _check_widths
 from adjnets.networks.network import Forward, Network
@@ -287,11 +287,13 @@ class TiedDense(Layer):
         return DenseParams(K, b)
 
     def __call__(self, x: Array, theta: DenseParams) -> Array:
-        return self.dense(x, self._untied(theta))
+        y: Array = _unvalidated(self.dense, "__call__")(x, self._untied(theta))
+        return y
 
     def linearize(self, x: Array, theta: DenseParams) -> Linearization:
         return reparametrize(
-            self.dense.linearize(x, self._untied(theta)), self.parameter_map
+            _unvalidated(self.dense, "linearize")(x, self._untied(theta)),
+            self.parameter_map,
         )
 
 

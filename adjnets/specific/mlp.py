@@ -249,12 +249,12 @@ class MLP:
         weight_decay = validation.nonnegative("weight_decay", weight_decay, who)
         states, pre = self._forward(x, theta)
         loss.check(states[-1], y)
-        deltas = self._backpropagate(pre, theta, loss.error(states[-1], y), states)
+        deltas = self._backpropagate(pre, theta, loss._error(states[-1], y), states)
         grads = tuple(
             DenseParams(d.T @ xi, d.sum(axis=0))
             for d, xi in zip(deltas, states[:-1], strict=True)
         )
-        value = loss.value(states[-1], y)
+        value = loss._value(states[-1], y)
         if weight_decay:
             value += 0.5 * weight_decay * inner(theta, theta)
             grads = tree_map(lambda g, th: g + weight_decay * th, grads, theta)

@@ -1045,16 +1045,22 @@ def backpropagate_chain(
     """
     who = "backpropagate_chain"
     cells = _cells_of(cells, who)
-    if not isinstance(injected, list | tuple) or len(injected) != len(cells):
+    return _chain_backward(cells, _per_cell("injected", injected, cells, who))
+
+
+def _per_cell(
+    name: str, values: object, cells: list[CellLinearization], who: str
+) -> list[Array]:
+    """``values``: one finite array per cell, of the shape of that cell's output."""
+    if not isinstance(values, list | tuple) or len(values) != len(cells):
         raise ValueError(
-            f"{who} expected injected as a list of {len(cells)} arrays (one per cell), "
-            f"got {validation.describe(injected)}"
+            f"{who} expected {name} as a list of {len(cells)} arrays (one per cell), "
+            f"got {validation.describe(values)}"
         )
-    injected = [
-        validation.batch(f"injected[{i}]", c, cell.output.shape, who, leading=0)
-        for i, (c, cell) in enumerate(zip(injected, cells, strict=True))
+    return [
+        validation.batch(f"{name}[{i}]", v, cell.output.shape, who, leading=0)
+        for i, (v, cell) in enumerate(zip(values, cells, strict=True))
     ]
-    return _chain_backward(cells, injected)
 
 
 def _chain_backward(
@@ -1077,16 +1083,7 @@ def chain_parameter_gradient(cells: list[CellLinearization], eps: list[Array]) -
     """
     who = "chain_parameter_gradient"
     cells = _cells_of(cells, who)
-    if not isinstance(eps, list | tuple) or len(eps) != len(cells):
-        raise ValueError(
-            f"{who} expected eps as a list of {len(cells)} arrays (one per cell), got "
-            f"{validation.describe(eps)}"
-        )
-    eps = [
-        validation.batch(f"eps[{i}]", e, cell.output.shape, who, leading=0)
-        for i, (e, cell) in enumerate(zip(eps, cells, strict=True))
-    ]
-    return _chain_gradient(cells, eps)
+    return _chain_gradient(cells, _per_cell("eps", eps, cells, who))
 
 
 def _chain_gradient(cells: list[CellLinearization], eps: list[Array]) -> Tree:

@@ -30,6 +30,7 @@ The package has a room for each part of the book:
                             variants
 :mod:`adjnets.data`         every data set (the digits, synthetic sets and sequences)
 :mod:`adjnets.training`     every training loop and optimiser
+:mod:`adjnets.beyond`       Part IV: the thesis's future work, done (the book's own)
 :mod:`adjnets.pages`        the thesis's results registry and the pages' display helpers
 :mod:`adjnets.validation`   the checks of every argument at the public boundary
 :mod:`adjnets.autodiff`     the book's maps in JAX (optional; not imported here)
@@ -89,6 +90,7 @@ gradient check passed
 """
 
 from adjnets import (
+    beyond,
     calculus,
     data,
     networks,
@@ -215,6 +217,7 @@ __all__ = [
     "assert_directional",
     "assert_gradient",
     "assert_second_directional",
+    "beyond",
     "calculus",
     "central_difference",
     "cnn",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adjnets.pages.thesis import RESULTS, implements, traceability
+from adjnets.pages.thesis import OWN_RESULTS, RESULTS, implements, traceability
 
 ROOT = Path(__file__).resolve().parent.parent
 COVERED_CHAPTERS = {2, 3, 4, 5}
@@ -47,3 +47,37 @@ def test_labels_follow_the_thesis_numbers():
     assert RESULTS["Theorem 3.2.5"].label == "thm-3-2-5"
     assert RESULTS["Algorithm 3.3.1"].label == "alg-3-3-1"
     assert RESULTS["Proposition 2.4.1"].label == "prop-2-4-1"
+
+
+# -- the book's own results (Part IV), in a series of their own ------------------------
+
+OWN_TRACES = {t.result.name: t for t in traceability(ROOT, own=True)}
+PART_IV_PAGES = {
+    1: "07-1-subspace",
+    2: "07-2-manifold",
+    3: "07-3-uncertainty",
+    4: "07-4-infinite-width",
+}
+
+
+def test_each_page_of_part_iv_has_results_of_its_own():
+    pages = {r.chapter for r in OWN_RESULTS.values()}
+    assert pages == set(PART_IV_PAGES)
+    assert all(r.ours and not RESULTS.get(name) for name, r in OWN_RESULTS.items())
+    assert not any(r.ours for r in RESULTS.values())
+
+
+@pytest.mark.parametrize("name", list(OWN_RESULTS))
+def test_own_result_is_stated_on_its_page_implemented_and_tested(name):
+    trace = OWN_TRACES[name]
+    page = f"book/{PART_IV_PAGES[trace.result.chapter]}.md"
+    assert trace.pages == [page], (
+        f"{name} should be stated once, on {page}, in a box labelled "
+        f"{trace.result.label}; found {trace.pages}"
+    )
+    assert trace.implementations, f"{name} has no @implements({name!r}) in adjnets"
+    assert trace.tests, f"{name} has no test marked @pytest.mark.thesis({name!r})"
+
+
+def test_own_labels_carry_the_series_letter():
+    assert all(r.label.split("-", 1)[1].startswith("f-") for r in OWN_RESULTS.values())

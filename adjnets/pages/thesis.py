@@ -27,6 +27,7 @@ LABEL_PREFIX = {
     "Proposition": "prop",
     "Remark": "rem",
     "Algorithm": "alg",
+    "Corollary": "cor",
 }
 """The prefix of a result's label on its page, by kind (Theorem 3.2.5 is
 ``thm-3-2-5``)."""
@@ -34,7 +35,8 @@ LABEL_PREFIX = {
 
 @dataclass(frozen=True)
 class Result:
-    """A numbered result of the thesis."""
+    """A numbered result: of the thesis (``Theorem 3.2.5``), or one of the book's own
+    (``Proposition F.1.2``: Part IV, its first page, its second result)."""
 
     kind: str
     number: str
@@ -46,22 +48,25 @@ class Result:
         return f"{self.kind} {self.number}"
 
     @property
+    def ours(self) -> bool:
+        """Whether the result is the book's own (its number starts with ``F``), not the
+        thesis's."""
+        return self.number.startswith("F.")
+
+    @property
     def label(self) -> str:
-        """The label of its box on its page, ``"thm-3-2-5"``."""
-        return f"{LABEL_PREFIX[self.kind]}-{self.number.replace('.', '-')}"
+        """The label of its box on its page: ``"thm-3-2-5"``, ``"prop-f-1-2"``."""
+        return f"{LABEL_PREFIX[self.kind]}-{self.number.lower().replace('.', '-')}"
 
     @property
     def chapter(self) -> int:
-        """The chapter, ``3`` for Theorem 3.2.5."""
-        return int(self.number.split(".")[0])
+        """The chapter, ``3`` for Theorem 3.2.5; for the book's own results the page of
+        Part IV, ``1`` for Proposition F.1.2."""
+        return int(self.number.removeprefix("F.").split(".")[0])
 
 
-def _load() -> dict[str, Result]:
-    text = (
-        files("adjnets.pages")
-        .joinpath("thesis_results.tsv")
-        .read_text(encoding="utf-8")
-    )
+def _load(name: str = "thesis_results.tsv") -> dict[str, Result]:
+    text = files("adjnets.pages").joinpath(name).read_text(encoding="utf-8")
     results = {}
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
@@ -75,7 +80,16 @@ RESULTS: dict[str, Result] = _load()
 """Every numbered result of the thesis, by name (``"Theorem 3.2.5"``), in thesis
 order."""
 
-IMPLEMENTATIONS: dict[str, list[str]] = {name: [] for name in RESULTS}
+OWN_RESULTS: dict[str, Result] = {
+    name: result
+    for page in ("F1", "F2", "F3", "F4")
+    for name, result in _load(f"own_results/{page}.tsv").items()
+}
+"""The book's own numbered results (Part IV, "Beyond the thesis"), by name
+(``"Proposition F.1.2"``), page by page. They are not the thesis's: the pages say so,
+and the traceability appendix lists them in a table of their own."""
+
+IMPLEMENTATIONS: dict[str, list[str]] = {name: [] for name in (*RESULTS, *OWN_RESULTS)}
 """For each result, the qualified names of the functions and classes that implement
 it."""
 
@@ -88,10 +102,11 @@ def implements(*names: str) -> Callable[[F], F]:
     ValueError
         If a name is not a numbered result of the thesis (e.g. a typo in the number).
     """
-    unknown = [n for n in names if n not in RESULTS]
+    unknown = [n for n in names if n not in RESULTS and n not in OWN_RESULTS]
     if unknown:
         raise ValueError(
-            f"implements expected thesis results such as 'Theorem 3.2.5', got {unknown}"
+            "implements expected thesis results such as 'Theorem 3.2.5' (or the book's "
+            f"own, such as 'Proposition F.1.1'), got {unknown}"
         )
 
     def register(obj: F) -> F:
@@ -115,7 +130,7 @@ class Trace:
     tests: list[str] = field(default_factory=list)
 
 
-_LABEL = re.compile(r"^:label:\s*([a-z]+-\d+-\d+-\d+)\s*$", re.MULTILINE)
+_LABEL = re.compile(r"^:label:\s*([a-z]+-(?:\d+-\d+-\d+|f-\d+-\d+))\s*$", re.MULTILINE)
 
 
 def _page_labels(book: Path) -> dict[str, list[str]]:
@@ -199,9 +214,9 @@ def find_repository(start: Path | None = None, package: Path | None = None) -> P
     )
 
 
-def traceability(root: Path) -> list[Trace]:
-    """For every thesis result: its page(s), implementation(s) and test(s), in a
-    checkout at ``root``.
+def traceability(root: Path, own: bool = False) -> list[Trace]:
+    """For every thesis result (or, with ``own``, every result of the book's own): its
+    page(s), implementation(s) and test(s), in a checkout at ``root``.
 
     Implementations come from the :func:`implements` registry (import :mod:`adjnets`
     first, which imports every module); pages and tests are read from ``root/book`` and
@@ -214,5 +229,5 @@ def traceability(root: Path) -> list[Trace]:
         Trace(
             r, labels.get(r.label, []), list(IMPLEMENTATIONS[name]), tests.get(name, [])
         )
-        for name, r in RESULTS.items()
+        for name, r in (OWN_RESULTS if own else RESULTS).items()
     ]

@@ -5,6 +5,9 @@ instead, so that its Theorem 3.2.5 is the thesis's Theorem 3.2.5. A box takes th
 in its label: ``:label: thm-3-2-5`` is numbered 3.2.5, in its title and in every
 ``{prf:ref}`` to it. The label is ``<kind>-<chapter>-<section>-<number>`` for any kind prefix.
 
+The book's own results of Part IV ("Beyond the thesis") are numbered in a series of
+their own, F.<page>.<k>: ``:label: prop-f-1-2`` is Proposition F.1.2.
+
 Exercises are numbered the same way: ``:label: ex-2-1`` is Exercise 2.1. A box whose label
 carries no such number keeps the number Sphinx gives it; boxes of the book's own (results that
 are not in the thesis) should use ``:nonumber:`` so they cannot be mistaken for the thesis's.
@@ -18,7 +21,7 @@ import re
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
-NUMBERED_LABEL = re.compile(r"^[a-z]+((?:-\d+)+)$")
+NUMBERED_LABEL = re.compile(r"^[a-z]+((?:-f)?(?:-\d+)+)$")
 
 
 # env attribute: the numbers Sphinx itself assigned in the last build, before renumber
@@ -57,7 +60,8 @@ def renumber(app: Sphinx, env: BuildEnvironment) -> list[str]:
                 match = NUMBERED_LABEL.match(label)
                 if match:
                     numbers[label] = tuple(
-                        int(n) for n in match.group(1)[1:].split("-")
+                        "F" if n == "f" else int(n)
+                        for n in match.group(1)[1:].split("-")
                     )
     return []
 

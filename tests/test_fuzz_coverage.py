@@ -8,9 +8,25 @@ import importlib.util
 import inspect
 
 import adjnets
-from tests import test_fuzz_calculus, test_fuzz_networks, test_fuzz_recurrent
+from tests import (
+    test_fuzz_beyond_manifold,
+    test_fuzz_beyond_ntk,
+    test_fuzz_beyond_subspace,
+    test_fuzz_beyond_uncertainty,
+    test_fuzz_calculus,
+    test_fuzz_networks,
+    test_fuzz_recurrent,
+)
 
-FILES = [test_fuzz_calculus, test_fuzz_networks, test_fuzz_recurrent]
+FILES = [
+    test_fuzz_calculus,
+    test_fuzz_networks,
+    test_fuzz_recurrent,
+    test_fuzz_beyond_subspace,
+    test_fuzz_beyond_manifold,
+    test_fuzz_beyond_uncertainty,
+    test_fuzz_beyond_ntk,
+]
 
 PACKAGES = [
     "adjnets.calculus",
@@ -20,6 +36,7 @@ PACKAGES = [
     "adjnets.recurrent",
     "adjnets.training",
     "adjnets.data",
+    "adjnets.beyond",
 ]
 
 

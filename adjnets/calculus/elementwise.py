@@ -94,8 +94,8 @@ class Elementwise(StateMap):
 
     # __call__ and linearize check z at the boundary (validate: float64, finite, and
     # positive for the logarithm). The other methods are building blocks that layers
-    # call inside their loops, once per time step: they check the kind and shapes of their arguments
-    # (cheap), not finiteness (see adjnets.validation).
+    # call inside their loops, once per time step: they check the kind and shapes of
+    # their arguments (cheap), not finiteness (see adjnets.validation).
 
     def __call__(self, z: Array) -> Array:
         r""":math:`\Psi(z)`.

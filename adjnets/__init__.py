@@ -45,8 +45,8 @@ Bad input is refused where it comes in, by one validation layer
 wrong kind (a complex or boolean array, ``None`` as a generator, a float as a width) a
 :class:`TypeError`, and the message names the argument, what was expected and what
 came. NaN and infinities are refused in inputs, targets, tangents and parameters; a
-training loop whose loss stops being finite raises :class:`NonFiniteLossError` with
-the step and the last finite loss.
+training loop whose loss stops being finite raises
+:class:`~adjnets.validation.NonFiniteLossError` with the step and the last finite loss.
 
 Examples
 --------

@@ -945,6 +945,21 @@ CASES: list[Bad] = [
     *loss_cases(),
     *data_cases(),
     Bad("source", "not a function", lambda: source(42), T, r"got int"),
+    # the logarithm is defined on positive numbers: 0 and negatives are refused
+    Bad(
+        "log",
+        "a zero entry",
+        lambda: elementwise.log(np.array([1.0, 0.0])),
+        V,
+        r"positive",
+    ),
+    Bad(
+        "log",
+        "negative, linearized",
+        lambda: elementwise.log.linearize(-np.ones(2)),
+        V,
+        r"z",
+    ),
 ]
 
 EXCUSED: dict[str, str] = {

@@ -51,7 +51,8 @@ def adjoint_error(L: LinearMap, v: Tree, w: Tree) -> float:
     Raises
     ------
     TypeError
-        If ``L`` is not a :class:`LinearMap`, or ``v``, ``w`` not real arrays.
+        If ``L`` is not a :class:`~adjnets.calculus.linear.LinearMap`, or ``v``,
+        ``w`` not real arrays.
     ValueError
         If ``v`` or ``w`` has a non-finite entry, or ``L v`` and ``w`` (or ``L* w``
         and ``v``) differ in shape.

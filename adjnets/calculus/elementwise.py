@@ -44,6 +44,10 @@ class Elementwise(StateMap):
         (:math:`1-y^2` for tanh, :math:`y(1-y)` for the sigmoid), so that
         :meth:`value_and_derivative` needs one evaluation of :math:`\psi` instead of
         two.
+    positive_only : bool, optional
+        Whether :math:`\psi` is defined on positive numbers only (the logarithm):
+        then ``__call__`` and ``linearize`` refuse an entry :math:`\le 0` with a
+        ValueError, instead of returning NaN or :math:`-\infty`.
 
     Examples
     --------
@@ -64,6 +68,7 @@ class Elementwise(StateMap):
     dpsi: Callable[[Array], Array]
     d2psi: Callable[[Array], Array]
     dpsi_of_value: Callable[[Array], Array] | None = None
+    positive_only: bool = False
 
     def __post_init__(self) -> None:
         validation.instance("name", self.name, str, "Elementwise")
@@ -74,10 +79,23 @@ class Elementwise(StateMap):
         if self.dpsi_of_value is not None:
             validation.function("dpsi_of_value", self.dpsi_of_value, repr(self))
 
-    # __call__ and linearize check z at the boundary (StateMap.validate: float64,
-    # finite). The other methods are building blocks that layers call inside their
-    # loops, once per time step: they check the kind and shapes of their arguments
-    # (cheap), not finiteness (see adjnets.validation).
+    def validate(self, z: Array) -> Array:
+        r""":meth:`StateMap.validate`, and for a map defined on positive numbers only,
+        a ValueError naming the first entry :math:`\le 0`."""
+        z = super().validate(z)
+        if self.positive_only and not np.all(z > 0):
+            bad = np.flatnonzero(~(z > 0))
+            where = tuple(int(i) for i in np.unravel_index(bad[0], z.shape))
+            raise ValueError(
+                f"{self!r} expected z with positive entries, got {z.flat[bad[0]]} at "
+                f"index {where} ({bad.size} entries <= 0)"
+            )
+        return z
+
+    # __call__ and linearize check z at the boundary (validate: float64, finite, and
+    # positive for the logarithm). The other methods are building blocks that layers
+    # call inside their loops, once per time step: they check the kind and shapes of
+    # their arguments (cheap), not finiteness (see adjnets.validation).
 
     def __call__(self, z: Array) -> Array:
         r""":math:`\Psi(z)`.
@@ -269,8 +287,10 @@ r"""The softplus :math:`\log(1+e^z)`, a smooth ReLU whose derivative is the sigm
 exp = Elementwise("exp", np.exp, np.exp, np.exp)
 """The exponential."""
 
-log = Elementwise("log", np.log, lambda z: 1.0 / z, lambda z: -1.0 / z**2)
-"""The natural logarithm, on positive entries."""
+log = Elementwise(
+    "log", np.log, lambda z: 1.0 / z, lambda z: -1.0 / z**2, positive_only=True
+)
+"""The natural logarithm, on positive entries (others are refused)."""
 
 
 def leaky_relu(slope: float = 0.01) -> Elementwise:

@@ -79,6 +79,13 @@ class Network:
     :math:`F = f_L\circ\dots\circ f_1`, with forward and back-propagation, the loss
     gradient and the higher-order (tangent) loss of chapter 3.
 
+    Every method checks its arguments where they come in
+    (:mod:`adjnets.validation`): the inputs :math:`x` against ``input_shape`` (any
+    leading batch axes), :math:`\theta` against the layers' parameter shapes, targets
+    against the output, tangents against :math:`x`, step sizes and weights for their
+    range, and every array for non-finite entries; a ValueError or TypeError says
+    which argument is wrong.
+
     Parameters
     ----------
     layers : sequence of Layer
@@ -95,13 +102,6 @@ class Network:
         For no layers or a negative size in ``input_shape``.
     TypeError
         For a layer that is not a :class:`~adjnets.calculus.maps.Layer`.
-
-    Every method checks its arguments where they come in
-    (:mod:`adjnets.validation`): the inputs :math:`x` against ``input_shape`` (any
-    leading batch axes), :math:`\theta` against the layers' parameter shapes, targets
-    against the output, tangents against :math:`x`, step sizes and weights for their
-    range, and every array for non-finite entries; a ValueError or TypeError says
-    which argument is wrong.
 
     Examples
     --------

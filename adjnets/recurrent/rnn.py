@@ -314,7 +314,8 @@ def sequence_loss(
         For shapes that disagree, a mask entry not 0 or 1, or a non-finite output or
         target where the mask is 1.
     TypeError
-        For a non-real array or a ``loss`` that is not a :class:`Loss`.
+        For a non-real array or a ``loss`` that is not a
+        :class:`~adjnets.calculus.losses.Loss`.
     """
     who = "sequence_loss"
     _loss(loss, who)

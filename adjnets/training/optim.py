@@ -50,9 +50,10 @@ def _parameters(theta: Tree, who: str) -> Tree:
     return validation.tree_like("theta", theta, validation.shapes(theta), who)
 
 
-class _Optimizer:
-    """What every optimiser shares: the checks of :meth:`step` at the boundary, once,
-    before the update of the subclass (``_update``), which loops call directly."""
+class Optimizer:
+    """The base of the optimisers: :meth:`step` checks its arguments at the boundary,
+    once, then calls the update of the subclass (``_update``, which the training loops
+    call directly)."""
 
     def _update(self, theta: Tree, grad: Tree, state: Any) -> tuple[Tree, Any]:
         raise NotImplementedError
@@ -117,7 +118,7 @@ class AdamState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class GradientDescent(_Optimizer):
+class GradientDescent(Optimizer):
     r"""Plain gradient descent: :math:`\theta^{t+1} = \theta^t - \eta\, g^t`.
 
     With :math:`g^t = \nabla h(\theta^t)` this is the gradient step of Algorithm 3.2.1
@@ -154,7 +155,7 @@ SGD = GradientDescent
 
 
 @dataclass(frozen=True)
-class HeavyBall(_Optimizer):
+class HeavyBall(Optimizer):
     r"""Polyak's heavy-ball method (gradient descent with momentum).
 
     .. math::
@@ -196,7 +197,7 @@ class HeavyBall(_Optimizer):
 
 
 @dataclass(frozen=True)
-class Nesterov(_Optimizer):
+class Nesterov(Optimizer):
     r"""Nesterov's accelerated gradient.
 
     The method extrapolates, then takes a gradient step from the extrapolated point
@@ -257,7 +258,7 @@ class Nesterov(_Optimizer):
 
 
 @dataclass(frozen=True)
-class AdaGrad(_Optimizer):
+class AdaGrad(Optimizer):
     r"""AdaGrad: a step size per coordinate, shrinking with the gradients seen so far.
 
     .. math::
@@ -304,7 +305,7 @@ class AdaGrad(_Optimizer):
 
 
 @dataclass(frozen=True)
-class Adam(_Optimizer):
+class Adam(Optimizer):
     r"""Adam (adaptive moment estimation; Kingma and Ba, 2014).
 
     .. math::
@@ -386,9 +387,6 @@ class Adam(_Optimizer):
         return new, AdamState(t, m, v)
 
 
-Optimizer = GradientDescent | HeavyBall | Nesterov | AdaGrad | Adam
-
-
 def iterate(
     optimizer: Any, grad_fn: Callable[[Tree], Tree], theta: Tree, steps: int
 ) -> list[Tree]:
@@ -447,7 +445,7 @@ def _args_leaves(tree: Tree) -> list[Array]:
 
 
 def _optimizer(optimizer: object, who: str) -> None:
-    if not isinstance(optimizer, _Optimizer):
+    if not isinstance(optimizer, Optimizer):
         raise TypeError(
             f"{who} expected optimizer to be one of GradientDescent, HeavyBall, "
             f"Nesterov, AdaGrad, Adam, got {type(optimizer).__name__}"

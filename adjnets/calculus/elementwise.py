@@ -80,8 +80,9 @@ class Elementwise(StateMap):
             validation.function("dpsi_of_value", self.dpsi_of_value, repr(self))
 
     def validate(self, z: Array) -> Array:
-        r""":meth:`StateMap.validate`, and for a map defined on positive numbers only,
-        a ValueError naming the first entry :math:`\le 0`."""
+        r"""The checks of :meth:`~adjnets.calculus.maps.StateMap.validate`, and for a
+        map defined on positive numbers only, a ValueError naming the first entry
+        :math:`\le 0`."""
         z = super().validate(z)
         if self.positive_only and not np.all(z > 0):
             bad = np.flatnonzero(~(z > 0))

@@ -60,8 +60,8 @@ class Optimizer:
 
     def step(self, theta: Tree, grad: Tree, state: Any) -> tuple[Tree, Any]:
         r"""One step from the parameters ``theta`` with the gradient ``grad`` (a tree
-        of the shapes of ``theta``) and the state from :meth:`init` or the last step;
-        returns the new parameters and state (see the class for the update).
+        of the shapes of ``theta``) and the state from the optimiser's ``init`` or the
+        last step; returns the new parameters and state (see the class for the update).
 
         Raises
         ------

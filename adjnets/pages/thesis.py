@@ -55,7 +55,7 @@ class Result:
 
     @property
     def label(self) -> str:
-        """The label of its box on its page: ``"thm-3-2-5"``, ``"prop-f-1-2"``."""
+        """Its box's label on its page, ``"thm-3-2-5"`` or ``"prop-f-1-2"``."""
         return f"{LABEL_PREFIX[self.kind]}-{self.number.lower().replace('.', '-')}"
 
     @property

@@ -299,6 +299,9 @@ class LongTableColumns(SphinxPostTransform):
     default_priority = 400
     # Sphinx's LaTeX writer makes a longtable of a table with more rows
     LONGTABLE_ROWS = 30
+    # A short table with a word this long (a qualified name, a test's name) gets widths too:
+    # tabulary would give it a column narrower than the word, which then runs past the margin
+    LONG_WORD = 30
 
     def run(self, **kwargs: Any) -> None:
         from sphinx import addnodes
@@ -313,12 +316,22 @@ class LongTableColumns(SphinxPostTransform):
             if tgroup is None:
                 continue
             rows = list(tgroup.findall(nodes.row))
-            if len(rows) <= self.LONGTABLE_ROWS and "longtable" not in table["classes"]:
+            cells = [[entry.astext() for entry in row.children] for row in rows]
+            long_word = any(
+                len(word) > self.LONG_WORD
+                for row in cells
+                for c in row
+                for word in c.split()
+            )
+            if (
+                len(rows) <= self.LONGTABLE_ROWS
+                and "longtable" not in table["classes"]
+                and not long_word
+            ):
                 continue  # tabulary balances the columns of a short table itself
             colspecs = [
                 child for child in tgroup.children if isinstance(child, nodes.colspec)
             ]
-            cells = [[entry.astext() for entry in row.children] for row in rows]
             if any(len(row) != len(colspecs) for row in cells):
                 continue  # spanning cells: leave the table to Sphinx
             widths = column_widths(cells)

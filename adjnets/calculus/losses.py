@@ -65,9 +65,10 @@ class Loss:
     """
 
     name: str
-    value: Callable[[Array, Array], float]
-    error: Callable[[Array, Array], Array]
-    predict: Callable[[Array], Array]
+    # the repr names the loss only: its functions' reprs are long and say nothing
+    value: Callable[[Array, Array], float] = field(repr=False)
+    error: Callable[[Array, Array], Array] = field(repr=False)
+    predict: Callable[[Array], Array] = field(repr=False)
     # value and error as given, without the checks: for callers that checked already
     _value: Callable[[Array, Array], float] = field(
         init=False, repr=False, compare=False

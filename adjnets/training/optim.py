@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from adjnets import validation
-from adjnets.calculus.spaces import Array, Tree, tree_map
+from adjnets.calculus.spaces import Array, Tree, leaves, tree_map
 
 
 def _divided(tree: Tree, n: float) -> Tree:
@@ -435,13 +435,7 @@ def iterate(
 def _sum_of_squares(tree: Tree) -> float:
     """The squared norm over every leaf (NaN or inf if any entry is)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        return float(sum(np.sum(np.square(a)) for a in _args_leaves(tree)))
-
-
-def _args_leaves(tree: Tree) -> list[Array]:
-    if isinstance(tree, tuple):
-        return [leaf for t in tree for leaf in _args_leaves(t)]
-    return [np.asarray(tree, dtype=np.float64)]
+        return float(sum(np.sum(np.square(a)) for a in leaves(tree)))
 
 
 def _optimizer(optimizer: object, who: str) -> None:

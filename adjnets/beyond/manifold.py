@@ -45,12 +45,10 @@ from adjnets.recurrent.rnn import (
     RNN,
     RNNParams,
     VanillaRNN,
-    _loss,
     _network,
     _sequences,
-    _targets,
 )
-from adjnets.training.recurrent import _clipped, _divided
+from adjnets.training.recurrent import _clipped, _minibatch_data, _minibatch_descent
 
 __all__ = [
     "MANIFOLD_TOL",
@@ -495,43 +493,16 @@ def train_orthogonal_rnn(
     """
     who = "train_orthogonal_rnn"
     _recurrent(rnn, who)
-    _loss(loss, who)
     lr = validation.positive("lr", lr, who)
-    epochs = validation.positive_int("epochs", epochs, who=who)
-    batch_size = validation.positive_int("batch_size", batch_size, who=who)
     clip = None if clip is None else validation.positive("clip", clip, who)
-    rng = validation.generator(rng, who)
-    method = _method(method, who)
-    x = _sequences("x", x, rnn.cell.n_x, who)
-    N = x.shape[0]
-    if batch_size > N:
-        raise ValueError(f"{who} expected batch_size <= N = {N}, got {batch_size}")
-    m = validation.binary_mask("mask", mask, x.shape[:2], who)
-    if not m.any():
-        raise ValueError(
-            f"{who} expected a mask with at least one target (a 1), got 0s"
-        )
-    y = _targets(y, x.shape[:2], m, who)
+    data = _minibatch_data(rnn, x, y, loss, mask, epochs, batch_size, rng, who)
     params = _orthogonal_params(rnn, params, who)
-    grad_fn = getattr(rnn, "bptt", rnn.loss_and_gradient_bptt)
-    history = np.empty(epochs)
-    step, last = 0, None
-    for epoch in range(epochs):
-        order = rng.permutation(N)
-        total, count = 0.0, 0.0
-        for start in range(0, N, batch_size):
-            idx = order[start : start + batch_size]
-            n_targets = float(m[idx].sum())
-            if n_targets == 0:
-                continue
-            value, g = grad_fn(x[idx], y[idx], params, loss, m[idx])
-            last = validation.finite_loss(value, step, last, who)
-            step += 1
-            g = _clipped(_riemannian(params, _divided(g, n_targets)), clip)
-            params = _step(params, g, lr, method)
-            total, count = total + value, count + n_targets
-        history[epoch] = total / count
-    return params, history
+    method = _method(method, who)
+
+    def update(params: RNNParams, g: RNNParams) -> RNNParams:
+        return _step(params, _clipped(_riemannian(params, g), clip), lr, method)
+
+    return _minibatch_descent(rnn, params, data, update, who)
 
 
 @implements("Corollary F.2.6")

@@ -14,6 +14,9 @@ The data sets they are trained on are in :mod:`adjnets.data.sequences`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import NamedTuple
+
 import numpy as np
 
 from adjnets import validation
@@ -103,11 +106,45 @@ def train_rnn(
     """
     who = "train_rnn"
     _network(rnn, who)
-    _loss(loss, who)
     lr = validation.positive("lr", lr, who)
+    clip = None if clip is None else validation.positive("clip", clip, who)
+    data = _minibatch_data(rnn, x, y, loss, mask, epochs, batch_size, rng, who)
+    params = RNNParams(*validation.tree_like("params", params, rnn.param_shapes, who))
+
+    def update(params: RNNParams, g: RNNParams) -> RNNParams:
+        new: RNNParams = tree_map(lambda p, d: p - lr * d, params, _clipped(g, clip))
+        return new
+
+    return _minibatch_descent(rnn, params, data, update, who)
+
+
+class _MinibatchData(NamedTuple):
+    """The checked arguments of a minibatch training loop."""
+
+    x: Array
+    y: Array
+    mask: Array
+    loss: Loss
+    epochs: int
+    batch_size: int
+    rng: np.random.Generator
+
+
+def _minibatch_data(
+    rnn: RNN,
+    x: object,
+    y: object,
+    loss: Loss,
+    mask: object,
+    epochs: object,
+    batch_size: object,
+    rng: object,
+    who: str,
+) -> _MinibatchData:
+    """Check what :func:`train_rnn` and the loops built like it share."""
+    _loss(loss, who)
     epochs = positive_int("epochs", epochs, who=who)
     batch_size = positive_int("batch_size", batch_size, who=who)
-    clip = None if clip is None else validation.positive("clip", clip, who)
     rng = generator(rng, who)
     x = _sequences("x", x, rnn.cell.n_x, who)
     N = x.shape[0]
@@ -119,23 +156,36 @@ def train_rnn(
             f"{who} expected a mask with at least one target (a 1), got 0s"
         )
     y = _targets(y, x.shape[:2], m, who)
-    params = RNNParams(*validation.tree_like("params", params, rnn.param_shapes, who))
+    return _MinibatchData(x, y, m, loss, epochs, batch_size, rng)
+
+
+def _minibatch_descent(
+    rnn: RNN,
+    params: RNNParams,
+    data: _MinibatchData,
+    update: Callable[[RNNParams, RNNParams], RNNParams],
+    who: str,
+) -> tuple[RNNParams, Array]:
+    """The loop of :func:`train_rnn`: per epoch, shuffle; per minibatch, the mean
+    gradient per target by BPTT, then ``params = update(params, mean gradient)``.
+    Returns the parameters and the mean loss per target of each epoch."""
+    x, y, m = data.x, data.y, data.mask
+    N = x.shape[0]
     grad_fn = getattr(rnn, "bptt", rnn.loss_and_gradient_bptt)
-    history = np.empty(epochs)
+    history = np.empty(data.epochs)
     step, last = 0, None
-    for epoch in range(epochs):
-        order = rng.permutation(N)
+    for epoch in range(data.epochs):
+        order = data.rng.permutation(N)
         total, count = 0.0, 0.0
-        for start in range(0, N, batch_size):
-            idx = order[start : start + batch_size]
+        for start in range(0, N, data.batch_size):
+            idx = order[start : start + data.batch_size]
             n_targets = float(m[idx].sum())
             if n_targets == 0:
                 continue
-            value, g = grad_fn(x[idx], y[idx], params, loss, m[idx])
+            value, g = grad_fn(x[idx], y[idx], params, data.loss, m[idx])
             last = validation.finite_loss(value, step, last, who)
             step += 1
-            g = _clipped(_divided(g, n_targets), clip)
-            params = tree_map(lambda p, d: p - lr * d, params, g)
+            params = update(params, _divided(g, n_targets))
             total, count = total + value, count + n_targets
         history[epoch] = total / count
     return params, history

@@ -230,10 +230,12 @@ def retract(W: Array, V: Array, method: Method = "cayley") -> Array:
 
     .. math::
         \text{cayley:}\quad R_W(V) = \bigl(I - \tfrac12A\bigr)^{-1}
-        \bigl(I + \tfrac12A\bigr)W,\quad A = \Pi VW^T - WV^T\Pi,\quad
-        \Pi = I - \tfrac12WW^T;
+        \bigl(I + \tfrac12A\bigr)W,
 
-        \text{qr:}\quad R_W(V) = Q,\ \ W + V = QR,\ \operatorname{diag}R > 0;\qquad
+        A = \Pi VW^T - WV^T\Pi,\quad \Pi = I - \tfrac12WW^T;
+
+        \text{qr:}\quad R_W(V) = Q,\ \ W + V = QR,\ \operatorname{diag}R > 0;
+
         \text{polar:}\quad R_W(V) = U_1U_2^T,\ \ W + V = U_1\Sigma U_2^T .
 
     :math:`A` is skew, so the Cayley factor is orthogonal and the columns stay

@@ -365,7 +365,8 @@ class SubspaceNetwork:
         With :math:`z = P(x - m)`, by the chain rule and Lemma 2.3.1,
 
         .. math::
-            DF(x) = DG(z)\cdot P,\quad D^*F(x) = P^*\cdot D^*G(z),\quad
+            DF(x) = DG(z)\cdot P,\quad D^*F(x) = P^*\cdot D^*G(z),
+
             \nabla F(x) = \nabla G(z),\quad \nabla^*F(x) = \nabla^*G(z).
 
         :math:`DG(z)\cdot v` is the forward recursion

@@ -3,19 +3,30 @@ JAX (rtol 1e-10)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pytest
 
-from adjnets import Dense, cross_entropy, one_hot, softplus, squared, tanh
+from adjnets import (
+    Dense,
+    Elementwise,
+    cross_entropy,
+    leaky_relu,
+    one_hot,
+    relu,
+    softplus,
+    squared,
+    tanh,
+)
 from adjnets.autodiff import assert_close, jax, jnp, to_jax
 from adjnets.autodiff import conv2d as jax_conv
 from adjnets.autodiff import max_pool2d as jax_pool
 from adjnets.autodiff import network as jax_network
 from adjnets.calculus.check import assert_adjoint
-from adjnets.calculus.spaces import inner, random_like, tree_map
-from adjnets.networks.layers import Then
+from adjnets.calculus.spaces import inner, leaves, random_like, tree_map
+from adjnets.networks.layers import Then, _evaluation_order
 from adjnets.specific.cnn.layers import (
     Conv2d,
     ConvParams,
@@ -442,6 +453,66 @@ def test_cnn_layer_derivatives(pool):
         lin.D.adj(w), conv_input_adjoint(theta.W, back, (5, 5), 1, 1), rtol=1e-13
     )
     assert_close(lin.grad.adj(w).W, conv_filter_adjoint(x, back, 3, 1, 1), rtol=1e-13)
+
+
+JAX_ACTIVATIONS = {
+    "tanh": jnp.tanh,
+    "relu": jax.nn.relu,
+    "softplus": jax.nn.softplus,
+    "leaky_relu(0.1)": lambda z: jnp.where(z > 0, z, 0.1 * z),
+}
+
+
+@pytest.mark.thesis("Proposition P.1")
+@pytest.mark.parametrize("psi", [tanh, relu, softplus, leaky_relu(0.1)], ids=str)
+def test_pooling_commutes_with_a_nondecreasing_activation(psi):
+    rng = np.random.default_rng(13)
+    swapped = conv_layer(2, 3, 2, psi, 2)
+    as_printed = Then(
+        swapped.first, (dataclasses.replace(psi, nondecreasing=False), MaxPool2d(2))
+    )
+    assert [type(g) for g in swapped._order] == [MaxPool2d, Elementwise]
+    assert as_printed._order == as_printed.maps
+    theta = ConvParams(rng.standard_normal((2, 2, 2, 3)), rng.standard_normal(3))
+    x = rng.standard_normal((4, 9, 9, 2))
+    a, b = swapped.linearize(x, theta), as_printed.linearize(x, theta)
+    v, v2 = rng.standard_normal(x.shape), rng.standard_normal(x.shape)
+    u = random_like(rng, theta)
+    w = rng.standard_normal(a.output.shape)
+    pairs = [
+        (a.output, b.output),
+        (swapped(x, theta), a.output),
+        (a.D(v), b.D(v)),
+        (a.D.adj(w), b.D.adj(w)),
+        (a.grad(u), b.grad(u)),
+        (a.D2(v, v2), b.D2(v, v2)),
+        (a.D_grad(v, u), b.D_grad(v, u)),
+        *zip(leaves(a.grad.adj(w)), leaves(b.grad.adj(w)), strict=True),
+    ]
+    for left, right in pairs:
+        assert_close(left, right, rtol=1e-13)
+    # and both against JAX, which differentiates the thesis's order
+    act = JAX_ACTIVATIONS[psi.name]
+
+    def f(z, th):
+        return jax_pool(act(jax_conv(z, th[0], th[1], 1, (0, 0))), 2)
+
+    _, vjp = jax.vjp(f, jnp.asarray(x), to_jax(theta))
+    dx, dth = vjp(jnp.asarray(w))
+    assert_close(a.D.adj(w), dx)
+    assert_close(a.grad.adj(w), dth)
+
+
+def test_evaluation_order_moves_only_a_nondecreasing_activation_before_pooling():
+    pool, flat = MaxPool2d(2), Flatten()
+    unmarked = dataclasses.replace(tanh, nondecreasing=False)
+    assert _evaluation_order((tanh, pool)) == (pool, tanh)
+    assert _evaluation_order((unmarked, pool)) == (unmarked, pool)
+    assert _evaluation_order((tanh, flat)) == (tanh, flat)
+    assert _evaluation_order((pool, tanh)) == (pool, tanh)
+    assert _evaluation_order((relu, pool, tanh, pool)) == (pool, relu, pool, tanh)
+    with pytest.raises(TypeError, match="nondecreasing"):
+        Elementwise("odd", np.sin, np.cos, np.sin, nondecreasing="no")
 
 
 @pytest.fixture

@@ -58,19 +58,29 @@ PART_IV_PAGES = {
     3: "07-3-uncertainty",
     4: "07-4-infinite-width",
 }
+P_PAGES = {"Proposition P.1": "04-2-cnn"}
+"""Series P: each result is stated on the page of the thesis result it speeds up."""
+
+
+def own_page(result) -> str:
+    if result.series == "F":
+        return f"book/{PART_IV_PAGES[result.chapter]}.md"
+    return f"book/{P_PAGES[result.name]}.md"
 
 
 def test_each_page_of_part_iv_has_results_of_its_own():
-    pages = {r.chapter for r in OWN_RESULTS.values()}
+    pages = {r.chapter for r in OWN_RESULTS.values() if r.series == "F"}
     assert pages == set(PART_IV_PAGES)
+    assert {r.series for r in OWN_RESULTS.values()} == {"F", "P"}
     assert all(r.ours and not RESULTS.get(name) for name, r in OWN_RESULTS.items())
     assert not any(r.ours for r in RESULTS.values())
+    assert {n for n, r in OWN_RESULTS.items() if r.series == "P"} == set(P_PAGES)
 
 
 @pytest.mark.parametrize("name", list(OWN_RESULTS))
 def test_own_result_is_stated_on_its_page_implemented_and_tested(name):
     trace = OWN_TRACES[name]
-    page = f"book/{PART_IV_PAGES[trace.result.chapter]}.md"
+    page = own_page(trace.result)
     assert trace.pages == [page], (
         f"{name} should be stated once, on {page}, in a box labelled "
         f"{trace.result.label}; found {trace.pages}"
@@ -80,4 +90,9 @@ def test_own_result_is_stated_on_its_page_implemented_and_tested(name):
 
 
 def test_own_labels_carry_the_series_letter():
-    assert all(r.label.split("-", 1)[1].startswith("f-") for r in OWN_RESULTS.values())
+    assert all(
+        r.label.split("-", 1)[1].startswith(f"{r.series.lower()}-")
+        for r in OWN_RESULTS.values()
+    )
+    assert OWN_RESULTS["Proposition P.1"].label == "prop-p-1"
+    assert OWN_RESULTS["Proposition F.1.2"].chapter == 1

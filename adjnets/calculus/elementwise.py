@@ -48,6 +48,11 @@ class Elementwise(StateMap):
         Whether :math:`\psi` is defined on positive numbers only (the logarithm):
         then ``__call__`` and ``linearize`` refuse an entry :math:`\le 0` with a
         ValueError, instead of returning NaN or :math:`-\infty`.
+    nondecreasing : bool, optional
+        Whether :math:`\psi` is nondecreasing, with :math:`\psi' = 0` wherever
+        :math:`\psi` is locally constant (every activation of the package). Max-pooling
+        then commutes with :math:`\Psi` (the book's own Proposition P.1), and a
+        :class:`~adjnets.networks.layers.Then` pools first.
 
     Examples
     --------
@@ -69,9 +74,13 @@ class Elementwise(StateMap):
     d2psi: Callable[[Array], Array]
     dpsi_of_value: Callable[[Array], Array] | None = None
     positive_only: bool = False
+    nondecreasing: bool = False
 
     def __post_init__(self) -> None:
         validation.instance("name", self.name, str, "Elementwise")
+        validation.instance(
+            "nondecreasing", self.nondecreasing, bool, f"Elementwise({self.name})"
+        )
         for field in ("psi", "dpsi", "d2psi"):
             validation.function(
                 field, getattr(self, field), f"Elementwise({self.name})"
@@ -256,7 +265,9 @@ def _d2tanh(z: Array) -> Array:
     return -2.0 * t * (1.0 - t**2)
 
 
-identity = Elementwise("identity", lambda z: z.copy(), np.ones_like, np.zeros_like)
+identity = Elementwise(
+    "identity", lambda z: z.copy(), np.ones_like, np.zeros_like, nondecreasing=True
+)
 """The identity :math:`\\psi(z) = z`.
 
 Its value is a copy of :math:`z`, never :math:`z` itself, like every other elementwise
@@ -265,12 +276,19 @@ more than any other elementwise map).
 """
 
 sigmoid = Elementwise(
-    "sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, lambda s: s * (1.0 - s)
+    "sigmoid",
+    _sigmoid,
+    _dsigmoid,
+    _d2sigmoid,
+    lambda s: s * (1.0 - s),
+    nondecreasing=True,
 )
 r"""The logistic sigmoid :math:`\psi(z) = 1/(1+e^{-z})`,
 :math:`\psi' = \psi(1-\psi)`."""
 
-tanh = Elementwise("tanh", np.tanh, _dtanh, _d2tanh, lambda t: 1.0 - t**2)
+tanh = Elementwise(
+    "tanh", np.tanh, _dtanh, _d2tanh, lambda t: 1.0 - t**2, nondecreasing=True
+)
 r"""The hyperbolic tangent, :math:`\psi' = 1-\tanh^2`."""
 
 relu = Elementwise(
@@ -278,18 +296,30 @@ relu = Elementwise(
     lambda z: np.maximum(z, 0.0),
     lambda z: (z > 0).astype(float),
     np.zeros_like,
+    nondecreasing=True,
 )
 r"""The rectified linear unit :math:`\max(z, 0)`; we take :math:`\psi'(0) = 0`, and
 :math:`\psi'' = 0` away from the kink, where it is not defined."""
 
-softplus = Elementwise("softplus", lambda z: np.logaddexp(0.0, z), _sigmoid, _dsigmoid)
+softplus = Elementwise(
+    "softplus",
+    lambda z: np.logaddexp(0.0, z),
+    _sigmoid,
+    _dsigmoid,
+    nondecreasing=True,
+)
 r"""The softplus :math:`\log(1+e^z)`, a smooth ReLU whose derivative is the sigmoid."""
 
-exp = Elementwise("exp", np.exp, np.exp, np.exp)
+exp = Elementwise("exp", np.exp, np.exp, np.exp, nondecreasing=True)
 """The exponential."""
 
 log = Elementwise(
-    "log", np.log, lambda z: 1.0 / z, lambda z: -1.0 / z**2, positive_only=True
+    "log",
+    np.log,
+    lambda z: 1.0 / z,
+    lambda z: -1.0 / z**2,
+    positive_only=True,
+    nondecreasing=True,
 )
 """The natural logarithm, on positive entries (others are refused)."""
 
@@ -310,6 +340,7 @@ def leaky_relu(slope: float = 0.01) -> Elementwise:
         lambda z: np.where(z > 0, z, slope * z),
         lambda z: np.where(z > 0, 1.0, slope),
         np.zeros_like,
+        nondecreasing=True,
     )
 
 

@@ -25,7 +25,7 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -252,6 +252,12 @@ class StateMap(ABC):
             method = cls.__dict__.get(name)
             if method is not None and not getattr(method, "_validated", False):
                 setattr(cls, name, wrap(method))
+
+    commutes_with_nondecreasing: ClassVar[bool] = False
+    r"""Whether :math:`g\circ\Psi = \Psi\circ g`, with the same first and second
+    derivatives, for every nondecreasing elementwise :math:`\Psi` (max-pooling:
+    the book's own Proposition P.1). :class:`~adjnets.networks.layers.Then` then
+    applies :math:`\Psi` after :math:`g`, on its smaller output."""
 
     @property
     def input_shape(self) -> tuple[int, ...] | None:

@@ -25,7 +25,7 @@ Batches: a state may carry any number of leading axes (a batch of :math:`N` poin
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -231,6 +231,30 @@ class Dense(Layer):
 H = TypeVar("H", bound=Layer)
 
 
+@implements("Proposition P.1")
+def _evaluation_order(maps: tuple[StateMap, ...]) -> tuple[StateMap, ...]:
+    r"""The order in which :class:`Then` applies ``maps``: as given, except that a
+    nondecreasing elementwise :math:`\Psi` directly followed by a map :math:`g` that
+    commutes with it is moved after :math:`g`.
+
+    By the book's own Proposition P.1 (not the thesis's), :math:`g\circ\Psi =
+    \Psi\circ g` for max-pooling :math:`g = \Phi`, with the same first and second
+    derivatives wherever each window's maximiser is unique, so the composite is
+    unchanged; :math:`\Psi`, :math:`\Psi'` and :math:`\Psi''` are then computed on
+    the pooled output, :math:`r^2` times smaller.
+    """
+    order = list(maps)
+    for i in range(len(order) - 1):
+        g, h = order[i], order[i + 1]
+        if (
+            isinstance(g, Elementwise)
+            and g.nondecreasing
+            and h.commutes_with_nondecreasing
+        ):
+            order[i], order[i + 1] = h, g
+    return tuple(order)
+
+
 @dataclass(frozen=True)
 class Then(Layer, Generic[H]):
     r"""A layer followed by parameter-free maps:
@@ -244,12 +268,20 @@ class Then(Layer, Generic[H]):
     same product rule
     (:func:`adjnets.calculus.derivatives.composite_second_derivative`).
 
+    The maps are applied in the order given, with one exception that changes no value
+    and no derivative: a nondecreasing elementwise map directly followed by a map that
+    commutes with it (:attr:`~adjnets.calculus.maps.StateMap.commutes_with_nondecreasing`:
+    max-pooling) is applied after that map instead, on its smaller output (the book's
+    own Proposition P.1). A CNN layer :math:`\Phi\circ\Psi\circ C` is evaluated as
+    :math:`\Psi\circ\Phi\circ C`: the activation and its derivatives act on a quarter
+    of the entries when :math:`r = 2`.
+
     Parameters
     ----------
     first : Layer
         :math:`h`, the layer that holds the parameters.
     maps : tuple of StateMap
-        :math:`g_1, \dots, g_k`, applied in order after ``first``.
+        :math:`g_1, \dots, g_k`, applied in order after ``first`` (but see above).
 
     Raises
     ------
@@ -259,6 +291,7 @@ class Then(Layer, Generic[H]):
 
     first: H
     maps: tuple[StateMap, ...]
+    _order: tuple[StateMap, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.first, Layer):
@@ -272,6 +305,7 @@ class Then(Layer, Generic[H]):
                 f"{type(self.maps).__name__} {self.maps!r}"[:200]
             )
         object.__setattr__(self, "maps", maps)
+        object.__setattr__(self, "_order", _evaluation_order(maps))
 
     @property
     def input_shape(self) -> tuple[int, ...] | None:
@@ -283,13 +317,13 @@ class Then(Layer, Generic[H]):
 
     def __call__(self, x: Tree, theta: Tree) -> Tree:
         y = _unvalidated(self.first, "__call__")(x, theta)  # validated by Then
-        for g in self.maps:
+        for g in self._order:
             y = _unvalidated(g, "__call__")(y)
         return y
 
     def linearize(self, x: Tree, theta: Tree) -> Linearization:
         lin: Linearization = _unvalidated(self.first, "linearize")(x, theta)  # checked
-        for g in self.maps:
+        for g in self._order:
             s = _unvalidated(g, "linearize")(lin.output)
             lin = Linearization(
                 output=s.output,

@@ -35,8 +35,10 @@ LABEL_PREFIX = {
 
 @dataclass(frozen=True)
 class Result:
-    """A numbered result: of the thesis (``Theorem 3.2.5``), or one of the book's own
-    (``Proposition F.1.2``: Part IV, its first page, its second result)."""
+    """A numbered result: of the thesis (``Theorem 3.2.5``), or one of the book's own,
+    in a series named by a letter: ``Proposition F.1.2`` (Part IV, its first page, its
+    second result), ``Proposition P.1`` (the first of the results used to compute
+    faster)."""
 
     kind: str
     number: str
@@ -48,10 +50,17 @@ class Result:
         return f"{self.kind} {self.number}"
 
     @property
+    def series(self) -> str:
+        """The letter of a series of the book's own (``"F"``, ``"P"``); ``""`` for
+        the thesis's results."""
+        head = self.number.split(".")[0]
+        return head if head.isalpha() else ""
+
+    @property
     def ours(self) -> bool:
-        """Whether the result is the book's own (its number starts with ``F``), not the
-        thesis's."""
-        return self.number.startswith("F.")
+        """Whether the result is the book's own (its number starts with a series
+        letter), not the thesis's."""
+        return bool(self.series)
 
     @property
     def label(self) -> str:
@@ -60,9 +69,10 @@ class Result:
 
     @property
     def chapter(self) -> int:
-        """The chapter, ``3`` for Theorem 3.2.5; for the book's own results the page of
-        Part IV, ``1`` for Proposition F.1.2."""
-        return int(self.number.removeprefix("F.").split(".")[0])
+        """The chapter, ``3`` for Theorem 3.2.5; for the book's own results the first
+        number after the series letter: the page of Part IV, ``1`` for Proposition
+        F.1.2."""
+        return int(self.number.removeprefix(f"{self.series}.").split(".")[0])
 
 
 def _load(name: str = "thesis_results.tsv") -> dict[str, Result]:
@@ -82,12 +92,13 @@ order."""
 
 OWN_RESULTS: dict[str, Result] = {
     name: result
-    for page in ("F1", "F2", "F3", "F4")
+    for page in ("F1", "F2", "F3", "F4", "P")
     for name, result in _load(f"own_results/{page}.tsv").items()
 }
-"""The book's own numbered results (Part IV, "Beyond the thesis"), by name
-(``"Proposition F.1.2"``), page by page. They are not the thesis's: the pages say so,
-and the traceability appendix lists them in a table of their own."""
+"""The book's own numbered results, by name: series F (Part IV, "Beyond the thesis",
+``"Proposition F.1.2"``), page by page, then series P (results the package uses to
+compute faster, ``"Proposition P.1"``). They are not the thesis's: the pages say so, and
+the traceability appendix lists them in a table of their own."""
 
 IMPLEMENTATIONS: dict[str, list[str]] = {name: [] for name in (*RESULTS, *OWN_RESULTS)}
 """For each result, the qualified names of the functions and classes that implement
@@ -130,7 +141,9 @@ class Trace:
     tests: list[str] = field(default_factory=list)
 
 
-_LABEL = re.compile(r"^:label:\s*([a-z]+-(?:\d+-\d+-\d+|f-\d+-\d+))\s*$", re.MULTILINE)
+_LABEL = re.compile(
+    r"^:label:\s*([a-z]+-(?:\d+-\d+-\d+|f-\d+-\d+|p-\d+))\s*$", re.MULTILINE
+)
 
 
 def _page_labels(book: Path) -> dict[str, list[str]]:

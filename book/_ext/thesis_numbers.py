@@ -21,7 +21,7 @@ import re
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 
-NUMBERED_LABEL = re.compile(r"^[a-z]+((?:-f)?(?:-\d+)+)$")
+NUMBERED_LABEL = re.compile(r"^[a-z]+((?:-[fp])?(?:-\d+)+)$")
 
 
 # env attribute: the numbers Sphinx itself assigned in the last build, before renumber
@@ -60,7 +60,7 @@ def renumber(app: Sphinx, env: BuildEnvironment) -> list[str]:
                 match = NUMBERED_LABEL.match(label)
                 if match:
                     numbers[label] = tuple(
-                        "F" if n == "f" else int(n)
+                        n.upper() if n.isalpha() else int(n)
                         for n in match.group(1)[1:].split("-")
                     )
     return []

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, TypeVar
+from typing import ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -768,14 +768,20 @@ class MaxPool2d(StateMap):
 
     r: int
 
+    commutes_with_nondecreasing: ClassVar[bool] = True
+    r"""The maximum of :math:`\psi(y_1), \dots, \psi(y_{r^2})` is
+    :math:`\psi(\max_i y_i)` for a nondecreasing :math:`\psi` (the book's own
+    Proposition P.1)."""
+
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "r", validation.positive_int("r", self.r, 1, "MaxPool2d")
         )
 
-    def _windows(self, z: Array) -> Array:
-        """The disjoint windows, flattened row-major: shape (..., n // r, l // r, m, r *
-        r)."""
+    def _offsets(self, z: Array) -> list[Array]:
+        r"""The :math:`r^2` entries of every window, one strided view each: view
+        :math:`(i, j)` (row-major) holds entry :math:`(i, j)` of each window, shape
+        (..., n // r, l // r, m). No copy is made."""
         if np.ndim(z) < 3 or np.shape(z)[-3] < self.r or np.shape(z)[-2] < self.r:
             raise ValueError(
                 f"{self!r} expected feature maps of shape (..., n, l, m) with n, l >= "
@@ -783,46 +789,48 @@ class MaxPool2d(StateMap):
                 f"got shape {np.shape(z)}"
             )
         r = self.r
-        w = np.moveaxis(
-            _crops(np.asarray(z, dtype=float), (r, r), r, repr(self)), -1, -3
-        )  # (..., n2, l2, m, r, r)
-        return w.reshape((*w.shape[:-2], self.r * self.r))
+        rows, cols = np.shape(z)[-3] // r * r, np.shape(z)[-2] // r * r
+        return [z[..., i:rows:r, j:cols:r, :] for i in range(r) for j in range(r)]
 
     def __call__(self, z: Array) -> Array:
-        pooled: Array = self._windows(z).max(axis=-1)
+        views = self._offsets(np.asarray(z, dtype=float))
+        pooled = views[0].copy()
+        for view in views[1:]:
+            np.maximum(pooled, view, out=pooled)
         return pooled
 
     @implements("Theorem 4.2.7", "Lemma 4.2.4", "Remark 4.2.5")
     def linearize(self, z: Array) -> StateLinearization:
         r"""Value, :math:`D\Phi(z)` (4.24), :math:`D^*\Phi(z)` (4.26-4.27) and
-        :math:`D^2\Phi(z) = 0`."""
+        :math:`D^2\Phi(z) = 0`.
+
+        One pass over the :math:`r^2` window offsets (not over windows or pixels)
+        finds every window's maximum and, with a strict comparison, its first
+        maximiser in row-major order; :math:`D\Phi` and :math:`D^*\Phi` then read and
+        write through one mask per offset."""
         r, in_core = self.r, z.shape[-3:]
-        windows = self._windows(z)
-        # the first maximiser in row-major order
-        argmax = windows.argmax(axis=-1)[..., None]
-        # (..., n2, l2, m, r*r): one True per window
-        selector = np.arange(r * r) == argmax
-        out = np.take_along_axis(windows, argmax, axis=-1)[..., 0]
+        views = self._offsets(z)
+        out = views[0].copy()
+        which = np.zeros(out.shape, dtype=np.min_scalar_type(r * r - 1))
+        for k, view in enumerate(views[1:], start=1):
+            larger = view > out  # strict: an equal later entry is not the first
+            np.copyto(out, view, where=larger)
+            np.copyto(which, k, where=larger)
+        # one True per window across the masks: where offset k is the maximiser
+        masks = [which == k for k in range(r * r)]
         n2, l2, m = out.shape[-3:]
 
         def apply(v: Array) -> Array:
-            vw = self._windows(v)
-            picked: Array = np.take_along_axis(
-                vw, np.broadcast_to(argmax, (*vw.shape[:-1], 1)), axis=-1
-            )[..., 0]
+            picked = np.zeros((*np.shape(v)[:-3], n2, l2, m))
+            for mask, view in zip(masks, self._offsets(v), strict=True):
+                np.copyto(picked, view, where=mask)
             return picked
 
         def adjoint(w: Array) -> Array:
-            # (..., n2, l2, m, r, r)
-            routed: Array = (selector * w[..., None]).reshape((*w.shape, r, r))
-            routed = np.moveaxis(routed, (-2, -1), (-4, -2)).reshape(
-                (*w.shape[:-3], n2 * r, l2 * r, m)
-            )
-            if (n2 * r, l2 * r) == in_core[:2]:
-                return routed
-            full = np.zeros(w.shape[:-3] + in_core)
-            full[..., : n2 * r, : l2 * r, :] = routed
-            return full
+            routed = np.zeros(w.shape[:-3] + in_core)
+            for mask, view in zip(masks, self._offsets(routed), strict=True):
+                np.multiply(w, mask, out=view)
+            return routed
 
         return StateLinearization(
             output=out,
@@ -908,6 +916,11 @@ def conv_layer(
 
         D^*f(x) = (W\lrcorner\mathcal C)^*\cdot D\Psi(z)\cdot D^*\Phi(\Psi(z)), \qquad
         \nabla_W^*f(x) = (\mathcal C\llcorner x)^*\cdot D\Psi(z)\cdot D^*\Phi(\Psi(z)).
+
+    For a nondecreasing activation (all of the package's), ``Then`` computes the same
+    maps in the order :math:`\Psi\circ\Phi`, pooling first, so :math:`\Psi` and its
+    derivatives act on the pooled entries only (the book's own Proposition P.1):
+    :math:`D\Phi(\Psi(z))\cdot D\Psi(z) = D\Psi(\Phi(z))\cdot D\Phi(z)`.
 
     (The thesis's (4.30)-(4.33) print the two hooked maps the other way round:
     :math:`(W\lrcorner\mathcal C)` is a map of :math:`x` and belongs to :math:`Df`;

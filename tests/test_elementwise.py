@@ -265,3 +265,24 @@ def test_derivatives_from_the_output_at_exact_values():
     )
     np.testing.assert_allclose(softplus.derivative(z), s, rtol=1e-12)
     np.testing.assert_allclose(softplus.second_derivative(z), s * (1 - s), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+def test_derivatives_from_the_value_equal_those_from_z(name):
+    # dpsi_of_value and d2psi_of_value (tanh, sigmoid) save an evaluation of psi; where
+    # they are missing the value is ignored
+    f, rng = ELEMENTWISE[name], np.random.default_rng(2)
+    z = point(name, rng) * 3
+    y = f(z)
+    assert_allclose(f.derivative(z, y), f.derivative(z), rtol=1e-13, atol=1e-15)
+    assert_allclose(
+        f.second_derivative(z, y), f.second_derivative(z), rtol=1e-12, atol=1e-15
+    )
+    lin, v, w = (
+        f.linearize(z),
+        rng.standard_normal(z.shape),
+        rng.standard_normal(z.shape),
+    )
+    assert_allclose(lin.D2(v, w), f.D2(z)(v, w), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="value of the shape of z"):
+        f.second_derivative(z, y[:1])

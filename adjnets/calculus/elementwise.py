@@ -48,6 +48,9 @@ class Elementwise(StateMap):
         Whether :math:`\psi` is defined on positive numbers only (the logarithm):
         then ``__call__`` and ``linearize`` refuse an entry :math:`\le 0` with a
         ValueError, instead of returning NaN or :math:`-\infty`.
+    d2psi_of_value : callable, optional
+        :math:`\psi''` as a function of the value (:math:`-2y(1-y^2)` for tanh), so
+        that a second derivative needs no second evaluation of :math:`\psi` either.
     nondecreasing : bool, optional
         Whether :math:`\psi` is nondecreasing, with :math:`\psi' = 0` wherever
         :math:`\psi` is locally constant (every activation of the package). Max-pooling
@@ -75,6 +78,7 @@ class Elementwise(StateMap):
     dpsi_of_value: Callable[[Array], Array] | None = None
     positive_only: bool = False
     nondecreasing: bool = False
+    d2psi_of_value: Callable[[Array], Array] | None = None
 
     def __post_init__(self) -> None:
         validation.instance("name", self.name, str, "Elementwise")
@@ -85,8 +89,9 @@ class Elementwise(StateMap):
             validation.function(
                 field, getattr(self, field), f"Elementwise({self.name})"
             )
-        if self.dpsi_of_value is not None:
-            validation.function("dpsi_of_value", self.dpsi_of_value, repr(self))
+        for field in ("dpsi_of_value", "d2psi_of_value"):
+            if getattr(self, field) is not None:
+                validation.function(field, getattr(self, field), repr(self))
 
     def validate(self, z: Array) -> Array:
         r"""The checks of :meth:`~adjnets.calculus.maps.StateMap.validate`, and for a
@@ -152,15 +157,34 @@ class Elementwise(StateMap):
             return self.dpsi_of_value(value)
         return self.dpsi(z)
 
-    def second_derivative(self, z: Array) -> Array:
+    def second_derivative(self, z: Array, value: Array | None = None) -> Array:
         r"""The elementwise second derivative :math:`\Psi''(z)`.
+
+        ``value``, if given, is :math:`\Psi(z)`: where ``d2psi_of_value`` exists
+        (tanh, the sigmoid) the second derivative is taken from it.
 
         Raises
         ------
+        ValueError
+            If ``value`` is given and its shape is not that of ``z``.
         TypeError
-            If ``z`` is not an array of real numbers.
+            If ``z`` or ``value`` is not an array of real numbers.
         """
-        return self.d2psi(self._array("z", z))
+        z = self._array("z", z)
+        if value is None:
+            return self.d2psi(z)
+        value = self._array("value", value)
+        if value.shape != z.shape:
+            raise ValueError(
+                f"{self!r} expected value of the shape of z {z.shape}, got shape "
+                f"{value.shape}"
+            )
+        return self._second_derivative(z, value)
+
+    def _second_derivative(self, z: Array, value: Array) -> Array:
+        if self.d2psi_of_value is not None:
+            return self.d2psi_of_value(value)
+        return self.d2psi(z)
 
     def value_and_derivative(self, z: Array) -> tuple[Array, Array]:
         r""":math:`\Psi(z)` and :math:`\Psi'(z)` together, the latter from the former
@@ -212,9 +236,15 @@ class Elementwise(StateMap):
         TypeError
             If ``z`` is not an array of real numbers.
         """
-        z = self._array("z", z)
+        return self._D2(self._array("z", z), None)
+
+    def _D2(self, z: Array, value: Array | None) -> BilinearMap:
         # on first use only: a plain gradient never needs it
-        curvature = functools.cache(lambda: self.d2psi(z))
+        curvature = functools.cache(
+            lambda: (
+                self.d2psi(z) if value is None else self._second_derivative(z, value)
+            )
+        )
 
         def hooked(v: Array, w: Array) -> Array:
             return curvature() * v * w
@@ -233,7 +263,7 @@ class Elementwise(StateMap):
             If ``z`` is not an array of real numbers.
         """
         y = self.psi(z)
-        return StateLinearization(y, self._D(self._derivative(z, y)), self.D2(z))
+        return StateLinearization(y, self._D(self._derivative(z, y)), self._D2(z, y))
 
     def __repr__(self) -> str:
         return f"Elementwise({self.name})"
@@ -282,12 +312,19 @@ sigmoid = Elementwise(
     _d2sigmoid,
     lambda s: s * (1.0 - s),
     nondecreasing=True,
+    d2psi_of_value=lambda s: s * (1.0 - s) * (1.0 - 2.0 * s),
 )
 r"""The logistic sigmoid :math:`\psi(z) = 1/(1+e^{-z})`,
 :math:`\psi' = \psi(1-\psi)`."""
 
 tanh = Elementwise(
-    "tanh", np.tanh, _dtanh, _d2tanh, lambda t: 1.0 - t**2, nondecreasing=True
+    "tanh",
+    np.tanh,
+    _dtanh,
+    _d2tanh,
+    lambda t: 1.0 - t**2,
+    nondecreasing=True,
+    d2psi_of_value=lambda t: -2.0 * t * (1.0 - t**2),
 )
 r"""The hyperbolic tangent, :math:`\psi' = 1-\tanh^2`."""
 

@@ -169,7 +169,7 @@ class Dense(Layer):
         psi = self.activation
         out, s1 = psi.value_and_derivative(z)
         # Psi''(z), on first use only:
-        s2 = functools.cache(lambda: psi.second_derivative(z))
+        s2 = functools.cache(lambda: psi._second_derivative(z, out))
         memo: dict[str, Array] = {}  # a plain gradient never needs it
 
         # v @ W.T for the last tangent seen: D, D2 and D_grad share it

@@ -705,3 +705,22 @@ def test_inner_product_of_a_batch_gradient_is_the_sum_over_points(small_cnn):
         for j in range(4)
     )
     assert inner(whole, u) == pytest.approx(parts, rel=1e-12)
+
+
+def test_then_pulls_a_cotangent_back_once_and_never_serves_a_stale_one():
+    # D*f and grad* f share D*g_1 ... D*g_k w; an array changed in place between the
+    # two calls must be pulled back again
+    rng = np.random.default_rng(14)
+    layer = conv_layer(2, 3, 2, tanh, 2)
+    theta = ConvParams(rng.standard_normal((2, 2, 2, 3)), rng.standard_normal(3))
+    x = rng.standard_normal((2, 7, 7, 2))
+    lin = layer.linearize(x, theta)
+    w = rng.standard_normal(lin.output.shape)
+    first = lin.D.adj(w)
+    assert_close(lin.D.adj(w), first, rtol=0)
+    w *= 3.0
+    fresh = layer.linearize(x, theta)
+    assert_close(lin.D.adj(w), fresh.D.adj(w), rtol=1e-15)
+    assert_close(lin.D.adj(w), 3.0 * first, rtol=1e-13)
+    assert_close(lin.grad.adj(w).W, fresh.grad.adj(w).W, rtol=1e-15)
+    assert_adjoint(lin.D, rng.standard_normal(x.shape), w)

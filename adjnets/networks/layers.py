@@ -25,7 +25,8 @@ Batches: a state may carry any number of leading axes (a batch of :math:`N` poin
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -231,6 +232,31 @@ class Dense(Layer):
 H = TypeVar("H", bound=Layer)
 
 
+def _pullback(maps: list[LinearMap]) -> Callable[[Tree], Tree]:
+    r""":math:`w\mapsto Dg_1^*\cdots Dg_k^*\,w` for the derivatives ``maps`` of
+    :math:`g_1, \dots, g_k`, remembering its last array argument and result.
+
+    The argument is compared by value with a private copy, so an array changed in
+    place is never served a stale result (one pass over :math:`w`, against a pass
+    through every map's adjoint)."""
+    memo: dict[str, Any] = {}
+
+    def pulled(w: Tree) -> Tree:
+        remembered = isinstance(w, np.ndarray)
+        if remembered:
+            seen = memo.get("w")
+            if seen is not None and seen.shape == w.shape and np.array_equal(seen, w):
+                return memo["back"]
+        back = w
+        for D in reversed(maps):
+            back = D.adj(back)
+        if remembered:
+            memo["w"], memo["back"] = w.copy(), back
+        return back
+
+    return pulled
+
+
 @implements("Proposition P.1")
 def _evaluation_order(maps: tuple[StateMap, ...]) -> tuple[StateMap, ...]:
     r"""The order in which :class:`Then` applies ``maps``: as given, except that a
@@ -322,9 +348,11 @@ class Then(Layer, Generic[H]):
         return y
 
     def linearize(self, x: Tree, theta: Tree) -> Linearization:
-        lin: Linearization = _unvalidated(self.first, "linearize")(x, theta)  # checked
+        first: Linearization = _unvalidated(self.first, "linearize")(x, theta)
+        lin, maps = first, []
         for g in self._order:
             s = _unvalidated(g, "linearize")(lin.output)
+            maps.append(s.D)
             lin = Linearization(
                 output=s.output,
                 D=s.D @ lin.D,
@@ -334,4 +362,15 @@ class Then(Layer, Generic[H]):
                     s.D2, s.D, lin.D, lin.grad, lin.D_grad
                 ),
             )
-        return lin
+        if not maps:
+            return lin
+        pulled = _pullback(maps)
+        # D*f and grad* f both start with D*g_1 ... D*g_k w; back-propagation asks for
+        # both at the same w, which is pulled back through the maps once
+        return replace(
+            lin,
+            D=LinearMap(lin.D, lambda w: first.D.adj(pulled(w)), lin.D.name),
+            grad=LinearMap(
+                lin.grad, lambda w: first.grad.adj(pulled(w)), lin.grad.name
+            ),
+        )

@@ -321,11 +321,16 @@ def _input_adjoint(
             f"conv_input_adjoint expected z of shape (..., {nh}, {lh}, {m2}), got "
             f"{z.shape}"
         )
-    out = np.zeros((*z.shape[:-3], n + 2 * ph, ell + 2 * pw, m1))
+    lead = z.shape[:-3]
+    out = np.zeros((*lead, n + 2 * ph, ell + 2 * pw, m1))
     rows, cols = stride * (nh - 1) + 1, stride * (lh - 1) + 1
+    # one matrix product per offset, on z as one (points x m2) matrix (a stack of
+    # small products, as z @ W[s, t].T would be, is slower)
+    z2 = z.reshape(-1, m2)
     for s in range(p):
         for t in range(q):
-            out[..., s : s + rows : stride, t : t + cols : stride, :] += z @ W[s, t].T
+            block = (z2 @ W[s, t].T).reshape(*lead, nh, lh, m1)
+            out[..., s : s + rows : stride, t : t + cols : stride, :] += block
     return out[..., ph : ph + n, pw : pw + ell, :]
 
 

@@ -40,6 +40,7 @@ PACKAGE_DATA = [
     "adjnets/py.typed",
     "adjnets/pages/thesis_results.tsv",
     *(f"adjnets/pages/own_results/F{k}.tsv" for k in (1, 2, 3, 4)),
+    "adjnets/pages/own_results/P.tsv",
     "adjnets/data/digits.npz",
 ]
 NOT_RELEASED = ("book/", "tests/", "benchmarks/", ".github/", ".ci/", "conftest.py")

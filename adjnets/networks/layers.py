@@ -296,11 +296,12 @@ class Then(Layer, Generic[H]):
 
     The maps are applied in the order given, with one exception that changes no value
     and no derivative: a nondecreasing elementwise map directly followed by a map that
-    commutes with it (:attr:`~adjnets.calculus.maps.StateMap.commutes_with_nondecreasing`:
-    max-pooling) is applied after that map instead, on its smaller output (the book's
-    own Proposition P.1). A CNN layer :math:`\Phi\circ\Psi\circ C` is evaluated as
-    :math:`\Psi\circ\Phi\circ C`: the activation and its derivatives act on a quarter
-    of the entries when :math:`r = 2`.
+    commutes with it (max-pooling; see
+    :attr:`~adjnets.calculus.maps.StateMap.commutes_with_nondecreasing`) is applied
+    after that map instead, on its smaller output (the book's own Proposition P.1).
+    A CNN layer :math:`\Phi\circ\Psi\circ C` is evaluated as
+    :math:`\Psi\circ\Phi\circ C`: the activation and its derivatives act on a
+    quarter of the entries when :math:`r = 2`.
 
     Parameters
     ----------

@@ -95,10 +95,11 @@ OWN_RESULTS: dict[str, Result] = {
     for page in ("F1", "F2", "F3", "F4", "P")
     for name, result in _load(f"own_results/{page}.tsv").items()
 }
-"""The book's own numbered results, by name: series F (Part IV, "Beyond the thesis",
-``"Proposition F.1.2"``), page by page, then series P (results the package uses to
-compute faster, ``"Proposition P.1"``). They are not the thesis's: the pages say so, and
-the traceability appendix lists them in a table of their own."""
+"""The book's own numbered results by name, in two series. Series F is Part IV,
+"Beyond the thesis" (``"Proposition F.1.2"``), page by page; series P holds the
+results the package uses to compute faster (``"Proposition P.1"``). They are not the
+thesis's: the pages say so, and the traceability appendix lists them in a table of
+their own."""
 
 IMPLEMENTATIONS: dict[str, list[str]] = {name: [] for name in (*RESULTS, *OWN_RESULTS)}
 """For each result, the qualified names of the functions and classes that implement

@@ -145,13 +145,18 @@ class Elementwise(StateMap):
         z = self._array("z", z)
         if value is None:
             return self.dpsi(z)
+        return self._derivative(z, self._value(z, value))
+
+    def _value(self, z: Array, value: Array) -> Array:
+        r"""``value``, given as :math:`\Psi(z)`, checked: real, of the shape of
+        ``z``."""
         value = self._array("value", value)
         if value.shape != z.shape:
             raise ValueError(
                 f"{self!r} expected value of the shape of z {z.shape}, got shape "
                 f"{value.shape}"
             )
-        return self._derivative(z, value)
+        return value
 
     def _derivative(self, z: Array, value: Array) -> Array:
         if self.dpsi_of_value is not None:
@@ -174,13 +179,7 @@ class Elementwise(StateMap):
         z = self._array("z", z)
         if value is None:
             return self.d2psi(z)
-        value = self._array("value", value)
-        if value.shape != z.shape:
-            raise ValueError(
-                f"{self!r} expected value of the shape of z {z.shape}, got shape "
-                f"{value.shape}"
-            )
-        return self._second_derivative(z, value)
+        return self._second_derivative(z, self._value(z, value))
 
     def _second_derivative(self, z: Array, value: Array) -> Array:
         if self.d2psi_of_value is not None:

@@ -825,16 +825,21 @@ class MaxPool2d(StateMap):
         masks = [which == k for k in range(r * r)]
         n2, l2, m = out.shape[-3:]
 
+        rows, cols = n2 * r, l2 * r
+
+        # the masks split every window's entries: each entry below is written once
         def apply(v: Array) -> Array:
-            picked = np.zeros((*np.shape(v)[:-3], n2, l2, m))
+            picked = np.empty((*np.shape(v)[:-3], n2, l2, m))
             for mask, view in zip(masks, self._offsets(v), strict=True):
                 np.copyto(picked, view, where=mask)
             return picked
 
         def adjoint(w: Array) -> Array:
-            routed = np.zeros(w.shape[:-3] + in_core)
+            routed = np.empty(w.shape[:-3] + in_core)
             for mask, view in zip(masks, self._offsets(routed), strict=True):
                 np.multiply(w, mask, out=view)
+            routed[..., rows:, :, :] = 0.0  # rows and columns no window reaches
+            routed[..., :rows, cols:, :] = 0.0
             return routed
 
         return StateLinearization(
